@@ -1,0 +1,258 @@
+"""The development aggregate: one reported happening and everything later said of it.
+
+A development is recorded once (`Development.Reported`), then only ever changed by new
+events: `Corrected` (fields before -> after, with a reason), `Retracted` (with a reason)
+and `SourceAdded`. Nothing stored is edited or deleted.
+
+One aggregate class serves all four kinds: corrections, retractions and sources behave
+the same for every kind, and each kind's own typed fields live in `events.kinds`.
+
+Ids are deterministic (uuid5 of a natural key), so recording the same development twice
+finds the first. Everything computed (the key, the id, the diff of a correction) is
+computed in a public method before the event is triggered; event bodies only assign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from events.errors import InvalidInput
+from events.fields import source as read_source
+from events.fields import text as read_text
+from events.kinds import COMMON_FIELDS, KINDS, get_kind
+
+__all__ = [
+    "Development", "Report", "read_report", "read_changes", "development_id",
+    "resolve_reference", "apply_changes", "actors_of", "AlreadyRetracted", "NothingChanged",
+]  # fmt: skip
+
+# Fixed namespace for development ids: changing it would change every id.
+NAMESPACE = UUID("5b0f8f3e-2d4c-5c1e-9a57-6e2b3c1d7f10")
+_RESERVED = {"kind", "id", "op"}
+_NOT_SETTABLE = {"sources"}  # sources are only ever added, see Development.add_source
+
+
+class AlreadyRetracted(InvalidInput):
+    pass
+
+
+class NothingChanged(InvalidInput):
+    pass
+
+
+def normalise_key(key: str) -> str:
+    return " ".join(key.split()).casefold()
+
+
+def development_id(key: str) -> UUID:
+    return uuid5(NAMESPACE, normalise_key(key))
+
+
+def resolve_reference(ref: str) -> UUID:
+    """A reference is a development id (a UUID) or the natural key it was made from."""
+    try:
+        return UUID(ref)
+    except ValueError:
+        return development_id(ref)
+
+
+def natural_key(kind: str, occurred: str, title: str) -> str:
+    return f"{kind}|{occurred}|{normalise_key(title)}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A validated development ready to be recorded: fields are JSON primitives."""
+
+    kind: str
+    key: str
+    fields: Mapping[str, Any]
+
+    @property
+    def id(self) -> UUID:
+        return development_id(self.key)
+
+
+def _field_table(kind: str) -> dict[str, Any]:
+    table = {f.name: f for f in COMMON_FIELDS}
+    table.update(get_kind(kind).field_index)
+    return table
+
+
+def read_report(raw: Mapping[str, Any]) -> Report:
+    """Validate what someone wrote (flat: kind, optional id, common and kind fields)."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("a development is an object of fields")
+    kind = get_kind(raw.get("kind"))
+    table = _field_table(kind.name)
+    for name in raw:
+        if name not in table and name not in _RESERVED:
+            raise InvalidInput(f"unknown field for a {kind.name}", name)
+    fields: dict[str, Any] = {}
+    for name, fld in table.items():
+        value = raw.get(name)
+        if value is None or value == "" or value == []:
+            if fld.required:
+                raise InvalidInput(f"required for a {kind.name}", name)
+            continue
+        value = fld.read(value)
+        if name == "part_of":
+            value = str(resolve_reference(value))
+        fields[name] = value
+    kind.check(fields)
+    given_key = raw.get("id")
+    if given_key is not None and not (isinstance(given_key, str) and given_key.strip()):
+        raise InvalidInput("an id key is non-empty text", "id")
+    key = normalise_key(given_key) if given_key else natural_key(kind.name, fields["occurred"], fields["title"])
+    return Report(kind.name, key, fields)
+
+
+def read_changes(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate corrections: {field: new raw value}; an empty value unsets the field."""
+    table = _field_table(kind)
+    if not raw:
+        raise InvalidInput("nothing to correct: give at least one FIELD=VALUE", "set")
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name in _NOT_SETTABLE:
+            raise InvalidInput("sources are added, not replaced: use --source", name)
+        if name not in table:
+            raise InvalidInput(f"unknown field for a {kind}", name)
+        fld = table[name]
+        if value is None or value == "" or value == []:
+            if fld.required:
+                raise InvalidInput(f"required for a {kind}; it cannot be unset", name)
+            out[name] = None
+            continue
+        value = fld.read(value)
+        if name == "part_of":
+            value = str(resolve_reference(value))
+        out[name] = value
+    return out
+
+
+def apply_changes(fields: Mapping[str, Any], changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Fields after a correction's {field: {"before", "after"}}; None unsets."""
+    new = dict(fields)
+    for name, change in changes.items():
+        if change["after"] is None:
+            new.pop(name, None)
+        else:
+            new[name] = change["after"]
+    return new
+
+
+def with_source(fields: Mapping[str, Any], source: Mapping[str, Any] | None) -> dict[str, Any]:
+    new = dict(fields)
+    if source and all(s["url"] != source["url"] for s in new.get("sources", [])):
+        new["sources"] = [*new.get("sources", []), dict(source)]
+    return new
+
+
+def actors_of(kind: str, fields: Mapping[str, Any]) -> list[str]:
+    """Everyone taking part: the listed actors and those in the kind's own roles."""
+    names = [*fields.get("actors", []), *KINDS[kind].actors_in(fields)]
+    seen: list[str] = []
+    for n in names:
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+class Development(Aggregate):
+    class Reported(Aggregate.Created):
+        # v1 stored sources as plain URL strings; v2 stores {"url", "publisher", ...}.
+        class_version = 2
+        key: str
+        kind: str
+        fields: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            fields = state["fields"]
+            fields["sources"] = [{"url": s} if isinstance(s, str) else s for s in fields.get("sources", [])]
+
+    class Corrected(Aggregate.Event):
+        class_version = 1
+        changes: dict[str, dict[str, Any]]
+        reason: str
+        source: dict[str, Any] | None
+
+    class Retracted(Aggregate.Event):
+        class_version = 1
+        reason: str
+        source: dict[str, Any] | None
+
+    class SourceAdded(Aggregate.Event):
+        class_version = 1
+        source: dict[str, Any]
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return development_id(key)
+
+    @event(Reported)
+    def __init__(self, key: str, kind: str, fields: dict[str, Any]) -> None:
+        self.key = key
+        self.kind = kind
+        self.reported = dict(fields)  # as first recorded, to recognise a repeat
+        self.fields = dict(fields)
+        self.retraction: dict[str, Any] | None = None
+
+    @classmethod
+    def record(cls, report: Report) -> Development:
+        return cls(key=report.key, kind=report.kind, fields=dict(report.fields))
+
+    def same_as(self, report: Report) -> bool:
+        return self.kind == report.kind and self.reported == dict(report.fields)
+
+    def correct(self, changes: Mapping[str, Any], reason: str, source: Any = None) -> None:
+        self._check_open()
+        reason = read_text(reason) if reason else _missing("reason")
+        src = read_source(source) if source else None
+        diff = {
+            name: {"before": self.fields.get(name), "after": after}
+            for name, after in changes.items()
+            if self.fields.get(name) != after
+        }
+        if not diff:
+            raise NothingChanged("every field already has that value", "set")
+        get_kind(self.kind).check(apply_changes(self.fields, diff))
+        self._corrected(changes=diff, reason=reason, source=src)
+
+    @event(Corrected)
+    def _corrected(self, changes: dict[str, dict[str, Any]], reason: str, source: dict[str, Any] | None) -> None:
+        self.fields = with_source(apply_changes(self.fields, changes), source)
+
+    def retract(self, reason: str, source: Any = None) -> None:
+        self._check_open()
+        reason = read_text(reason) if reason else _missing("reason")
+        self._retracted(reason=reason, source=read_source(source) if source else None)
+
+    @event(Retracted)
+    def _retracted(self, reason: str, source: dict[str, Any] | None) -> None:
+        self.fields = with_source(self.fields, source)
+        self.retraction = {"reason": reason, "source": source}
+
+    def add_source(self, source: Any) -> None:
+        src = read_source(source)
+        if any(s["url"] == src["url"] for s in self.fields.get("sources", [])):
+            raise NothingChanged("that source is already listed", "source")
+        self._source_added(source=src)
+
+    @event(SourceAdded)
+    def _source_added(self, source: dict[str, Any]) -> None:
+        self.fields = with_source(self.fields, source)
+
+    def _check_open(self) -> None:
+        if self.retraction is not None:
+            raise AlreadyRetracted(f"development {self.id} is retracted; it can no longer change")
+
+
+def _missing(name: str) -> str:
+    raise InvalidInput("is required", name)
