@@ -1,0 +1,114 @@
+"""Shared fixtures: a fresh store on each back end, and ways to drive the CLI.
+
+`target` runs a test once on a SQLite file and once on a fresh database on the real
+PostgreSQL server. Without a server the PostgreSQL runs skip with the reason; under CI
+(CI=true) they fail instead, because a silent skip there would hide a broken back end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from timeline.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "examples" / "japan-cambodia-2024.jsonl"
+PG_ADMIN = os.environ.get("TIMELINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_unavailable_reason() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, connect_timeout=3, autocommit=True):
+            return None
+    except Exception as e:  # noqa: BLE001 - any failure means "no server to test against"
+        return f"PostgreSQL not reachable at {PG_ADMIN} ({str(e).strip().splitlines()[0]})"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    reason = _pg_unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; under CI the PostgreSQL tests must run, not skip")
+        pytest.skip(reason)
+    return PG_ADMIN
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    import psycopg
+
+    name = f"timeline_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = postgres_server.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "timeline.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+class Cli:
+    """Runs `timeline --db TARGET ...` in-process through click's CliRunner."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __call__(self, *args: str, input: str | None = None, ok: bool = True) -> Any:
+        result = CliRunner().invoke(cli, ["--db", self.target, *args], input=input, catch_exceptions=False)
+        if ok and result.exit_code != 0:
+            raise AssertionError(f"timeline {' '.join(args)} exited {result.exit_code}: {result.stderr}")
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json").stdout)
+
+    def import_seed(self) -> Any:
+        return self("import", str(SEED))
+
+
+@pytest.fixture
+def run(target: str) -> Cli:
+    return Cli(target)
+
+
+@pytest.fixture
+def sqlite_run(tmp_path: Path) -> Cli:
+    return Cli(str(tmp_path / "timeline.db"))
+
+
+def installed_timeline() -> list[str]:
+    """The installed console script, as a user runs it."""
+    exe = shutil.which("timeline", path=str(Path(sys.executable).parent)) or shutil.which("timeline")
+    return [exe] if exe else [sys.executable, "-m", "timeline"]
+
+
+@pytest.fixture
+def timeline_cmd() -> Any:
+    def call(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> Any:
+        return subprocess.run(
+            [*installed_timeline(), *args], input=input, capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )  # fmt: skip
+
+    return call

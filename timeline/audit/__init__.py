@@ -1,0 +1,1 @@
+"""Replaying and auditing the log: what was known when, what changed, was it altered."""

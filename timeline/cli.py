@@ -1,0 +1,412 @@
+"""The `timeline` command: a thin shell over the application. Parse, call, print.
+
+Expected errors (bad input, unknown ids, a store that cannot be opened) become one line
+`Error: ...` on stderr and exit status 1 (2 for usage errors). `--json` writes only data
+to stdout; messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from events import COMMON_FIELDS, KINDS, InvalidInput, OccurredDate, read_report
+from timeline import __version__, config
+from timeline.errors import TimelineError
+from timeline.render import render_development, render_line, render_state
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Session:
+    """What a command needs, opened on first use: configuration is read when a command
+    runs, never at import."""
+
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+        self._app: Any = None
+        self._reader: Any = None
+
+    @property
+    def target(self) -> config.Target:
+        return config.resolve(self.db)
+
+    @property
+    def app(self) -> Any:
+        if self._app is None:
+            from timeline.app import Timeline
+
+            self._app = Timeline.open(self.target)
+        return self._app
+
+    @property
+    def reader(self) -> Any:
+        if self._reader is None:
+            from timeline.reading import Reader
+
+            self._reader = Reader.live(self.app)
+        return self._reader
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+class TimelineGroup(click.Group):
+    """Turns expected errors into one line on stderr, the way every command speaks."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as e:  # pragma: no cover - click returns these itself
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            click.echo(f"Error: {e.format_message()}", err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        except (TimelineError, InvalidInput) as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Write JSON data only, to stdout.")(f)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False))
+
+
+def pass_session(f: Callable[..., Any]) -> Callable[..., Any]:
+    @click.pass_obj
+    @functools.wraps(f)
+    def wrapper(session: Session, *args: Any, **kwargs: Any) -> Any:
+        return f(session, *args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal, nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@click.group(cls=TimelineGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="timeline")
+@click.option(
+    "--db",
+    envvar=config.ENV_VAR,
+    show_envvar=True,
+    metavar="TARGET",
+    help=f"SQLite file path, or postgresql://user@host:port/dbname. Default: ./{config.DEFAULT_DB}",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """An event-sourced news timeline: append reported developments, replay and audit the
+    log, publish Atom and RSS feeds."""
+    session = Session(db)
+    ctx.obj = session
+    ctx.call_on_close(session.close)
+
+
+# --- appending ---------------------------------------------------------------------------
+
+
+def _option_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def _add_command(kind_name: str) -> click.Command:
+    kind = KINDS[kind_name]
+    params: list[click.Parameter] = [
+        click.Option(["--id", "key"], metavar="KEY", help="Natural key for a stable id (default: kind, date and title)."),
+    ]
+    for fld in (*COMMON_FIELDS, *kind.fields):
+        name = "source" if fld.name == "sources" else fld.name
+        params.append(
+            click.Option(
+                [_option_name(name), fld.name],
+                multiple=fld.many,
+                help=fld.help + (" [required]" if fld.required else ""),
+            )
+        )
+    params += [
+        click.Option(["--publisher"], help="Publisher of the --source(s) given here."),
+        click.Option(["--published"], help="When the --source(s) given here were published."),
+        click.Option(["--json", "as_json"], is_flag=True, help="Write JSON data only, to stdout."),
+    ]
+
+    @pass_session
+    def callback(session: Session, key: str | None, publisher: str | None, published: str | None,
+                 as_json: bool, **values: Any) -> None:  # fmt: skip
+        sources = [
+            {"url": url, **({"publisher": publisher} if publisher else {}), **({"published": published} if published else {})}
+            for url in values.pop("sources")
+        ]
+        raw = {"kind": kind_name, "id": key, "sources": sources, **values}
+        report = read_report({k: list(v) if isinstance(v, tuple) else v for k, v in raw.items()})
+        result = session.app.record(report)
+        if as_json:
+            emit_json({"id": result.id, "status": result.status})
+            return
+        click.echo(result.id)
+        if result.status == "existing":
+            click.echo(f"already there: {result.id} was recorded before; nothing added", err=True)
+
+    return click.Command(
+        kind_name,
+        params=params,
+        callback=callback,
+        help=f"Record a {kind_name}. Prints the development's id.",
+        context_settings=CONTEXT,
+    )
+
+
+@cli.group(context_settings=CONTEXT)
+def add() -> None:
+    """Record one development: visit, pledge, statement or agreement."""
+
+
+for _kind in KINDS:
+    add.add_command(_add_command(_kind))
+
+
+@cli.command("import", context_settings=CONTEXT)
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@json_option
+@pass_session
+def import_(session: Session, file: Any, as_json: bool) -> None:
+    """Import developments, corrections and retractions from JSON Lines ('-' for stdin).
+
+    The whole file is checked before anything is written: one bad line rejects it all.
+    """
+    from timeline.importer import import_lines
+
+    app = session.app
+    with progress("Importing", None) as tick:
+        result = import_lines(app, file, tick)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    click.echo(
+        f"{result.new} new, {result.existing} already there, {result.corrections} corrections, "
+        f"{result.retractions} retractions, {result.sources} sources added ({result.lines} lines)",
+        err=True,
+    )
+
+
+def _parse_set(pairs: tuple[str, ...]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{pair!r} is not FIELD=VALUE", param_hint="--set")
+        changes[name.strip().replace("-", "_")] = value
+    return changes
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("dev_id", metavar="ID")
+@click.option("--set", "pairs", multiple=True, metavar="FIELD=VALUE", help="Field to correct (repeatable).")
+@click.option("--reason", required=True, help="Why the correction is made.")
+@click.option("--source", help="Source URL for the correction.")
+@json_option
+@pass_session
+def correct(session: Session, dev_id: str, pairs: tuple[str, ...], reason: str, source: str | None, as_json: bool) -> None:
+    """Correct fields of a development. The earlier version stays in the log."""
+    result = session.app.correct(dev_id, _parse_set(pairs), reason, source)
+    emit_json(result) if as_json else click.echo(result["id"])
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("dev_id", metavar="ID")
+@click.option("--reason", required=True, help="Why the development is withdrawn.")
+@click.option("--source", help="Source URL for the retraction.")
+@json_option
+@pass_session
+def retract(session: Session, dev_id: str, reason: str, source: str | None, as_json: bool) -> None:
+    """Retract a development. It stays in the log and in the views, marked retracted."""
+    result = session.app.retract(dev_id, reason, source)
+    emit_json(result) if as_json else click.echo(result["id"])
+
+
+@cli.command("source", context_settings=CONTEXT)
+@click.argument("dev_id", metavar="ID")
+@click.argument("url")
+@click.option("--publisher", help="Who published it.")
+@click.option("--published", help="When it was published.")
+@json_option
+@pass_session
+def add_source(session: Session, dev_id: str, url: str, publisher: str | None, published: str | None, as_json: bool) -> None:
+    """Add a source to a development."""
+    src = {"url": url, **({"publisher": publisher} if publisher else {}), **({"published": published} if published else {})}
+    result = session.app.add_source(dev_id, src)
+    emit_json(result) if as_json else click.echo(result["id"])
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def occurred_range(start: str | None, end: str | None) -> tuple[Any, Any]:
+    """--from/--to: precision-aware, '2023' means all of 2023."""
+    try:
+        lo = OccurredDate.parse(start).first_day if start else None
+        hi = OccurredDate.parse(end).last_day if end else None
+    except InvalidInput as e:
+        raise click.BadParameter(str(e), param_hint="--from/--to") from None
+    if lo and hi and lo > hi:
+        raise click.BadParameter(f"--from {start} is after --to {end}", param_hint="--from/--to")
+    return lo, hi
+
+
+def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option("--topic", help="Only this topic (slug)."),
+            click.option("--actor", help="Only developments this actor takes part in."),
+            click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only this kind."),
+            click.option("--from", "start", metavar="DATE", help="Occurred on or after DATE."),
+            click.option("--to", "end", metavar="DATE", help="Occurred on or before DATE."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def make_filter(topic: str | None, actor: str | None, kind: str | None, start: str | None, end: str | None) -> Any:
+    from timeline.views.queries import Filter
+
+    lo, hi = occurred_range(start, end)
+    return Filter(topic=topic, actor=actor, kind=kind, start=lo, end=hi)
+
+
+def print_timeline(docs: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        emit_json(docs)
+    else:
+        for doc in docs:
+            click.echo(render_line(doc))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("dev_id", metavar="[ID]", required=False)
+@filter_options
+@json_option
+@pass_session
+def show(session: Session, dev_id: str | None, as_json: bool, **filters: Any) -> None:
+    """List developments in timeline order, or show one development (with ID)."""
+    flt = make_filter(**filters)
+    if dev_id:
+        doc = session.reader.development(dev_id)
+        emit_json(doc) if as_json else click.echo(render_development(doc))
+        return
+    print_timeline(session.reader.timeline(flt), as_json)
+
+
+def _facet_command(name: str, attr: str) -> click.Command:
+    @json_option
+    @pass_session
+    def callback(session: Session, as_json: bool) -> None:
+        rows = getattr(session.reader, attr)()
+        if as_json:
+            emit_json(rows)
+            return
+        for r in rows:
+            retracted = f" ({r['retracted']} retracted)" if r["retracted"] else ""
+            click.echo(f"{r['developments']:6d}  {r['slug']:<32} {r['name']}{retracted}")
+
+    return click.Command(name, callback=callback, params=callback.__click_params__, context_settings=CONTEXT,  # type: ignore[attr-defined]
+                         help=f"List {name} with how many developments name each.")  # fmt: skip
+
+
+cli.add_command(_facet_command("topics", "topics"))
+cli.add_command(_facet_command("actors", "actors"))
+
+
+@cli.command(context_settings=CONTEXT)
+@json_option
+@pass_session
+def state(session: Session, as_json: bool) -> None:
+    """The story now: counts, topics, actors, the pledge ledger and discrepancies."""
+    data = session.reader.state()
+    emit_json(data) if as_json else click.echo(render_state(data))
+
+
+@cli.command(context_settings=CONTEXT)
+@pass_session
+def rebuild(session: Session) -> None:
+    """Drop every view and rebuild it from position 0."""
+    from timeline.views.runner import Views
+
+    views = Views(session.app)
+    with progress("Rebuilding", session.app.event_count()) as tick:
+        n = views.rebuild(tick)
+    click.echo(f"rebuilt the views from {n} events", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@json_option
+@click.option("--follow", "-f", is_flag=True, help="Keep printing events as they are appended (Ctrl-C stops).")
+@click.option("--from", "start", metavar="#N", default=None, help="Start after log position N.")
+@pass_session
+def log(session: Session, as_json: bool, follow: bool, start: str | None) -> None:
+    """Print the stored events in log order (JSON Lines with --json)."""
+    from timeline.audit.log import follow_events, stored_events
+
+    after = _position(start) if start else 0
+    try:
+        for item in stored_events(session.app, after):
+            _print_event(item, as_json)
+            after = item["position"]
+        if follow:
+            for item in follow_events(session.app, after):
+                _print_event(item, as_json)
+    except KeyboardInterrupt:
+        return
+
+
+def _position(text: str) -> int:
+    value = text[1:] if text.startswith("#") else text
+    if not value.isdigit():
+        raise click.BadParameter(f"{text!r} is not a log position #N", param_hint="--from")
+    return int(value)
+
+
+def _print_event(item: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(item, sort_keys=True, ensure_ascii=False))
+    else:
+        fields = json.dumps(item["data"], sort_keys=True, ensure_ascii=False)
+        click.echo(f"#{item['position']:<6} {item['recorded']}  {item['event']:<12} {item['id']}  {fields}")
+    sys.stdout.flush()
+
+
+def _register_optional_commands() -> None:
+    """Feeds and audit commands live in their own modules; none imports feedgen or the
+    server at start-up, so `add` stays quick."""
+    from timeline.commands import audit, feeds
+
+    for group in (feeds, audit):
+        for command in group.COMMANDS:
+            cli.add_command(command)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    cli()

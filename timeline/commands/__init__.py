@@ -1,0 +1,1 @@
+"""Command groups kept apart from the core CLI; each module lists its COMMANDS."""

@@ -1,0 +1,32 @@
+"""The project's own errors: what a user did or asked that cannot be done.
+
+The command line turns each into one line `Error: ...` and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+
+class TimelineError(Exception):
+    """An expected error, shown to the user as one line."""
+
+
+class DevelopmentNotFound(TimelineError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no development {ref!r}")
+
+
+class Conflict(TimelineError):
+    """The same id arrived with different fields: neither ignored nor overwritten."""
+
+    def __init__(self, dev_id: str, fields: list[str]) -> None:
+        self.dev_id = dev_id
+        self.fields = fields
+        what = ", ".join(fields) if fields else "fields"
+        super().__init__(
+            f"development {dev_id} is already recorded with different {what}; "
+            "use `timeline correct` to change it"
+        )
+
+
+class StoreUnavailable(TimelineError):
+    """The --db target cannot be opened."""

@@ -1,0 +1,245 @@
+"""Importing many developments (and corrections) from JSON Lines, all or nothing.
+
+Pass 1 streams the file and validates every line, simulating each correction or
+retraction on the state it would meet, so that a bad line anywhere rejects the whole file
+before anything is written. What it learns goes to a scratch SQLite file and a spool of
+normalised operations, not to memory, so a file of a million lines runs in bounded memory
+(stdin works the same way: it is read once). Pass 2 replays the spool into the log in
+batches of `save(*aggregates)`, the fastest way the library offers to write.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+
+from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
+from timeline.app import Timeline
+from timeline.errors import TimelineError
+from timeline.store import Sql, first_events
+
+CHUNK = 1000
+OPS = ("add", "correct", "retract", "source")
+
+
+class ImportRejected(TimelineError):
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        super().__init__(f"line {line}: {message}; nothing was imported")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    new: int
+    existing: int
+    corrections: int
+    retractions: int
+    sources: int
+    lines: int
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+Tick = Callable[[int], None]
+
+
+def import_lines(app: Timeline, lines: Iterable[str], tick: Tick | None = None) -> ImportResult:
+    with tempfile.TemporaryDirectory(prefix="timeline-import-") as tmp:
+        scratch = _Scratch(Path(tmp) / "scratch.sqlite")
+        spool_path = Path(tmp) / "spool.jsonl"
+        try:
+            with spool_path.open("w", encoding="utf-8") as spool:
+                counts = _validate(app, lines, scratch, spool, tick)
+        finally:
+            scratch.close()
+        with spool_path.open(encoding="utf-8") as spool:
+            _write(app, spool)
+        return counts
+
+
+# --- pass 1 -----------------------------------------------------------------------------
+
+
+class _Scratch:
+    """What pass 1 knows of each development the file touches, kept on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.sql = Sql.scratch(path)
+        with self.sql.transaction(commit=True) as c:
+            c.execute(
+                "CREATE TABLE dev (id BLOB PRIMARY KEY, kind TEXT, key TEXT, reported TEXT,"
+                " current TEXT, retracted INTEGER, origin TEXT) WITHOUT ROWID"
+            )
+
+    def close(self) -> None:
+        self.sql.close()
+
+    def get(self, c: Any, dev_id: UUID) -> dict[str, Any] | None:
+        c.execute("SELECT * FROM dev WHERE id = ?", (dev_id.bytes,))
+        row = c.fetchone()
+        return dict(row) if row else None
+
+    def put(self, c: Any, dev_id: UUID, **values: Any) -> None:
+        cols = ", ".join(values)
+        c.execute(
+            f"INSERT INTO dev (id, {cols}) VALUES (?, {', '.join('?' * len(values))})"
+            f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in values)}",
+            (dev_id.bytes, *values.values()),
+        )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _parse(number: int, line: str) -> tuple[str, Any] | None:
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ImportRejected(number, f"malformed JSON ({e.msg} at column {e.colno})") from None
+    if not isinstance(obj, dict):
+        raise ImportRejected(number, "expected a JSON object")
+    op = obj.get("op", "add")
+    if op not in OPS:
+        raise ImportRejected(number, f"unknown op {op!r} (expected one of {', '.join(OPS)})")
+    try:
+        if op == "add":
+            return op, read_report(obj)
+        ref = obj.get("id")
+        if not isinstance(ref, str) or not ref.strip():
+            raise InvalidInput("names the development to change", "id")
+        allowed = {"op", "id", "reason", "source"} | ({"set"} if op == "correct" else set())
+        unknown = sorted(set(obj) - allowed)
+        if unknown:
+            raise InvalidInput(f"unknown key for a {op} line", unknown[0])
+        return op, {**obj, "target": resolve_reference(ref)}
+    except InvalidInput as e:
+        raise ImportRejected(number, str(e)) from None
+
+
+def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
+    chunk: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, 1):
+        chunk.append((number, line))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: IO[str], tick: Tick | None) -> ImportResult:
+    n = {"new": 0, "existing": 0, "correct": 0, "retract": 0, "source": 0, "lines": 0}
+    for chunk in _chunks(lines):
+        parsed = [(number, p) for number, line in chunk if (p := _parse(number, line)) is not None]
+        with scratch.sql.transaction(commit=True) as c:
+            _load_from_store(app, scratch, c, parsed)
+            for number, (op, item) in parsed:
+                try:
+                    if op == "add":
+                        n[_check_add(scratch, c, item, spool)] += 1
+                    else:
+                        _check_change(app, scratch, c, op, item, spool)
+                        n[op] += 1
+                except InvalidInput as e:
+                    raise ImportRejected(number, str(e)) from None
+                except TimelineError as e:
+                    raise ImportRejected(number, str(e)) from None
+        n["lines"] = chunk[-1][0]
+        if tick:
+            tick(len(chunk))
+    return ImportResult(n["new"], n["existing"], n["correct"], n["retract"], n["source"], n["lines"])
+
+
+def _load_from_store(app: Timeline, scratch: _Scratch, c: Any, parsed: list[tuple[int, tuple[str, Any]]]) -> None:
+    """One query for every id in the chunk that neither the file nor the store has shown yet."""
+    wanted = []
+    for _, (op, item) in parsed:
+        dev_id = item.id if op == "add" else item["target"]
+        if scratch.get(c, dev_id) is None and dev_id not in wanted:
+            wanted.append(dev_id)
+    for dev_id, stored in first_events(app.recorder, wanted).items():
+        event = app.mapper.to_domain_event(stored)
+        scratch.put(c, dev_id, kind=event.kind, key=event.key, reported=_dumps(event.fields), current=None,
+                    retracted=None, origin="store")  # fmt: skip
+
+
+def _check_add(scratch: _Scratch, c: Any, report: Report, spool: IO[str]) -> str:
+    known = scratch.get(c, report.id)
+    if known is None:
+        scratch.put(c, report.id, kind=report.kind, key=report.key, reported=_dumps(report.fields),
+                    current=_dumps(report.fields), retracted=0, origin="file")  # fmt: skip
+        spool.write(_dumps({"op": "add", "kind": report.kind, "key": report.key, "fields": report.fields}) + "\n")
+        return "new"
+    if known["kind"] == report.kind and known["reported"] == _dumps(report.fields):
+        return "existing"
+    reported = json.loads(known["reported"])
+    differ = sorted(k for k in set(reported) | set(report.fields) if reported.get(k) != report.fields.get(k))
+    where = "in the log" if known["origin"] == "store" else "earlier in this file"
+    raise InvalidInput(
+        f"development {report.id} is already recorded {where} with different "
+        f"{', '.join(differ) or 'kind'}; use a correct line to change it"
+    )
+
+
+def _check_change(app: Timeline, scratch: _Scratch, c: Any, op: str, item: dict[str, Any], spool: IO[str]) -> None:
+    target: UUID = item["target"]
+    known = scratch.get(c, target)
+    if known is None:
+        raise InvalidInput(f"no development {item['id']!r} in the log or earlier in this file", "id")
+    if known["current"] is None:  # first change of a stored development: load it once
+        dev = app._get(str(target))  # noqa: SLF001
+        known.update(current=_dumps(dev.fields), retracted=int(dev.retraction is not None))
+    # Simulate on a throwaway aggregate, so the domain's own rules decide.
+    dev = Development.record(Report(known["kind"], known["key"], json.loads(known["current"])))
+    if known["retracted"]:
+        dev.retraction = {"reason": "(retracted)", "source": None}
+    if op == "correct":
+        changes = read_changes(dev.kind, item.get("set") or {})
+        dev.correct(changes, item.get("reason"), item.get("source"))
+        record = {"op": op, "id": str(target), "changes": changes, "reason": item["reason"], "source": item.get("source")}
+    elif op == "retract":
+        dev.retract(item.get("reason"), item.get("source"))
+        record = {"op": op, "id": str(target), "reason": item["reason"], "source": item.get("source")}
+    else:
+        if not item.get("source"):
+            raise InvalidInput("is required", "source")
+        dev.add_source(item["source"])
+        record = {"op": op, "id": str(target), "source": item["source"]}
+    scratch.put(c, target, current=_dumps(dev.fields), retracted=int(dev.retraction is not None))
+    spool.write(_dumps(record) + "\n")
+
+
+# --- pass 2 -----------------------------------------------------------------------------
+
+
+def _write(app: Timeline, spool: IO[str], batch: int = CHUNK) -> None:
+    pending: dict[UUID, Development] = {}
+    for line in spool:
+        op = json.loads(line)
+        if op["op"] == "add":
+            dev = Development.record(Report(op["kind"], op["key"], op["fields"]))
+            pending[dev.id] = dev
+        else:
+            dev_id = UUID(op["id"])
+            dev = pending.get(dev_id) or app._get(op["id"])  # noqa: SLF001
+            pending[dev_id] = dev
+            if op["op"] == "correct":
+                dev.correct(op["changes"], op["reason"], op["source"])
+            elif op["op"] == "retract":
+                dev.retract(op["reason"], op["source"])
+            else:
+                dev.add_source(op["source"])
+        if len(pending) >= batch:
+            app.save(*pending.values())
+            pending.clear()
+    if pending:
+        app.save(*pending.values())

@@ -1,0 +1,65 @@
+"""Answers from the read models: the timeline, one development, topics, actors, the state.
+
+`Reader.live(app)` first catches the views up with the log, so nobody sees stale output
+after an append; a replay builds a `Reader` over scratch views instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events import resolve_reference
+from timeline.errors import DevelopmentNotFound
+from timeline.store import Sql
+from timeline.views import queries
+from timeline.views.queries import Filter
+
+
+class Reader:
+    def __init__(self, sql: Sql, position: int, events: int) -> None:
+        self.sql = sql
+        self.position = position  # the last log position the views include
+        self.events = events
+
+    @classmethod
+    def live(cls, app: Any) -> Reader:
+        from timeline.views.runner import Views
+
+        views = Views(app)
+        views.catch_up()
+        return cls(views.sql, views.position(), app.event_count())
+
+    def development(self, ref: str) -> dict[str, Any]:
+        try:
+            dev_id = str(resolve_reference(ref))
+        except (ValueError, TypeError):
+            raise DevelopmentNotFound(ref) from None
+        doc = queries.document(self.sql, dev_id)
+        if doc is None:
+            raise DevelopmentNotFound(ref)
+        return doc
+
+    def timeline(self, f: Filter = Filter()) -> list[dict[str, Any]]:
+        return queries.timeline(self.sql, f)
+
+    def topics(self) -> list[dict[str, Any]]:
+        return queries.facet_counts(self.sql, "topic")
+
+    def actors(self) -> list[dict[str, Any]]:
+        return queries.facet_counts(self.sql, "actor")
+
+    def head(self) -> dict[str, Any] | None:
+        return queries.head(self.sql)
+
+    def state(self) -> dict[str, Any]:
+        ledger = queries.ledger(self.sql)
+        return {
+            "position": self.position,
+            "head": self.head(),
+            "developments": queries.kind_counts(self.sql),
+            "retracted": queries.retracted_count(self.sql),
+            "topics": self.topics(),
+            "actors": self.actors(),
+            "ledger": {k: v for k, v in ledger.items() if k != "discrepancies"},
+            "discrepancies": ledger["discrepancies"],
+        }

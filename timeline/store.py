@@ -1,0 +1,133 @@
+"""The few things the application needs from storage beyond the eventsourcing library.
+
+`Sql` runs the read models' portable SQL (written with `?` placeholders) inside the
+library's own transactions on SQLite or PostgreSQL, or on a scratch SQLite file used for
+replays. Everything the views write goes through it, so one piece of code serves both
+back ends and the replay.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, TrackingRecorder
+
+
+class Sql:
+    """Portable SQL over one database connection source."""
+
+    def __init__(self, transaction: Any, *, postgres: bool, schema: str | None = None) -> None:
+        self._transaction = transaction
+        self.postgres = postgres
+        self.schema = schema
+
+    @classmethod
+    def for_recorder(cls, recorder: TrackingRecorder | ApplicationRecorder) -> Sql:
+        datastore = recorder.datastore  # type: ignore[attr-defined]
+        postgres = type(recorder).__module__.startswith("eventsourcing.postgres")
+        return cls(datastore.transaction, postgres=postgres, schema=getattr(datastore, "schema", None))
+
+    @classmethod
+    def scratch(cls, path: Path) -> Sql:
+        """A private SQLite file for work that must not grow memory (replays, imports)."""
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+
+        @contextmanager
+        def transaction(*, commit: bool) -> Iterator[sqlite3.Cursor]:
+            cur = conn.cursor()
+            cur.execute("BEGIN")
+            try:
+                yield cur
+            except BaseException:
+                conn.rollback()
+                raise
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
+
+        sql = cls(transaction, postgres=False)
+        sql.close = conn.close  # type: ignore[method-assign]
+        return sql
+
+    def close(self) -> None:
+        """Nothing to close for a recorder's datastore: the application closes it."""
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Any]:
+        with self._transaction(commit=commit) as cursor:
+            yield cursor
+
+    def q(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def execute(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
+        cursor.execute(self.q(statement), tuple(params))
+
+    def executemany(self, cursor: Any, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            cursor.executemany(self.q(statement), [tuple(r) for r in rows])
+
+    def rows(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.execute(cursor, statement, params)
+        return list(cursor.fetchall())
+
+    def scalar(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:
+        self.execute(cursor, statement, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return row[0] if not isinstance(row, dict) else next(iter(row.values()))
+
+    def events_table(self) -> str:
+        return f'"{self.schema}".stored_events' if self.postgres and self.schema else "stored_events"
+
+
+def first_events(recorder: ApplicationRecorder, ids: Sequence[UUID]) -> dict[UUID, StoredEvent]:
+    """The first stored event of each id that has one: one query per call, not one per id."""
+    if not ids:
+        return {}
+    sql = Sql.for_recorder(recorder)
+    table = sql.events_table()
+    with sql.transaction(commit=False) as c:
+        if sql.postgres:
+            sql.execute(
+                c,
+                f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                "WHERE originator_version = 1 AND originator_id = ANY(?)",
+                [list(ids)],
+            )
+        else:
+            marks = ",".join("?" * len(ids))
+            sql.execute(
+                c,
+                f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                f"WHERE originator_version = 1 AND originator_id IN ({marks})",
+                [i.hex for i in ids],
+            )
+        found = {}
+        for row in c.fetchall():
+            oid = row["originator_id"]
+            oid = oid if isinstance(oid, UUID) else UUID(oid)
+            found[oid] = StoredEvent(oid, row["originator_version"], row["topic"], bytes(row["state"]))
+        return found
+
+
+def iter_notifications(
+    recorder: ApplicationRecorder, start: int = 1, stop: int | None = None, page: int = 1000
+) -> Iterator[Notification]:
+    """Every notification from `start` to `stop` (inclusive), read in pages."""
+    while True:
+        batch = recorder.select_notifications(start, page, stop=stop)
+        yield from batch
+        if len(batch) < page:
+            return
+        start = batch[-1].id + 1

@@ -1,0 +1,102 @@
+"""The projection as a pure function: a development's document after one more event.
+
+`project(doc, event, position)` takes the document as it stood (or None) and returns the
+new one; it reads nothing and writes nothing, so it is tested without a database and the
+same function serves the materialised views, a full rebuild and a replay as of any point.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from events import OccurredDate, apply_changes
+from events.development import Development, actors_of, with_source
+from events.slugs import slugify
+
+__all__ = ["project", "facets", "period", "sort_key", "iso", "Facet"]
+
+Facet = tuple[str, str, str]  # (facet, slug, display name): ("topic", "aid", "aid")
+
+
+def iso(ts: datetime) -> str:
+    return ts.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def project(doc: dict[str, Any] | None, event: Any, position: int) -> dict[str, Any] | None:
+    if isinstance(event, Development.Reported):
+        return _document(
+            {
+                "id": str(event.originator_id),
+                "key": event.key,
+                "kind": event.kind,
+                "recorded": iso(event.timestamp),
+                "first_position": position,
+                "corrections": [],
+                "retracted": None,
+            },
+            dict(event.fields),
+            event,
+            position,
+        )
+    if doc is None:
+        # An event for a development this view never saw begin: the log is not whole.
+        raise ValueError(f"event at position {position} changes unknown development {event.originator_id}")
+    doc = dict(doc)
+    if isinstance(event, Development.Corrected):
+        note = {
+            "position": position,
+            "recorded": iso(event.timestamp),
+            "changes": event.changes,
+            "reason": event.reason,
+            "source": event.source,
+        }
+        doc["corrections"] = [*doc["corrections"], note]
+        return _document(doc, with_source(apply_changes(doc["fields"], event.changes), event.source), event, position)
+    if isinstance(event, Development.Retracted):
+        doc["retracted"] = {
+            "position": position,
+            "recorded": iso(event.timestamp),
+            "reason": event.reason,
+            "source": event.source,
+        }
+        return _document(doc, with_source(doc["fields"], event.source), event, position)
+    if isinstance(event, Development.SourceAdded):
+        return _document(doc, with_source(doc["fields"], event.source), event, position)
+    return doc  # an event kind this version does not know changes nothing it shows
+
+
+def _document(doc: dict[str, Any], fields: dict[str, Any], event: Any, position: int) -> dict[str, Any]:
+    occurred = OccurredDate.from_canonical(fields["occurred"])
+    doc.update(
+        title=fields["title"],
+        occurred=fields["occurred"],
+        precision=occurred.precision.value,
+        topics=list(fields.get("topics", [])),
+        actors=actors_of(doc["kind"], fields),
+        fields=fields,
+        updated=iso(event.timestamp),
+        last_position=position,
+        version=event.originator_version,
+    )
+    return doc
+
+
+def facets(doc: dict[str, Any] | None) -> set[Facet]:
+    if doc is None:
+        return set()
+    out = {("topic", t, t) for t in doc["topics"]}
+    out |= {("actor", slugify(a), a) for a in doc["actors"]}
+    return out
+
+
+def sort_key(doc: dict[str, Any]) -> str:
+    return OccurredDate.from_canonical(doc["occurred"]).sort_key
+
+
+def period(doc: dict[str, Any]) -> tuple[str, str]:
+    """First and last day the occurred date may cover, for --from/--to filters."""
+    occurred = OccurredDate.from_canonical(doc["occurred"])
+    start = "0000-01-01" if occurred.open == "before" else occurred.first_day.isoformat()
+    end = "9999-12-31" if occurred.open == "after" else occurred.last_day.isoformat()
+    return start, end

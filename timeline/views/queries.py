@@ -1,0 +1,218 @@
+"""Questions asked of the read models. Each returns plain, JSON-ready values.
+
+The same functions answer for the live views and for a replay's scratch views, so `show`
+and `replay --as-of` give the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from events.slugs import slugify
+from timeline.store import Sql
+
+
+@dataclass(frozen=True)
+class Filter:
+    topic: str | None = None
+    actor: str | None = None
+    kind: str | None = None
+    start: date | None = None  # occurred on or after (precision-aware overlap)
+    end: date | None = None
+    limit: int | None = None
+    newest_first: bool = False
+
+
+def document(sql: Sql, dev_id: str) -> dict[str, Any] | None:
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, "SELECT doc FROM timeline_developments WHERE id = ?", [dev_id])
+    return json.loads(rows[0]["doc"]) if rows else None
+
+
+def timeline(sql: Sql, f: Filter = Filter()) -> list[dict[str, Any]]:
+    """Developments in timeline order: occurred (precision-aware), then recorded order."""
+    params: list[Any] = []
+    if f.topic or f.actor:
+        facet, slug = ("topic", f.topic) if f.topic else ("actor", slugify(f.actor or ""))
+        statement = (
+            "SELECT d.doc FROM timeline_memberships m JOIN timeline_developments d ON d.id = m.id"
+            " WHERE m.facet = ? AND m.slug = ?"
+        )
+        params += [facet, slug]
+        order = "m.sort_key {0}, m.first_position {0}"
+        if f.topic and f.actor:
+            statement += (
+                " AND EXISTS (SELECT 1 FROM timeline_memberships a"
+                " WHERE a.facet = 'actor' AND a.slug = ? AND a.id = m.id)"
+            )
+            params.append(slugify(f.actor))
+    else:
+        statement = "SELECT d.doc FROM timeline_developments d WHERE 1 = 1"
+        order = "d.sort_key {0}, d.first_position {0}"
+    if f.kind:
+        statement += " AND d.kind = ?"
+        params.append(f.kind)
+    if f.start:
+        statement += " AND d.end_day >= ?"
+        params.append(f.start.isoformat())
+    if f.end:
+        statement += " AND d.start_day <= ?"
+        params.append(f.end.isoformat())
+    statement += " ORDER BY " + order.format("DESC" if f.newest_first else "ASC")
+    if f.limit is not None:
+        statement += " LIMIT ?"
+        params.append(f.limit)
+    with sql.transaction(commit=False) as c:
+        return [json.loads(r["doc"]) for r in sql.rows(c, statement, params)]
+
+
+def facet_counts(sql: Sql, facet: str) -> list[dict[str, Any]]:
+    """Topics or actors with how many developments name them (and how many are retracted)."""
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(
+            c,
+            "SELECT m.slug AS slug, n.name AS name, COUNT(*) AS developments,"
+            " SUM(d.retracted) AS retracted"
+            " FROM timeline_memberships m"
+            " JOIN timeline_developments d ON d.id = m.id"
+            " JOIN timeline_names n ON n.facet = m.facet AND n.slug = m.slug"
+            " WHERE m.facet = ? GROUP BY m.slug, n.name ORDER BY m.slug",
+            [facet],
+        )
+    return [
+        {"slug": r["slug"], "name": r["name"], "developments": int(r["developments"]), "retracted": int(r["retracted"])}
+        for r in rows
+    ]
+
+
+def kind_counts(sql: Sql) -> dict[str, int]:
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, "SELECT kind, COUNT(*) AS n FROM timeline_developments GROUP BY kind ORDER BY kind")
+    return {r["kind"]: int(r["n"]) for r in rows}
+
+
+def retracted_count(sql: Sql) -> int:
+    with sql.transaction(commit=False) as c:
+        return int(sql.scalar(c, "SELECT COUNT(*) FROM timeline_developments WHERE retracted = 1") or 0)
+
+
+def head(sql: Sql) -> dict[str, Any] | None:
+    """The chain's head: the position and hash a subscriber keeps to check appends."""
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, "SELECT position, hash FROM timeline_chain ORDER BY position DESC LIMIT 1")
+    return {"position": int(rows[0]["position"]), "hash": rows[0]["hash"]} if rows else None
+
+
+def feed_positions(sql: Sql) -> dict[str, int]:
+    with sql.transaction(commit=False) as c:
+        return {r["feed"]: int(r["last_position"]) for r in sql.rows(c, "SELECT feed, last_position FROM timeline_feeds")}
+
+
+def names(sql: Sql, facet: str) -> dict[str, str]:
+    with sql.transaction(commit=False) as c:
+        return {r["slug"]: r["name"] for r in sql.rows(c, "SELECT slug, name FROM timeline_names WHERE facet = ?", [facet])}
+
+
+def ledger(sql: Sql) -> dict[str, Any]:
+    """The pledge ledger, with amounts as reported: no invented exchange rates.
+
+    Totals by donor and recipient, by currency and by instrument leave out retracted
+    pledges and parts of packages (a package counts once, as reported). Each package is
+    compared with the sum of its parts, per currency, counting a part in another currency
+    through the equivalent its report gave, where it gave one.
+    """
+    pledges = [d for d in timeline(sql, Filter(kind="pledge")) if d["retracted"] is None]
+    by_id = {d["id"]: d for d in pledges}
+    totals: dict[str, dict[tuple[str, ...], Decimal]] = {
+        "by_donor_recipient": defaultdict(Decimal),
+        "by_currency": defaultdict(Decimal),
+        "by_instrument": defaultdict(Decimal),
+    }
+    for d in pledges:
+        f = d["fields"]
+        if f.get("part_of") in by_id:
+            continue
+        amount, currency = Decimal(f["amount"]["amount"]), f["amount"]["currency"]
+        totals["by_donor_recipient"][(f["donor"], f["recipient"], currency)] += amount
+        totals["by_currency"][(currency,)] += amount
+        totals["by_instrument"][(f.get("instrument", "other"), currency)] += amount
+    packages = []
+    discrepancies = []
+    for pkg in pledges:
+        parts = [d for d in pledges if d["fields"].get("part_of") == pkg["id"]]
+        if not parts:
+            continue
+        comparison = _compare_package(pkg, parts)
+        packages.append(comparison)
+        if comparison["difference"] != "0":
+            discrepancies.append(
+                {
+                    "kind": "package-parts-mismatch",
+                    "package": pkg["id"],
+                    "title": pkg["title"],
+                    "message": (
+                        f"package reported as {comparison['currency']} {comparison['reported']}; "
+                        f"its parts as reported add up to {comparison['currency']} {comparison['parts_total']}"
+                    ),
+                    "reported": comparison["reported"],
+                    "parts_total": comparison["parts_total"],
+                    "currency": comparison["currency"],
+                }
+            )
+    missing = sorted({d["fields"]["part_of"] for d in pledges if d["fields"].get("part_of") and d["fields"]["part_of"] not in by_id})
+    discrepancies += [
+        {"kind": "missing-package", "package": p, "message": f"parts name package {p}, which is not recorded (or retracted)"}
+        for p in missing
+    ]
+    return {
+        "by_donor_recipient": [
+            {"donor": k[0], "recipient": k[1], "currency": k[2], "total": _s(v)}
+            for k, v in sorted(totals["by_donor_recipient"].items())
+        ],
+        "by_currency": [{"currency": k[0], "total": _s(v)} for k, v in sorted(totals["by_currency"].items())],
+        "by_instrument": [
+            {"instrument": k[0], "currency": k[1], "total": _s(v)} for k, v in sorted(totals["by_instrument"].items())
+        ],
+        "packages": packages,
+        "discrepancies": discrepancies,
+    }
+
+
+def _compare_package(pkg: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    currency = pkg["fields"]["amount"]["currency"]
+    reported = Decimal(pkg["fields"]["amount"]["amount"])
+    total = Decimal(0)
+    approximate = bool(pkg["fields"]["amount"].get("approximate"))
+    part_rows, unconverted = [], []
+    for part in parts:
+        f = part["fields"]
+        candidates = [f["amount"], *f.get("equivalents", [])]
+        match = next((m for m in candidates if m["currency"] == currency), None)
+        if match is None:
+            unconverted.append(part["id"])
+        else:
+            total += Decimal(match["amount"])
+            approximate = approximate or bool(match.get("approximate"))
+        part_rows.append(
+            {"id": part["id"], "title": part["title"], "amount": f["amount"], "counted_as": match}
+        )
+    return {
+        "id": pkg["id"],
+        "title": pkg["title"],
+        "currency": currency,
+        "reported": _s(reported),
+        "parts_total": _s(total),
+        "difference": _s(total - reported),
+        "approximate": approximate,
+        "parts": part_rows,
+        "parts_without_equivalent": unconverted,
+    }
+
+
+def _s(d: Decimal) -> str:
+    return f"{d.normalize():f}" if d else "0"

@@ -1,0 +1,33 @@
+"""The read models' tables: portable SQL for SQLite and PostgreSQL alike.
+
+developments  one row per development as it stands now (`doc` is its JSON document);
+              ordered by (sort_key, first_position): precision-aware occurred order,
+              then recorded order.
+memberships   which developments belong to which topic or actor, ordered the same way,
+              so one topic's latest N developments are read from an index.
+names         display names of topics and actors by slug.
+feeds         the log position at which each feed's content last changed, so a feed
+              build rewrites only what changed.
+chain         the hash chain over the log, one link per stored event.
+"""
+
+TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", "timeline_chain")
+
+CREATE = [
+    "CREATE TABLE IF NOT EXISTS timeline_developments ("
+    " id TEXT PRIMARY KEY, kind TEXT NOT NULL, sort_key TEXT NOT NULL,"
+    " first_position BIGINT NOT NULL, last_position BIGINT NOT NULL,"
+    " start_day TEXT NOT NULL, end_day TEXT NOT NULL, retracted INTEGER NOT NULL, doc TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS timeline_developments_order ON timeline_developments (sort_key, first_position)",
+    "CREATE INDEX IF NOT EXISTS timeline_developments_kind ON timeline_developments (kind, sort_key, first_position)",
+    "CREATE TABLE IF NOT EXISTS timeline_memberships ("
+    " facet TEXT NOT NULL, slug TEXT NOT NULL, id TEXT NOT NULL,"
+    " sort_key TEXT NOT NULL, first_position BIGINT NOT NULL, PRIMARY KEY (facet, slug, id))",
+    "CREATE INDEX IF NOT EXISTS timeline_memberships_order"
+    " ON timeline_memberships (facet, slug, sort_key, first_position)",
+    "CREATE INDEX IF NOT EXISTS timeline_memberships_id ON timeline_memberships (id)",
+    "CREATE TABLE IF NOT EXISTS timeline_names ("
+    " facet TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (facet, slug))",
+    "CREATE TABLE IF NOT EXISTS timeline_feeds (feed TEXT PRIMARY KEY, last_position BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS timeline_chain (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
+]

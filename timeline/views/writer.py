@@ -1,0 +1,134 @@
+"""Applies a batch of events to the read models inside one transaction.
+
+The caller commits the batch together with its tracking position, so a crash can neither
+skip an event nor apply one twice. Reads per batch: one query for the documents the batch
+touches and one for the chain's head; never the whole log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from timeline.store import Sql
+from timeline.views import chain
+from timeline.views.project import facets, period, project, sort_key
+from timeline.views.tables import CREATE, TABLES
+
+STORY_FEED = "story"
+
+Track = Callable[[Any, int], None]
+
+
+def feed_name(facet: str, slug: str) -> str:
+    return f"{facet}/{slug}"
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class ViewWriter:
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    def create_tables(self, c: Any) -> None:
+        for statement in CREATE:
+            self.sql.execute(c, statement)
+
+    def drop_tables(self, c: Any) -> None:
+        for table in TABLES:
+            self.sql.execute(c, f"DROP TABLE IF EXISTS {table}")
+
+    def apply(self, c: Any, batch: Sequence[tuple[Notification, Any]]) -> None:
+        if not batch:
+            return
+        sql = self.sql
+        ids = list(dict.fromkeys(str(n.originator_id) for n, _ in batch))
+        docs: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in sql.rows(c, f"SELECT id, doc FROM timeline_developments WHERE id IN ({marks})", part):
+                docs[row["id"]] = json.loads(row["doc"])
+        before = {i: docs.get(i) for i in ids}
+        touched_feeds: dict[str, int] = {}
+        head = sql.rows(c, "SELECT position, hash FROM timeline_chain ORDER BY position DESC LIMIT 1")
+        previous = bytes.fromhex(head[0]["hash"]) if head else chain.GENESIS
+        links = []
+        for notification, event in batch:
+            key = str(notification.originator_id)
+            old = docs.get(key)
+            new = project(old, event, notification.id)
+            docs[key] = new
+            for facet, slug, _ in facets(old) | facets(new):
+                touched_feeds[feed_name(facet, slug)] = notification.id
+            touched_feeds[STORY_FEED] = notification.id
+            previous = chain.link(
+                previous,
+                notification.id,
+                notification.originator_id,
+                notification.originator_version,
+                notification.topic,
+                notification.state,
+            )
+            links.append((notification.id, previous.hex()))
+        self._write(c, before, docs, touched_feeds, links)
+
+    def _write(
+        self,
+        c: Any,
+        before: dict[str, dict[str, Any] | None],
+        docs: dict[str, dict[str, Any] | None],
+        touched_feeds: dict[str, int],
+        links: list[tuple[int, str]],
+    ) -> None:
+        sql = self.sql
+        rows, members, names, stale = [], [], {}, []
+        for key, old in before.items():
+            doc = docs[key]
+            if doc is None:
+                continue
+            start, end = period(doc)
+            rows.append(
+                (key, doc["kind"], sort_key(doc), doc["first_position"],
+                 doc["last_position"], start, end, int(doc["retracted"] is not None), dumps(doc))
+            )  # fmt: skip
+            old_facets, new_facets = facets(old), facets(doc)
+            sort_changed = old is not None and old["occurred"] != doc["occurred"]
+            for facet, slug, name in new_facets:
+                names[(facet, slug)] = name
+            for facet, slug, _ in old_facets - new_facets if not sort_changed else old_facets:
+                stale.append((facet, slug, key))
+            for facet, slug, _ in new_facets - old_facets if not sort_changed else new_facets:
+                members.append((facet, slug, key, rows[-1][2], doc["first_position"]))
+        sql.executemany(
+            c,
+            "INSERT INTO timeline_developments (id, kind, sort_key, first_position, last_position,"
+            " start_day, end_day, retracted, doc) VALUES (?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, sort_key = excluded.sort_key,"
+            " last_position = excluded.last_position, start_day = excluded.start_day,"
+            " end_day = excluded.end_day, retracted = excluded.retracted, doc = excluded.doc",
+            rows,
+        )
+        sql.executemany(c, "DELETE FROM timeline_memberships WHERE facet = ? AND slug = ? AND id = ?", stale)
+        sql.executemany(
+            c,
+            "INSERT INTO timeline_memberships (facet, slug, id, sort_key, first_position) VALUES (?,?,?,?,?)",
+            members,
+        )
+        sql.executemany(
+            c,
+            "INSERT INTO timeline_names (facet, slug, name) VALUES (?,?,?) ON CONFLICT (facet, slug) DO NOTHING",
+            [(f, s, n) for (f, s), n in sorted(names.items())],
+        )
+        sql.executemany(
+            c,
+            "INSERT INTO timeline_feeds (feed, last_position) VALUES (?,?)"
+            " ON CONFLICT (feed) DO UPDATE SET last_position = excluded.last_position",
+            sorted(touched_feeds.items()),
+        )
+        sql.executemany(c, "INSERT INTO timeline_chain (position, hash) VALUES (?,?)", links)
