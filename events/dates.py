@@ -109,7 +109,9 @@ class OccurredDate:
         else:
             text = f"{self.year}"
         if self.open == "after":
-            return f"since {text}"
+            # "since 1994" reads well; "since 6 July 2024" does not for a remark made
+            # some time after that day.
+            return f"on or after {text}" if self.precision is Precision.DAY else f"since {text}"
         if self.open == "before":
             return f"before {text}"
         return text

@@ -87,8 +87,9 @@ class Sql:
             return None
         return row[0] if not isinstance(row, dict) else next(iter(row.values()))
 
-    def events_table(self) -> str:
-        return f'"{self.schema}".stored_events' if self.postgres and self.schema else "stored_events"
+    def table(self, name: str) -> str:
+        """A table name as SQL: schema-qualified on PostgreSQL."""
+        return f'"{self.schema}"."{name}"' if self.postgres and self.schema else f'"{name}"'
 
 
 def first_events(recorder: ApplicationRecorder, ids: Sequence[UUID]) -> dict[UUID, StoredEvent]:
@@ -96,7 +97,7 @@ def first_events(recorder: ApplicationRecorder, ids: Sequence[UUID]) -> dict[UUI
     if not ids:
         return {}
     sql = Sql.for_recorder(recorder)
-    table = sql.events_table()
+    table = sql.table(recorder.events_table_name)  # type: ignore[attr-defined]
     with sql.transaction(commit=False) as c:
         if sql.postgres:
             sql.execute(

@@ -1,0 +1,172 @@
+"""The store and the appending commands, on SQLite and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEED, Cli
+
+PLEDGE = [
+    "add", "pledge", "--title", "Japan pledges ODA", "--occurred", "July 6, 2024", "--donor", "Japan",
+    "--recipient", "Cambodia", "--amount", "8bn yen", "--instrument", "ODA", "--equivalents", "about $50 million",
+    "--source", "https://example.org/a", "--publisher", "Example News", "--topics", "aid", "--topics", "energy",
+]  # fmt: skip
+
+
+def log_count(run: Cli) -> int:
+    return len(run("log", "--json").stdout.splitlines())
+
+
+def test_add_prints_the_id_and_a_repeat_adds_nothing(run: Cli) -> None:
+    first = run(*PLEDGE)
+    dev_id = first.stdout.strip()
+    assert len(dev_id) == 36
+    again = run(*PLEDGE)
+    assert again.stdout.strip() == dev_id
+    assert "already there" in again.stderr
+    assert log_count(run) == 1
+    doc = run.json("show", dev_id)
+    assert doc["fields"]["amount"] == {"amount": "8000000000", "currency": "JPY"}
+    assert doc["fields"]["equivalents"] == [{"amount": "50000000", "currency": "USD", "approximate": True}]
+    assert doc["fields"]["sources"] == [{"url": "https://example.org/a", "publisher": "Example News"}]
+    assert doc["occurred"] == "2024-07-06" and doc["precision"] == "day"
+
+
+def test_same_id_with_different_fields_is_a_conflict(run: Cli) -> None:
+    run(*PLEDGE, "--id", "pkg-1")
+    changed = [a if a != "8bn yen" else "9bn yen" for a in PLEDGE]
+    result = run(*changed, "--id", "PKG-1", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: development ") and "different amount" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert log_count(run) == 1
+
+
+def test_import_seed_then_again_reports_existing(run: Cli) -> None:
+    first = run("import", str(SEED), "--json")
+    counts = json.loads(first.stdout)
+    lines = sum(1 for line in SEED.read_text().splitlines() if line.strip())
+    assert counts["new"] == lines >= 14 and counts["existing"] == 0
+    second = json.loads(run("import", str(SEED), "--json").stdout)
+    assert second["new"] == 0 and second["existing"] == lines
+    assert log_count(run) == lines
+
+
+def test_import_from_stdin_with_corrections_and_retractions(run: Cli, tmp_path: Path) -> None:
+    lines = [
+        {"kind": "visit", "id": "v1", "title": "A visit", "occurred": "2024-07", "visitors": ["A"],
+         "sources": ["https://example.org/v"]},
+        {"op": "correct", "id": "v1", "set": {"occurred": "6 July 2024"}, "reason": "exact day reported"},
+        {"op": "source", "id": "v1", "source": {"url": "https://example.org/w", "publisher": "W"}},
+        {"op": "retract", "id": "v1", "reason": "did not happen", "source": "https://example.org/x"},
+    ]  # fmt: skip
+    text = "\n".join(json.dumps(x) for x in lines) + "\n"
+    counts = json.loads(run("import", "-", "--json", input=text).stdout)
+    assert counts == {"new": 1, "existing": 0, "corrections": 1, "retractions": 1, "sources": 1, "lines": 4}
+    doc = run.json("show", "v1")
+    assert doc["occurred"] == "2024-07-06"
+    assert doc["retracted"]["reason"] == "did not happen"
+    assert [s["url"] for s in doc["fields"]["sources"]] == [
+        "https://example.org/v", "https://example.org/w", "https://example.org/x"
+    ]
+    assert [c["changes"]["occurred"] for c in doc["corrections"]] == [{"before": "2024-07", "after": "2024-07-06"}]
+    # the same file again: the development is there, and a retracted one cannot change again
+    again = run("import", "-", input=text, ok=False)
+    assert again.exit_code == 1 and "line 2:" in again.stderr and "retracted" in again.stderr
+
+
+def test_correct_retract_and_source_from_the_command_line(run: Cli) -> None:
+    dev_id = run(*PLEDGE).stdout.strip()
+    run("correct", dev_id, "--set", "amount=8.1bn yen", "--set", "purpose=Power lines", "--reason", "typo",
+        "--source", "https://example.org/fix")  # fmt: skip
+    run("source", dev_id, "https://example.org/more", "--publisher", "More")
+    doc = run.json("show", dev_id)
+    assert doc["fields"]["amount"]["amount"] == "8100000000"
+    assert doc["corrections"][0]["changes"]["amount"]["before"]["amount"] == "8000000000"
+    assert doc["corrections"][0]["reason"] == "typo"
+    run("retract", dev_id, "--reason", "wrong story")
+    listed = run.json("show")
+    assert [d["id"] for d in listed] == [dev_id]  # kept, and marked
+    assert listed[0]["retracted"]["reason"] == "wrong story"
+    assert "[RETRACTED]" in run("show").stdout
+    assert log_count(run) == 4
+
+
+BAD_INPUT = [
+    (["add", "rumour", "--title", "x"], "No such command 'rumour'"),
+    (["add", "pledge", "--title", "x", "--occurred", "2024", "--source", "https://e.org"], "donor: required"),
+    ([*PLEDGE[:5], "sometime", *PLEDGE[6:]], "occurred: cannot read 'sometime' as a date"),
+    ([*PLEDGE[:11], "lots of yen", *PLEDGE[12:]], "amount: cannot read 'lots of yen'"),
+    ([*PLEDGE[:11], "8 zorkmids", *PLEDGE[12:]], "unknown currency 'zorkmids'"),
+    (["add", "visit", "--title", "x", "--occurred", "2024", "--visitors", "A", "--source", "ftp://x"], "is not an absolute http(s) URL"),
+    (["correct", "no-such-development", "--set", "title=y", "--reason", "r"], "no development 'no-such-development'"),
+    (["retract", "no-such-development", "--reason", "r"], "no development 'no-such-development'"),
+    (["show", "no-such-development"], "no development 'no-such-development'"),
+    (["show", "--from", "2025", "--to", "2024"], "is after --to"),
+    (["show", "--from", "the day after"], "cannot read"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=[m[:30] for _, m in BAD_INPUT])
+def test_bad_input_is_one_line_and_writes_nothing(run: Cli, args: list[str], message: str) -> None:
+    run(*PLEDGE)
+    result = run(*args, ok=False)
+    assert result.exit_code != 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
+    assert result.stdout == ""
+    assert log_count(run) == 1
+
+
+def test_a_file_with_one_bad_line_is_rejected_whole(run: Cli, tmp_path: Path) -> None:
+    good = SEED.read_text().splitlines()
+    for bad, message in [
+        ("{not json", "line 4: malformed JSON"),
+        (json.dumps({"kind": "pledge", "title": "t", "occurred": "2024", "sources": ["https://e.org"],
+                     "donor": "A", "recipient": "B", "amount": "5 zorkmids"}), "line 4: amount: unknown currency"),
+        (json.dumps({"op": "retract", "id": "nobody", "reason": "r"}), "line 4: id: no development 'nobody'"),
+        (json.dumps({"op": "explode"}), "line 4: unknown op"),
+    ]:  # fmt: skip
+        path = tmp_path / "bad.jsonl"
+        path.write_text("\n".join([*good[:3], bad, *good[3:]]) + "\n")
+        result = run("import", str(path), ok=False)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("Error: " + message), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+        assert log_count(run) == 0
+
+
+def test_a_database_that_cannot_be_opened(tmp_path: Path) -> None:
+    for db, message in [
+        (str(tmp_path / "missing" / "x.db"), "does not exist"),
+        (str(tmp_path), "it is a directory"),
+    ]:
+        result = Cli(db)("show", ok=False)
+        assert result.exit_code == 1 and message in result.stderr and result.stderr.startswith("Error: cannot open")
+    not_a_db = tmp_path / "notes.db"
+    not_a_db.write_text("these are my notes, not a database\n" * 50)
+    result = Cli(str(not_a_db))(*PLEDGE, ok=False)
+    assert result.stderr.startswith("Error: cannot open database") and "not a database" in result.stderr
+    assert not_a_db.read_text().startswith("these are my notes")
+
+
+def test_every_command_has_help(sqlite_run: Cli) -> None:
+    from timeline.cli import cli
+
+    def walk(group: object, path: list[str]) -> list[list[str]]:
+        out = [path]
+        for name, command in getattr(group, "commands", {}).items():
+            out += walk(command, [*path, name])
+        return out
+
+    for path in walk(cli, []):
+        result = sqlite_run(*path, "-h")
+        assert result.exit_code == 0 and "Usage:" in result.stdout, path
+        command = cli
+        for name in path:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        assert (command.help or "").strip(), f"{path} has no help text"
+    assert "version" in sqlite_run("--version").stdout
