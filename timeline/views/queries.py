@@ -119,6 +119,10 @@ def names(sql: Sql, facet: str) -> dict[str, str]:
 
 
 def ledger(sql: Sql) -> dict[str, Any]:
+    return pledge_ledger(timeline(sql, Filter(kind="pledge")))
+
+
+def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """The pledge ledger, with amounts as reported: no invented exchange rates.
 
     Totals by donor and recipient, by currency and by instrument leave out retracted
@@ -126,7 +130,7 @@ def ledger(sql: Sql) -> dict[str, Any]:
     compared with the sum of its parts, per currency, counting a part in another currency
     through the equivalent its report gave, where it gave one.
     """
-    pledges = [d for d in timeline(sql, Filter(kind="pledge")) if d["retracted"] is None]
+    pledges = [d for d in docs if d["kind"] == "pledge" and d["retracted"] is None]
     by_id = {d["id"]: d for d in pledges}
     totals: dict[str, dict[tuple[str, ...], Decimal]] = {
         "by_donor_recipient": defaultdict(Decimal),

@@ -1,0 +1,39 @@
+"""The installed `timeline` command, driven as a user drives it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import SEED
+
+
+def test_import_show_and_state_through_the_installed_command(tmp_path: Path, timeline_cmd: Any) -> None:
+    db = str(tmp_path / "story.db")
+    first = timeline_cmd("--db", db, "import", str(SEED))
+    assert first.returncode == 0, first.stderr
+    assert "25 new, 0 already there" in first.stderr
+    shown = timeline_cmd("--db", db, "show")
+    assert shown.returncode == 0 and "Kamikawa" in shown.stdout
+    state = json.loads(timeline_cmd("--db", db, "state", "--json").stdout)
+    assert state["discrepancies"][0]["parts_total"] == "104200000"
+    via_env = timeline_cmd("show", "--kind", "visit", "--json", env={"TIMELINE_DB": db})
+    assert [d["key"] for d in json.loads(via_env.stdout)] == ["japan-cambodia-2024/visit"]
+
+
+def test_bad_input_through_the_installed_command(tmp_path: Path, timeline_cmd: Any) -> None:
+    db = str(tmp_path / "story.db")
+    result = timeline_cmd("--db", db, "add", "pledge", "--title", "x", "--occurred", "soon",
+                          "--donor", "A", "--recipient", "B", "--amount", "$1", "--source", "https://e.org")  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == "Error: occurred: cannot read 'soon' as a date\n"
+    assert result.stdout == ""
+    log = timeline_cmd("--db", db, "log", "--json")
+    assert log.returncode == 0 and log.stdout == ""
+
+
+def test_version_and_completion(timeline_cmd: Any) -> None:
+    assert timeline_cmd("--version").stdout.startswith("timeline, version ")
+    completion = timeline_cmd(env={"_TIMELINE_COMPLETE": "bash_source"})
+    assert completion.returncode == 0 and "_timeline_completion" in completion.stdout
