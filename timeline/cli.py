@@ -101,6 +101,16 @@ def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     if not sys.stderr.isatty():
         yield lambda n: None
         return
+    if total is None:  # a pipe: count what has been done instead of a bar
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            click.echo(f"\r{label}: {done[0]:,}", err=True, nl=False)
+
+        yield tick
+        click.echo("", err=True)
+        return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
 
@@ -197,8 +207,7 @@ def import_(session: Session, file: Any, as_json: bool) -> None:
     from timeline.importer import import_lines
 
     app = session.app
-    with progress("Importing", None) as tick:
-        result = import_lines(app, file, tick)
+    result = import_lines(app, file, progress, _count_lines(file))
     if as_json:
         emit_json(result.as_dict())
         return
@@ -207,6 +216,18 @@ def import_(session: Session, file: Any, as_json: bool) -> None:
         f"{result.retractions} retractions, {result.sources} sources added ({result.lines} lines)",
         err=True,
     )
+
+
+def _count_lines(file: Any) -> int | None:
+    """Lines in a seekable file, for the progress bar; None for a pipe."""
+    if not sys.stderr.isatty() or not file.seekable():
+        return None
+    raw = file.buffer if hasattr(file, "buffer") else None
+    if raw is None:
+        return None
+    count = sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b""))
+    file.seek(0)
+    return count
 
 
 def _parse_set(pairs: tuple[str, ...]) -> dict[str, str]:

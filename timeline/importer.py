@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -47,19 +48,28 @@ class ImportResult:
 
 
 Tick = Callable[[int], None]
+Progress = Callable[[str, "int | None"], AbstractContextManager[Tick]]
 
 
-def import_lines(app: Timeline, lines: Iterable[str], tick: Tick | None = None) -> ImportResult:
+@contextmanager
+def _quiet(label: str, total: int | None) -> Iterator[Tick]:
+    yield lambda n: None
+
+
+def import_lines(
+    app: Timeline, lines: Iterable[str], progress: Progress = _quiet, total_lines: int | None = None
+) -> ImportResult:
     with tempfile.TemporaryDirectory(prefix="timeline-import-") as tmp:
         scratch = _Scratch(Path(tmp) / "scratch.sqlite")
         spool_path = Path(tmp) / "spool.jsonl"
         try:
-            with spool_path.open("w", encoding="utf-8") as spool:
+            with spool_path.open("w", encoding="utf-8") as spool, progress("Checking", total_lines) as tick:
                 counts = _validate(app, lines, scratch, spool, tick)
         finally:
             scratch.close()
-        with spool_path.open(encoding="utf-8") as spool:
-            _write(app, spool)
+        writes = counts.new + counts.corrections + counts.retractions + counts.sources
+        with spool_path.open(encoding="utf-8") as spool, progress("Writing", writes) as tick:
+            _write(app, spool, tick)
         return counts
 
 
@@ -136,7 +146,7 @@ def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
         yield chunk
 
 
-def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: IO[str], tick: Tick | None) -> ImportResult:
+def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: IO[str], tick: Tick) -> ImportResult:
     n = {"new": 0, "existing": 0, "correct": 0, "retract": 0, "source": 0, "lines": 0}
     for chunk in _chunks(lines):
         parsed = [(number, p) for number, line in chunk if (p := _parse(number, line)) is not None]
@@ -154,8 +164,7 @@ def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: IO[
                 except TimelineError as e:
                     raise ImportRejected(number, str(e)) from None
         n["lines"] = chunk[-1][0]
-        if tick:
-            tick(len(chunk))
+        tick(len(chunk))
     return ImportResult(n["new"], n["existing"], n["correct"], n["retract"], n["source"], n["lines"])
 
 
@@ -221,9 +230,10 @@ def _check_change(app: Timeline, scratch: _Scratch, c: Any, op: str, item: dict[
 # --- pass 2 -----------------------------------------------------------------------------
 
 
-def _write(app: Timeline, spool: IO[str], batch: int = CHUNK) -> None:
+def _write(app: Timeline, spool: IO[str], tick: Tick, batch: int = CHUNK) -> None:
     pending: dict[UUID, Development] = {}
     for line in spool:
+        tick(1)
         op = json.loads(line)
         if op["op"] == "add":
             dev = Development.record(Report(op["kind"], op["key"], op["fields"]))
