@@ -32,7 +32,7 @@ class Precision(str, Enum):
     DAY = "day"
 
 
-_OPEN_AFTER = re.compile(r"^\s*(since|from|after|starting)\s+", re.IGNORECASE)
+_OPEN_AFTER = re.compile(r"^\s*(since|from|after|starting|on or after)\s+", re.IGNORECASE)
 _OPEN_BEFORE = re.compile(r"^\s*(before|until|till|by)\s+", re.IGNORECASE)
 _CANONICAL = re.compile(r"^(\.\./)?(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(/\.\.)?$")
 # Two different defaults reveal which parts dateutil actually found in the text.
@@ -138,7 +138,8 @@ class OccurredDate:
         try:
             return cls.from_canonical(raw)
         except InvalidInput:
-            pass
+            if ".." in raw:  # interval notation that is not a valid canonical form
+                raise InvalidInput(f"cannot read {text!r} as a date") from None
         open_: str | None = None
         if m := _OPEN_AFTER.match(raw):
             open_, raw = "after", raw[m.end() :]

@@ -213,8 +213,8 @@ class Development(Aggregate):
 
     def correct(self, changes: Mapping[str, Any], reason: str, source: Any = None) -> None:
         self._check_open()
-        reason = read_text(reason) if reason else _missing("reason")
-        src = read_source(source) if source else None
+        reason = _read(read_text, reason, "reason")
+        src = _read(read_source, source, "source") if source else None
         diff = {
             name: {"before": self.fields.get(name), "after": after}
             for name, after in changes.items()
@@ -231,8 +231,8 @@ class Development(Aggregate):
 
     def retract(self, reason: str, source: Any = None) -> None:
         self._check_open()
-        reason = read_text(reason) if reason else _missing("reason")
-        self._retracted(reason=reason, source=read_source(source) if source else None)
+        reason = _read(read_text, reason, "reason")
+        self._retracted(reason=reason, source=_read(read_source, source, "source") if source else None)
 
     @event(Retracted)
     def _retracted(self, reason: str, source: dict[str, Any] | None) -> None:
@@ -240,7 +240,7 @@ class Development(Aggregate):
         self.retraction = {"reason": reason, "source": source}
 
     def add_source(self, source: Any) -> None:
-        src = read_source(source)
+        src = _read(read_source, source, "source")
         if any(s["url"] == src["url"] for s in self.fields.get("sources", [])):
             raise NothingChanged("that source is already listed", "source")
         self._source_added(source=src)
@@ -254,5 +254,11 @@ class Development(Aggregate):
             raise AlreadyRetracted(f"development {self.id} is retracted; it can no longer change")
 
 
-def _missing(name: str) -> str:
-    raise InvalidInput("is required", name)
+def _read(parse: Any, value: Any, name: str) -> Any:
+    """Parse one value, naming the field in any error."""
+    if value is None or value == "":
+        raise InvalidInput("is required", name)
+    try:
+        return parse(value)
+    except InvalidInput as e:
+        raise InvalidInput(e.message, name) from None

@@ -89,6 +89,8 @@ class Money:
 
     @classmethod
     def from_primitive(cls, data: dict[str, Any]) -> Money:
+        if isinstance(data.get("amount"), float):
+            raise InvalidInput("write the amount as text (\"2.7\"), not a JSON number: floats lose digits")
         return cls(Decimal(data["amount"]), data["currency"], bool(data.get("approximate")))
 
     def humane(self) -> str:
