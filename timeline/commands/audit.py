@@ -1,7 +1,129 @@
-"""`timeline replay`, `history`, `diff` and `verify` (see the audit issue)."""
+"""`timeline replay`, `history`, `diff` and `verify` (see the audit issue).
+
+Thin callbacks: parse, call `timeline.audit`, print. Heavy modules are imported inside the
+callbacks so that `timeline add` does not pay for them.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from timeline.cli import (
+    CONTEXT,
+    emit_json,
+    filter_options,
+    json_option,
+    make_filter,
+    pass_session,
+    print_timeline,
+)
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--as-of", "when", required=True, metavar="WHEN",
+              help="A log position #N, or a recorded time (any form dateutil reads; UTC unless it says).")  # fmt: skip
+@filter_options
+@json_option
+@pass_session
+def replay(session: Any, when: str, as_json: bool, **filters: Any) -> None:
+    """The timeline exactly as the log knew it at WHEN; same output as `show`.
+
+    Combine --as-of (what was known) with --from/--to (when things occurred).
+    """
+    from timeline.audit.replay import reader_as_of
+
+    flt = make_filter(**filters)
+    with reader_as_of(session.app, when) as reader:
+        docs = reader.timeline(flt)
+    print_timeline(docs, as_json)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("dev_id", metavar="ID")
+@json_option
+@pass_session
+def history(session: Any, dev_id: str, as_json: bool) -> None:
+    """Every version of one development: position, time, event, what changed and why."""
+    from timeline.audit.history import history as versions_of
+
+    data = versions_of(session.app, dev_id)
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"{data['title']}  ({data['id']})")
+    for v in data["versions"]:
+        click.echo(f"v{v['version']:<3} #{v['position']:<6} {v['recorded']}  {v['event']}")
+        for name, change in v["changes"].items():
+            click.echo(f"       {name}: {_value(change['before'])} -> {_value(change['after'])}")
+        for s in v["sources_added"]:
+            click.echo(f"       source: + {s['url']}")
+        if v["reason"]:
+            click.echo(f"       reason: {v['reason']}")
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@json_option
+@pass_session
+def diff(session: Any, start: str, end: str, as_json: bool) -> None:
+    """Developments added, corrected, retracted and sourced between FROM and TO.
+
+    FROM and TO are log positions #N or recorded times, as for `replay --as-of`.
+    """
+    from timeline.audit.diff import diff as compare
+
+    data = compare(session.app, start, end)
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"From #{data['from']['position']} to #{data['to']['position']}:")
+    for d in data["added"]:
+        click.echo(f"  added      {d['occurred']:<12} {d['title']}  ({d['id'][:8]})")
+    for d in data["corrected"]:
+        click.echo(f"  corrected  {d['title']}  ({d['id'][:8]})")
+        for name, change in d["changes"].items():
+            click.echo(f"               {name}: {_value(change['before'])} -> {_value(change['after'])}")
+    for d in data["retracted"]:
+        click.echo(f"  retracted  {d['title']}  ({d['id'][:8]}): {d['reason']}")
+    for d in data["sourced"]:
+        for s in d["sources"]:
+            click.echo(f"  sourced    {d['title']}  ({d['id'][:8]}): {s['url']}")
+
+
+@click.command(context_settings=CONTEXT)
+@click.option(
+    "--expect-head", metavar="#N:HEX", help="A head published earlier: check history was only appended to."
+)
+@json_option
+@pass_session
+def verify(session: Any, expect_head: str | None, as_json: bool) -> None:
+    """Recompute the hash chain over the stored log; exit 1 at the first altered position."""
+    from timeline.audit.verify import LogAltered
+    from timeline.audit.verify import verify as check
+
+    verdict = check(session.app, expect_head)
+    if as_json:
+        emit_json(verdict.as_dict())
+    if verdict.problem:
+        raise LogAltered(verdict.problem.message)
+    if not as_json:
+        head = verdict.head
+        where = f"head #{head['position']}:{head['hash']}" if head else "the log is empty"
+        click.echo(f"ok: {verdict.checked} events match the chain; {where}")
+
+
+def _value(value: Any) -> str:
+    return (
+        "(none)"
+        if value is None
+        else json.dumps(value, ensure_ascii=False)
+        if not isinstance(value, str)
+        else value
+    )
+
+
+COMMANDS: list[click.Command] = [replay, history, diff, verify]

@@ -1,0 +1,155 @@
+"""The timeline as it stood at a point of the log: `replay --as-of WHEN`.
+
+A point WHEN is a log position written `#N`, or a recorded time in any form dateutil
+reads (naive times are UTC; a date without a time means its first instant, as dateutil
+reads it). A time stands for the last event recorded at or before it: the log is read in
+append order and reading stops at the first event recorded later.
+
+`reader_as_of(app, when_text)` is a context manager that yields a `timeline.reading.Reader`
+over scratch views built in a private SQLite file by the same `ViewWriter` that maintains
+the live views, so every answer has the shape `show`, `state`, `topics` and the feeds use:
+
+    from timeline.audit.replay import reader_as_of
+
+    with reader_as_of(app, "#12") as reader:       # or "2024-07-07T12:00Z"
+        docs = reader.timeline(Filter(topic="aid"))
+
+The log is streamed in pages up to the point and no further, so memory stays flat however
+long the log is, and a point near the start reads only the start. A point before the first
+event gives empty views; a time in the future gives the current ones. An unreadable WHEN or
+a position beyond the log raises `BadPoint` (a `TimelineError`, shown as one line).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from timeline.errors import TimelineError
+
+PAGE = 1000
+_POSITION = re.compile(r"#(\d+)")
+
+Batch = list[tuple[Notification, Any]]
+
+
+class BadPoint(TimelineError):
+    """A WHEN that names no point of this log."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point of the log as written: a position `#N` or a recorded time (UTC)."""
+
+    text: str
+    position: int | None = None
+    time: datetime | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Point:
+        text = text.strip()
+        m = _POSITION.fullmatch(text)
+        if m:
+            return cls(text, position=int(m.group(1)))
+        if text.startswith("#"):
+            raise BadPoint(f"{text!r} is not a log position #N")
+        from dateutil import parser
+
+        try:
+            when = parser.parse(text, default=datetime(1, 1, 1))
+        except (ValueError, OverflowError):
+            raise BadPoint(f"{text!r} is neither a log position #N nor a time") from None
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        return cls(text, time=when)
+
+    def includes(self, notification: Notification, event: Any) -> bool:
+        if self.position is not None:
+            return notification.id <= self.position
+        assert self.time is not None
+        return bool(event.timestamp <= self.time)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def point(app: Any, text: str) -> Point:
+    """Parse WHEN and check it against this log: `#N` must not lie beyond it."""
+    p = Point.parse(text)
+    if p.position is not None:
+        last = app.event_count()
+        if p.position > last:
+            raise BadPoint(f"{p.text} is beyond the log, which ends at #{last}")
+    return p
+
+
+def stream(app: Any, after: int, until: Point, page: int = PAGE) -> Iterator[Batch]:
+    """Decoded events after position `after` up to `until`, in pages, read no further.
+
+    A position bounds the read itself; a time stops at the first event recorded later.
+    """
+    recorder, mapper = app.recorder, app.mapper
+    stop = until.position
+    if stop is not None and stop <= after:
+        return
+    start = after + 1
+    while True:
+        notifications = recorder.select_notifications(start, page, stop=stop)
+        batch: Batch = []
+        for n in notifications:
+            event = mapper.to_domain_event(n)
+            if not until.includes(n, event):
+                if batch:
+                    yield batch
+                return
+            batch.append((n, event))
+        if batch:
+            yield batch
+        if len(notifications) < page:
+            return
+        start = notifications[-1].id + 1
+
+
+@contextmanager
+def scratch_views() -> Iterator[tuple[Any, Any]]:
+    """Empty views in a private SQLite file, removed afterwards: (sql, writer)."""
+    from timeline.store import Sql
+    from timeline.views.writer import ViewWriter
+
+    with tempfile.TemporaryDirectory(prefix="timeline-replay-") as tmp:
+        sql = Sql.scratch(Path(tmp) / "views.sqlite")
+        try:
+            writer = ViewWriter(sql)
+            with sql.transaction(commit=True) as c:
+                writer.create_tables(c)
+            yield sql, writer
+        finally:
+            sql.close()
+
+
+def replay_into(app: Any, sql: Any, writer: Any, until: Point, after: int = 0) -> int:
+    """Apply the log after `after` up to `until` to scratch views; returns the position reached."""
+    position = after
+    for batch in stream(app, after, until):
+        with sql.transaction(commit=True) as c:
+            writer.apply(c, batch)
+        position = batch[-1][0].id
+    return until.position if until.position is not None else position
+
+
+@contextmanager
+def reader_as_of(app: Any, when_text: str) -> Iterator[Any]:
+    """A Reader over the views as they stood at WHEN (`#N` or a recorded time)."""
+    from timeline.reading import Reader
+
+    until = point(app, when_text)
+    with scratch_views() as (sql, writer):
+        position = replay_into(app, sql, writer, until)
+        yield Reader(sql, position, position)
