@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -315,12 +315,18 @@ def make_filter(topic: str | None, actor: str | None, kind: str | None, start: s
     return Filter(topic=topic, actor=actor, kind=kind, start=lo, end=hi)
 
 
-def print_timeline(docs: list[dict[str, Any]], as_json: bool) -> None:
-    if as_json:
-        emit_json(docs)
-    else:
+def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> None:
+    """Streams: the same bytes as emit_json(list(docs)) without holding the list."""
+    if not as_json:
         for doc in docs:
             click.echo(render_line(doc))
+        return
+    first = True
+    for doc in docs:
+        item = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + item, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -335,7 +341,7 @@ def show(session: Session, dev_id: str | None, as_json: bool, **filters: Any) ->
         doc = session.reader.development(dev_id)
         emit_json(doc) if as_json else click.echo(render_development(doc))
         return
-    print_timeline(session.reader.timeline(flt), as_json)
+    print_timeline(session.reader.iter_timeline(flt), as_json)
 
 
 def _facet_command(name: str, attr: str) -> click.Command:

@@ -6,6 +6,7 @@ after an append; a replay builds a `Reader` over scratch views instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from events import resolve_reference
@@ -41,6 +42,9 @@ class Reader:
 
     def timeline(self, f: Filter = Filter()) -> list[dict[str, Any]]:
         return queries.timeline(self.sql, f)
+
+    def iter_timeline(self, f: Filter = Filter()) -> Iterator[dict[str, Any]]:
+        return queries.iter_timeline(self.sql, f)
 
     def topics(self) -> list[dict[str, Any]]:
         return queries.facet_counts(self.sql, "topic")

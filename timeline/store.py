@@ -80,6 +80,11 @@ class Sql:
         self.execute(cursor, statement, params)
         return list(cursor.fetchall())
 
+    def fetchmany(self, cursor: Any, size: int) -> list[Any]:
+        # The library's SQLite cursor wrapper has no fetchmany(); the cursor it wraps does.
+        raw = getattr(cursor, "sqlite_cursor", cursor)
+        return list(raw.fetchmany(size))
+
     def scalar(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:
         self.execute(cursor, statement, params)
         row = cursor.fetchone()

@@ -37,8 +37,7 @@ def replay(session: Any, when: str, as_json: bool, **filters: Any) -> None:
 
     flt = make_filter(**filters)
     with reader_as_of(session.app, when) as reader:
-        docs = reader.timeline(flt)
-    print_timeline(docs, as_json)
+        print_timeline(reader.iter_timeline(flt), as_json)
 
 
 @click.command(context_settings=CONTEXT)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,11 @@ def document(sql: Sql, dev_id: str) -> dict[str, Any] | None:
 
 def timeline(sql: Sql, f: Filter = Filter()) -> list[dict[str, Any]]:
     """Developments in timeline order: occurred (precision-aware), then recorded order."""
+    return list(iter_timeline(sql, f))
+
+
+def iter_timeline(sql: Sql, f: Filter = Filter(), page: int = 500) -> Iterator[dict[str, Any]]:
+    """The same, read in pages, so a million developments never sit in memory at once."""
     params: list[Any] = []
     if f.topic or f.actor:
         facet, slug = ("topic", f.topic) if f.topic else ("actor", slugify(f.actor or ""))
@@ -68,7 +74,10 @@ def timeline(sql: Sql, f: Filter = Filter()) -> list[dict[str, Any]]:
         statement += " LIMIT ?"
         params.append(f.limit)
     with sql.transaction(commit=False) as c:
-        return [json.loads(r["doc"]) for r in sql.rows(c, statement, params)]
+        sql.execute(c, statement, params)
+        while rows := sql.fetchmany(c, page):
+            for r in rows:
+                yield json.loads(r["doc"])
 
 
 def facet_counts(sql: Sql, facet: str) -> list[dict[str, Any]]:
