@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from timeline.cli import (
+from timeline.commands.common import (
     CONTEXT,
     emit_json,
     filter_options,

@@ -1,7 +1,176 @@
-"""`timeline feeds build` and `timeline serve` (see the feeds issue)."""
+"""`timeline feeds build`, `timeline feeds config` and `timeline serve` (see the feeds issue).
+
+feedgen and waitress are imported inside the callbacks, so other commands never load them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from timeline.commands.common import CONTEXT, Session, emit_json, json_option, pass_session
+from timeline.errors import TimelineError
+
+
+def setting_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Per-command overrides of the feed settings stored for the database."""
+    for option in reversed(
+        [
+            click.option("--base-url", metavar="URL", help="Absolute URL the feeds are published under."),
+            click.option("--title", help="Title of the story feed."),
+            click.option("--authority", help="Tag URI authority for ids: a domain or an email address."),
+            click.option("--author", help="Author named in the feeds."),
+            click.option("--page-size", type=click.IntRange(1, 10_000), help="Entries per subscription document and archive page."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _settings(session: Session, default_base_url: str | None = None, **options: Any) -> Any:
+    from feeds import settings as fs
+
+    overrides = {k.replace("_", "-"): (str(v) if v is not None else None) for k, v in options.items()}
+    saved = fs.stored(session.app)
+    if default_base_url and overrides.get("base-url") is None and "base-url" not in saved:
+        overrides["base-url"] = default_base_url
+    return fs.resolve(saved, overrides)
+
+
+@contextmanager
+def _reader(session: Session, as_of: str | None) -> Iterator[Any]:
+    """The live views, or (with --as-of) a replay's scratch views for as long as needed."""
+    if as_of is None:
+        yield session.reader
+        return
+    try:
+        from timeline.audit.replay import reader_as_of  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        raise TimelineError("--as-of needs the audit module") from None
+    got = reader_as_of(session.app, as_of)
+    if hasattr(got, "timeline"):  # a plain Reader over scratch views
+        try:
+            yield got
+        finally:
+            got.sql.close()
+    else:  # a context manager that yields one
+        with got as reader:
+            yield reader
+
+
+@click.group(context_settings=CONTEXT)
+def feeds() -> None:
+    """Build the Atom and RSS feeds, and set what they say about themselves."""
+
+
+@feeds.command(context_settings=CONTEXT)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write the feeds into.")
+@setting_options
+@click.option("--as-of", "as_of", metavar="WHEN", help="The feeds as they were at WHEN (a recorded time or #N).")
+@json_option
+@pass_session
+def build(session: Session, out: Path, as_of: str | None, as_json: bool, **options: Any) -> None:
+    """Write every feed and an index into DIR; only feeds touched since the last build are
+    rewritten. Prints the files written."""
+    from feeds.site import Directory, build_site
+
+    settings = _settings(session, **options)
+    try:
+        directory = Directory(out)
+    except OSError as e:
+        raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror}") from None
+    with _reader(session, as_of) as reader:
+        result = build_site(reader, settings, directory.manifest(), directory.have)
+        written = directory.apply(result)
+        position = reader.position
+    if as_json:
+        emit_json(
+            {
+                "out": str(out),
+                "position": position,
+                "head": result.manifest["head"],
+                "feeds": len(result.manifest["feeds"]),
+                "rebuilt": result.rebuilt,
+                "written": written,
+                "removed": result.removed,
+            }
+        )
+        return
+    for path in written:
+        click.echo(path)
+    click.echo(
+        f"{len(written)} files written, {len(result.removed)} removed, {len(result.manifest['feeds'])} feeds "
+        f"in {out} (log position #{position})",
+        err=True,
+    )
+
+
+@feeds.group("config", context_settings=CONTEXT)
+def config_group() -> None:
+    """Feed settings stored in this database (title, authority, base-url, author, page-size)."""
+
+
+@config_group.command("show", context_settings=CONTEXT)
+@json_option
+@pass_session
+def config_show(session: Session, as_json: bool) -> None:
+    """Show each setting, its value and where it comes from."""
+    from feeds import settings as fs
+
+    saved = fs.stored(session.app)
+    rows = {k: {"value": saved.get(k, v), "from": "database" if k in saved else "default"} for k, v in fs.DEFAULTS.items()}
+    if as_json:
+        emit_json(rows)
+        return
+    for key, row in rows.items():
+        click.echo(f"{key:<10} {row['value']}  ({row['from']})")
+
+
+@config_group.command("set", context_settings=CONTEXT)
+@click.argument("key")
+@click.argument("value")
+@pass_session
+def config_set(session: Session, key: str, value: str) -> None:
+    """Set KEY to VALUE for this database."""
+    from feeds import settings as fs
+
+    fs.store(session.app, key, fs.check(key, value))
+
+
+@config_group.command("unset", context_settings=CONTEXT)
+@click.argument("key")
+@pass_session
+def config_unset(session: Session, key: str) -> None:
+    """Return KEY to its default."""
+    from feeds import settings as fs
+
+    if key not in fs.DEFAULTS:
+        fs.check(key, "x")  # the one-line error naming the known keys
+    fs.store(session.app, key, None)
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
+@setting_options
+@pass_session
+def serve(session: Session, host: str, port: int, **options: Any) -> None:
+    """Serve the feeds and their index over HTTP (waitress); new events appear without a
+    restart. Prints the URL it listens on to stderr."""
+    from feeds.server import serve as run
+
+    shown = f"[{host}]" if ":" in host else host
+    settings = _settings(session, default_base_url=f"http://{shown}:{port}" if port else None, **options)
+    try:
+        run(session.app, settings, host, port, ready=lambda u: click.echo(f"serving feeds at {u}", err=True))
+    except OSError as e:
+        raise TimelineError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    except KeyboardInterrupt:
+        return
+
+
+COMMANDS: list[click.Command] = [feeds, serve]

@@ -1,0 +1,51 @@
+"""Atom 1.0 and RSS 2.0 feeds of the timeline: the story, every topic and every actor.
+
+Feeds depend on the read models (`timeline.reading.Reader`) and the domain, never the other
+way round; feedgen and waitress are imported only by the modules that need them.
+
+Layout (the same paths on disk under `feeds build --out DIR` and over HTTP under `serve`):
+
+    index.html, index.json            every feed, with the log head
+    story.atom, story.rss             the whole story
+    topic/<slug>.atom, .rss           one topic
+    actor/<slug>.atom, .rss           one actor
+    archive/<feed>/<n>.atom, .rss     RFC 5005 archive pages, n = 1 (oldest), 2, ...
+    .timeline-feeds.json              the build manifest (what was built from which log position)
+
+Settings (`timeline feeds config set KEY VALUE` stores them per database; command options
+override them; see `feeds.settings.DEFAULTS`):
+
+    title        "News timeline"            feed titles ("<title>: <topic or actor>")
+    authority    "news-timeline.example"    tag URI authority (RFC 4151): a domain or an email
+    base-url     "http://127.0.0.1:8080"    absolute URLs (self links, index); `serve` defaults
+                                            to http://HOST:PORT
+    author       "News timeline editors"    the atom:author of every feed and entry
+    page-size    50                         entries in a subscription document and archive page
+
+Identity: an entry's id is `tag:<authority>,<year>:development/<uuid>`, where year is the
+year the development was first recorded (from `recorded`, so it never changes); a feed's id
+is `tag:<authority>,<year>:feed/<name>` with the year of the log's first development.
+Neither depends on titles or URLs.
+
+Order and dates: entries are newest first by `updated` (latest correction, retraction or
+added source), ties broken by recording order, so a corrected or retracted development
+comes back to the top where subscribers see it. `published` is when the development was
+first recorded; a feed's `updated` is its newest entry's.
+
+Extensions (declared on the root element):
+
+    at:deleted-entry   RFC 6721 tombstone (Atom only) for each retracted entry in the
+                       document; the entry itself stays, with a visible retraction notice.
+    fh:archive         RFC 5005 marker on archive pages, with prev-archive/current links.
+    tl:log-head        our own element, namespace `LOG_NS` below: the hash chain head
+                       (`position` attribute, hash as text) at the log position where the
+                       feed last changed. A subscriber who kept an older head can ask
+                       `timeline verify` that history was only appended to. The index
+                       carries the head of the whole log.
+"""
+
+LOG_NS = "tag:news-timeline.example,2024:ns/feeds/1"
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FORMAT = 1  # bump when the bytes a build writes change for the same log and settings

@@ -1,0 +1,174 @@
+"""A development's document turned into feed entry content. Pure: no feedgen, no I/O.
+
+Everything a feed says about a development is decided here (ids, title, the readable
+summary, the correction and retraction notices), so it is tested without building a feed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from events import KINDS, InvalidInput, Money, OccurredDate
+from events.slugs import slugify
+from feeds.settings import FeedSettings
+
+# Characters XML 1.0 does not allow anywhere (C0 controls but tab, CR, LF; surrogates;
+# U+FFFE/U+FFFF). The only thing a feed strips; the domain already keeps them out of text.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def tag_uri(settings: FeedSettings, year: str, specific: str) -> str:
+    return f"tag:{settings.authority},{year}:{specific}"
+
+
+def entry_id(settings: FeedSettings, doc: dict[str, Any]) -> str:
+    """Permanent: the authority, the year first recorded and the development id."""
+    return tag_uri(settings, doc["recorded"][:4], f"development/{doc['id']}")
+
+
+@dataclass(frozen=True)
+class Category:
+    term: str
+    scheme: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """RFC 6721: `ref` is the retracted entry's id, `when` the retraction time."""
+
+    ref: str
+    when: datetime
+    comment: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    published: datetime
+    updated: datetime
+    summary: str  # plain text
+    content: str  # HTML
+    links: tuple[Link, ...]  # the sources; the first is the alternate link
+    categories: tuple[Category, ...]
+    author: str
+    tombstone: Tombstone | None
+
+
+def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
+    f = doc["fields"]
+    kind = KINDS[doc["kind"]]
+    occurred = OccurredDate.from_canonical(doc["occurred"]).humane()
+    retraction = retraction_notice(doc)
+    corrections = [correction_notice(c) for c in doc["corrections"]]
+    details = kind.describe(f)
+    base = settings.base_url
+
+    summary_parts = [p for p in (retraction, f"{doc['kind'].capitalize()}, {occurred}.", f.get("summary")) if p]
+    summary_parts += corrections
+
+    h = html.escape
+    body: list[str] = []
+    if retraction:
+        body.append(f'<p dir="auto"><strong>{h(retraction)}</strong></p>')
+    body.append(f'<p dir="auto">{h(doc["kind"].capitalize())}, occurred {h(occurred)} ({h(doc["precision"])} precision)'
+                + (f", in {h(f['place'])}" if f.get("place") else "") + ".</p>")  # fmt: skip
+    if f.get("summary"):
+        body.append(f'<p dir="auto">{h(f["summary"])}</p>')
+    if details:
+        body.append("<ul>" + "".join(f'<li dir="auto">{h(line)}</li>' for line in details) + "</ul>")
+    if doc["actors"]:
+        body.append(f'<p dir="auto">Actors: {h(", ".join(doc["actors"]))}</p>')
+    if doc["topics"]:
+        body.append(f'<p dir="auto">Topics: {h(", ".join(doc["topics"]))}</p>')
+    sources = f.get("sources", [])
+    if sources:
+        items = "".join(
+            f'<li><a href="{h(s["url"])}">{h(s.get("publisher") or s["url"])}</a>'
+            + (f" ({h(s['published'])})" if s.get("published") else "") + "</li>"
+            for s in sources
+        )  # fmt: skip
+        body.append(f"<p>Sources:</p><ul>{items}</ul>")
+    for note in corrections:
+        body.append(f'<p dir="auto"><em>{h(note)}</em></p>')
+
+    links = tuple(Link(s["url"], s.get("publisher") or "") for s in sources)
+    categories = [Category(doc["kind"], f"{base}/kind/", doc["kind"])]
+    categories += [Category(t, f"{base}/topic/", t) for t in doc["topics"]]
+    categories += [Category(slugify(a), f"{base}/actor/", a) for a in doc["actors"]]
+    title = doc["title"]
+    tombstone = None
+    if doc["retracted"]:
+        title = f"Retracted: {title}"
+        tombstone = Tombstone(entry_id(settings, doc), parse_time(doc["retracted"]["recorded"]), retraction or "")
+    return Entry(
+        id=entry_id(settings, doc),
+        title=xml_text(title),
+        published=parse_time(doc["recorded"]),
+        updated=parse_time(doc["updated"]),
+        summary=xml_text(" ".join(summary_parts)),
+        content=xml_text("\n".join(body)),
+        links=tuple(Link(xml_text(x.href), xml_text(x.title)) for x in links),
+        categories=tuple(dict.fromkeys(Category(xml_text(c.term), c.scheme, xml_text(c.label)) for c in categories)),
+        author=xml_text(settings.author),
+        tombstone=tombstone,
+    )
+
+
+def retraction_notice(doc: dict[str, Any]) -> str | None:
+    r = doc["retracted"]
+    if not r:
+        return None
+    source = f" (source: {r['source']})" if r.get("source") else ""
+    return f"Retracted on {r['recorded'][:10]}: {r['reason']}{source}. This development is withdrawn; it is kept here so the record stays complete."
+
+
+def correction_notice(note: dict[str, Any]) -> str:
+    """'Corrected on 2024-07-08: title: "old" → "new"; reason: ...'."""
+    changes = "; ".join(
+        f"{name}: {value_text(name, ch.get('before'))} → {value_text(name, ch.get('after'))}"
+        for name, ch in sorted(note["changes"].items())
+    )
+    source = f" (source: {note['source']})" if note.get("source") else ""
+    return f"Corrected on {note['recorded'][:10]}: {changes}; reason: {note['reason']}{source}."
+
+
+def value_text(name: str, value: Any) -> str:
+    if value is None or value == [] or value == "":
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(value_text(name, v) for v in value)
+    if isinstance(value, dict):
+        if "currency" in value and "amount" in value:
+            try:
+                return Money.from_primitive(value).humane()
+            except (InvalidInput, KeyError, ValueError, ArithmeticError):
+                return str(value)  # a value this version cannot read is shown as stored
+        if "url" in value:
+            return str(value["url"])
+        return ", ".join(f"{k}: {value_text(k, v)}" for k, v in sorted(value.items()))
+    if name == "occurred" and isinstance(value, str):
+        try:
+            return OccurredDate.from_canonical(value).humane()
+        except InvalidInput:
+            return value
+    return f"“{value}”" if isinstance(value, str) else str(value)

@@ -1,0 +1,124 @@
+"""The feeds over HTTP: a WSGI application, served by waitress.
+
+Each request first asks the log for its newest position (one small query); when the log
+moved, the views catch up and the touched feeds are rebuilt in memory (the same
+incremental build as `feeds build`), so new events appear without a restart.
+
+HTTP: GET and HEAD; `ETag` (a strong hash of the bytes) and `Last-Modified` (the time of
+the event that last changed the document); 304 for a matching `If-None-Match`, or, when
+that header is absent, for an `If-Modified-Since` not older than the document. Conditional
+headers that cannot be read are ignored (200), never an error. Unknown paths: 404; other
+methods: 405.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from feeds.settings import FeedSettings
+from feeds.site import Output, Result, build_site
+
+StartResponse = Callable[..., Any]
+
+
+class Feeds:
+    """The current build, kept in memory and refreshed when the log moves."""
+
+    def __init__(self, app: Any, settings: FeedSettings) -> None:
+        self.app = app
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._seen = -1
+        self._manifest: dict[str, Any] | None = None
+        self._files: dict[str, tuple[Output, str]] = {}
+
+    def refresh(self) -> None:
+        latest = self.app.recorder.max_notification_id() or 0
+        if latest == self._seen:
+            return
+        with self._lock:
+            if latest == self._seen:
+                return
+            from timeline.reading import Reader
+
+            reader = Reader.live(self.app)
+            result: Result = build_site(reader, self.settings, self._manifest, lambda p: p in self._files)
+            files = dict(self._files)
+            for out in result.outputs:
+                files[out.path] = (out, '"' + hashlib.sha256(out.data).hexdigest()[:32] + '"')
+            for path in result.removed:
+                files.pop(path, None)
+            self._files = files
+            self._manifest = result.manifest
+            self._seen = max(latest, reader.position)
+
+    def get(self, path: str) -> tuple[Output, str] | None:
+        return self._files.get(path)
+
+
+def _not_modified(environ: dict[str, Any], etag: str, modified: datetime) -> bool:
+    inm = environ.get("HTTP_IF_NONE_MATCH")
+    if inm is not None:
+        tags = [t.strip() for t in inm.split(",")]
+        return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if ims:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        if since is None or since.tzinfo is None:
+            return False
+        return modified.replace(microsecond=0) <= since
+    return False
+
+
+def make_app(feeds: Feeds) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return _plain(start_response, "405 Method Not Allowed", b"method not allowed\n", [("Allow", "GET, HEAD")])
+        path = environ.get("PATH_INFO", "/").lstrip("/") or "index.html"
+        feeds.refresh()
+        found = feeds.get(path)
+        if found is None or path.startswith("."):
+            return _plain(start_response, "404 Not Found", b"no such feed\n", [], head=method == "HEAD")
+        out, etag = found
+        headers = [
+            ("ETag", etag),
+            ("Last-Modified", format_datetime(out.modified, usegmt=True)),
+            ("Cache-Control", "no-cache"),
+        ]
+        if _not_modified(environ, etag, out.modified):
+            start_response("304 Not Modified", headers)
+            return [b""]
+        headers += [("Content-Type", out.media_type), ("Content-Length", str(len(out.data)))]
+        start_response("200 OK", headers)
+        return [b""] if method == "HEAD" else [out.data]
+
+    return app
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes, extra: list[tuple[str, str]], head: bool = False) -> list[bytes]:
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *extra])
+    return [b""] if head else [body]
+
+
+def serve(app: Any, settings: FeedSettings, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
+    """Serve until interrupted, with waitress (a production WSGI server)."""
+    from waitress.server import create_server
+
+    feeds = Feeds(app, settings)
+    feeds.refresh()
+    server = create_server(make_app(feeds), host=host, port=port, threads=4, ident="news-timeline")
+    if ready:
+        ready(f"http://{server.effective_host}:{server.effective_port}/")  # type: ignore[union-attr]
+    try:
+        server.run()
+    finally:
+        server.close()

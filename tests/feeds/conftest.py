@@ -1,0 +1,64 @@
+"""Helpers for the feed tests: build into a folder and read every document back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+from lxml import etree
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+AT = "{http://purl.org/atompub/tombstones/1.0}"
+FH = "{http://purl.org/syndication/history/1.0}"
+TL = "{tag:news-timeline.example,2024:ns/feeds/1}"
+BASE = "http://feeds.test"
+
+
+def feed_files(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*") if p.suffix in (".atom", ".rss"))
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+class Built:
+    def __init__(self, out: Path, result: dict[str, Any]) -> None:
+        self.out = out
+        self.result = result
+
+    def xml(self, rel: str) -> Any:
+        return etree.fromstring((self.out / rel).read_bytes())
+
+    def parsed(self, rel: str) -> Any:
+        d = feedparser.parse((self.out / rel).read_bytes())
+        assert d.bozo == 0, (rel, d.get("bozo_exception"))
+        return d
+
+    def index(self) -> dict[str, Any]:
+        return json.loads((self.out / "index.json").read_text(encoding="utf-8"))
+
+    def entries(self, rel: str = "story.atom") -> dict[str, Any]:
+        """Atom entries by id: {id: {title, updated, content}}."""
+        root = self.xml(rel)
+        return {
+            e.findtext(f"{ATOM}id"): {
+                "title": e.findtext(f"{ATOM}title"),
+                "updated": e.findtext(f"{ATOM}updated"),
+                "content": e.findtext(f"{ATOM}content"),
+            }
+            for e in root.findall(f"{ATOM}entry")
+        }
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Any:
+    def call(cli: Any, out: Path | None = None, *extra: str) -> Built:
+        out = out or tmp_path / "out"
+        result = cli.json("feeds", "build", "--out", str(out), "--base-url", BASE, *extra)
+        return Built(out, result)
+
+    return call

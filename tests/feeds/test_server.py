@@ -1,0 +1,96 @@
+"""`timeline serve` over real HTTP on 127.0.0.1: the installed command, an ephemeral port."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+import feedparser
+import pytest
+
+from tests.conftest import installed_timeline
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(sqlite_run: Any) -> Iterator[str]:
+    sqlite_run.import_seed()
+    proc = subprocess.Popen(
+        [*installed_timeline(), "--db", sqlite_run.target, "serve", "--port", "0", "--base-url", "http://feeds.test"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = proc.stderr.readline() if proc.stderr else ""
+        assert line.startswith("serving feeds at http://127.0.0.1:"), line
+        yield line.split(" at ", 1)[1].strip().rstrip("/")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def fetch(url: str, method: str = "GET", **headers: str) -> tuple[int, Any, bytes]:
+    req = urllib.request.Request(url, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def test_serves_feeds_with_validators_and_conditional_requests(server: str, sqlite_run: Any) -> None:
+    status, h, body = fetch(f"{server}/story.atom")
+    assert status == 200 and h["Content-Type"].startswith("application/atom+xml")
+    assert feedparser.parse(body).bozo == 0 and len(feedparser.parse(body).entries) == 25
+    etag, modified = h["ETag"], h["Last-Modified"]
+    assert parsedate_to_datetime(modified).tzinfo is not None
+
+    status, h2, rss = fetch(f"{server}/topic/aid.rss")
+    assert status == 200 and h2["Content-Type"].startswith("application/rss+xml") and feedparser.parse(rss).bozo == 0
+    for path, media in (("", "text/html"), ("/index.html", "text/html"), ("/index.json", "application/json")):
+        status, hx, _ = fetch(server + path)
+        assert status == 200 and hx["Content-Type"].startswith(media), path
+
+    status, hh, empty = fetch(f"{server}/story.atom", "HEAD")
+    assert status == 200 and empty == b"" and hh["ETag"] == etag and int(hh["Content-Length"]) == len(body)
+
+    assert fetch(f"{server}/story.atom", **{"If-None-Match": etag})[0] == 304
+    assert fetch(f"{server}/story.atom", **{"If-None-Match": f'"nope", W/{etag}'})[0] == 304
+    assert fetch(f"{server}/story.atom", **{"If-Modified-Since": modified})[0] == 304
+    assert fetch(f"{server}/story.atom", **{"If-None-Match": '"other"', "If-Modified-Since": modified})[0] == 200
+    earlier = format_datetime(parsedate_to_datetime(modified).replace(year=2000), usegmt=True)
+    assert fetch(f"{server}/story.atom", **{"If-Modified-Since": earlier})[0] == 200
+    for bad in ("yesterday", "Mon, 99 Foo 2024 99:99:99 GMT", "", "\u00e9t\u00e9", "Tue, 1 Jan 10000 00:00:00 GMT"):
+        assert fetch(f"{server}/story.atom", **{"If-Modified-Since": bad.encode("latin-1").decode("latin-1")})[0] == 200, bad
+    assert fetch(f"{server}/story.atom", **{"If-None-Match": 'unquoted, "", ,,'})[0] == 200
+
+    for missing in ("/nope.atom", "/topic/nope.atom", "/../etc/passwd", "/.timeline-feeds.json", "/topic/", "/story"):
+        assert fetch(server + missing)[0] == 404, missing
+    assert fetch(f"{server}/story.atom", "POST")[0] == 405
+
+    # A development appended by another process appears without a restart.
+    sqlite_run("add", "statement", "--title", "Appended while serving", "--occurred", "2024-07-09",
+               "--speaker", "Hun Manet", "--paraphrase", "Said so.", "--source", "https://news.example/x")  # fmt: skip
+    status, h3, body3 = fetch(f"{server}/story.atom", **{"If-None-Match": etag})
+    assert status == 200 and h3["ETag"] != etag
+    d = feedparser.parse(body3)
+    assert d.bozo == 0 and len(d.entries) == 26 and d.entries[0].title == "Appended while serving"
+    assert fetch(f"{server}/actor/hun-manet.atom")[0] == 200
+
+
+def test_serve_binds_to_loopback_by_default_and_reports_a_busy_port(sqlite_run: Any, timeline_cmd: Any) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        started = time.monotonic()
+        result = timeline_cmd("--db", sqlite_run.target, "serve", "--port", str(port), timeout=30)
+    assert result.returncode == 1 and result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}")
+    assert time.monotonic() - started < 30

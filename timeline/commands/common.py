@@ -1,0 +1,139 @@
+"""What every command shares: the session, option bundles, output and progress.
+
+Kept apart from `timeline.cli` so that command modules can import it without a cycle.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from events import KINDS, InvalidInput, OccurredDate
+from timeline import config
+from timeline.render import render_line
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Session:
+    """What a command needs, opened on first use: configuration is read when a command
+    runs, never at import."""
+
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+        self._app: Any = None
+        self._reader: Any = None
+
+    @property
+    def target(self) -> config.Target:
+        return config.resolve(self.db)
+
+    @property
+    def app(self) -> Any:
+        if self._app is None:
+            from timeline.app import Timeline
+
+            self._app = Timeline.open(self.target)
+        return self._app
+
+    @property
+    def reader(self) -> Any:
+        if self._reader is None:
+            from timeline.reading import Reader
+
+            self._reader = Reader.live(self.app)
+        return self._reader
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Write JSON data only, to stdout.")(f)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False))
+
+
+def pass_session(f: Callable[..., Any]) -> Callable[..., Any]:
+    @click.pass_obj
+    @functools.wraps(f)
+    def wrapper(session: Session, *args: Any, **kwargs: Any) -> Any:
+        return f(session, *args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal, nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    if total is None:  # a pipe: count what has been done instead of a bar
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            click.echo(f"\r{label}: {done[0]:,}", err=True, nl=False)
+
+        yield tick
+        click.echo("", err=True)
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def occurred_range(start: str | None, end: str | None) -> tuple[Any, Any]:
+    """--from/--to: precision-aware, '2023' means all of 2023."""
+    try:
+        lo = OccurredDate.parse(start).first_day if start else None
+        hi = OccurredDate.parse(end).last_day if end else None
+    except InvalidInput as e:
+        raise click.BadParameter(str(e), param_hint="--from/--to") from None
+    if lo and hi and lo > hi:
+        raise click.BadParameter(f"--from {start} is after --to {end}", param_hint="--from/--to")
+    return lo, hi
+
+
+def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option("--topic", help="Only this topic (slug)."),
+            click.option("--actor", help="Only developments this actor takes part in."),
+            click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only this kind."),
+            click.option("--from", "start", metavar="DATE", help="Occurred on or after DATE."),
+            click.option("--to", "end", metavar="DATE", help="Occurred on or before DATE."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def make_filter(topic: str | None, actor: str | None, kind: str | None, start: str | None, end: str | None) -> Any:
+    from timeline.views.queries import Filter
+
+    lo, hi = occurred_range(start, end)
+    return Filter(topic=topic, actor=actor, kind=kind, start=lo, end=hi)
+
+
+def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> None:
+    """Streams: the same bytes as emit_json(list(docs)) without holding the list."""
+    if not as_json:
+        for doc in docs:
+            click.echo(render_line(doc))
+        return
+    first = True
+    for doc in docs:
+        item = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + item, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
