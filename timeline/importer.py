@@ -170,12 +170,12 @@ def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: IO[
 
 def _load_from_store(app: Timeline, scratch: _Scratch, c: Any, parsed: list[tuple[int, tuple[str, Any]]]) -> None:
     """One query for every id in the chunk that neither the file nor the store has shown yet."""
-    wanted = []
+    wanted: dict[UUID, None] = {}  # ordered and O(1) to test, unlike a list
     for _, (op, item) in parsed:
         dev_id = item.id if op == "add" else item["target"]
-        if scratch.get(c, dev_id) is None and dev_id not in wanted:
-            wanted.append(dev_id)
-    for dev_id, stored in first_events(app.recorder, wanted).items():
+        if dev_id not in wanted and scratch.get(c, dev_id) is None:
+            wanted[dev_id] = None
+    for dev_id, stored in first_events(app.recorder, list(wanted)).items():
         event = app.mapper.to_domain_event(stored)
         scratch.put(c, dev_id, kind=event.kind, key=event.key, reported=_dumps(event.fields), current=None,
                     retracted=None, origin="store")  # fmt: skip
