@@ -8,6 +8,7 @@ to stdout; messages go to stderr.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -46,6 +47,10 @@ class TimelineGroup(click.Group):
         except (TimelineError, InvalidInput) as e:
             click.echo(f"Error: {e}", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            # `timeline show | head`: the reader left; say nothing more (as the docs advise).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

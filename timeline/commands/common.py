@@ -127,6 +127,17 @@ def make_filter(topic: str | None, actor: str | None, kind: str | None, start: s
 
 def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> None:
     """Streams: the same bytes as emit_json(list(docs)) without holding the list."""
+    try:
+        _print_timeline(docs, as_json)
+    finally:
+        # If the reader goes away mid-stream (`| head`), end the query now, while its
+        # connection pool is still open.
+        close = getattr(docs, "close", None)
+        if close:
+            close()
+
+
+def _print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> None:
     if not as_json:
         for doc in docs:
             click.echo(render_line(doc))
