@@ -146,6 +146,10 @@ class OccurredDate:
 
     @classmethod
     def from_canonical(cls, text: str) -> OccurredDate:
+        return _canonical_cached(cls, text)
+
+    @classmethod
+    def _from_canonical(cls, text: str) -> OccurredDate:
         m = _CANONICAL.match(text)
         if not m or (m.group(1) and m.group(5)):
             raise InvalidInput(f"not a canonical date: {text!r}")
@@ -211,3 +215,9 @@ def _parse_cached(cls: type[OccurredDate], text: str) -> OccurredDate:
     # dateutil costs ~250 µs a call and a story repeats its dates: imports parse each
     # distinct text once. Values are frozen, so sharing them is safe.
     return cls._parse(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _canonical_cached(cls: type[OccurredDate], text: str) -> OccurredDate:
+    # Projections read the same stored dates over and over (sort key, period, display).
+    return cls._from_canonical(text)

@@ -14,6 +14,7 @@ computed in a public method before the event is triggered; event bodies only ass
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,7 +74,7 @@ class Report:
     key: str
     fields: Mapping[str, Any]
 
-    @property
+    @functools.cached_property
     def id(self) -> UUID:
         return development_id(self.key)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -14,6 +15,7 @@ _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _TOPIC = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+@functools.lru_cache(maxsize=65536)
 def slugify(name: str) -> str:
     """'Yoko Kamikawa' -> 'yoko-kamikawa'. Names with no Latin letters (Khmer, Arabic)
     get a short hash so that every name has a slug and two names never share one by

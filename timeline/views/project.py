@@ -7,7 +7,7 @@ same function serves the materialised views, a full rebuild and a replay as of a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from events import OccurredDate, apply_changes
@@ -16,21 +16,24 @@ from events.slugs import slugify
 
 __all__ = ["project", "facets", "period", "sort_key", "iso", "Facet"]
 
+_ZERO = timedelta(0)
 Facet = tuple[str, str, str]  # (facet, slug, display name): ("topic", "aid", "aid")
 
 
 def iso(ts: datetime) -> str:
-    return ts.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """UTC timestamps as '2024-07-07T10:00:00.000000Z' (the library stamps in UTC)."""
+    return f"{ts:%Y-%m-%dT%H:%M:%S.%f}Z" if ts.utcoffset() == _ZERO else ts.isoformat(timespec="microseconds")
 
 
 def project(doc: dict[str, Any] | None, event: Any, position: int) -> dict[str, Any] | None:
     if isinstance(event, Development.Reported):
+        stamp = iso(event.timestamp)
         return _document(
             {
                 "id": str(event.originator_id),
                 "key": event.key,
                 "kind": event.kind,
-                "recorded": iso(event.timestamp),
+                "recorded": stamp,
                 "first_position": position,
                 "corrections": [],
                 "retracted": None,
@@ -38,6 +41,7 @@ def project(doc: dict[str, Any] | None, event: Any, position: int) -> dict[str, 
             dict(event.fields),
             event,
             position,
+            stamp,
         )
     if doc is None:
         # An event for a development this view never saw begin: the log is not whole.
@@ -66,7 +70,9 @@ def project(doc: dict[str, Any] | None, event: Any, position: int) -> dict[str, 
     return doc  # an event kind this version does not know changes nothing it shows
 
 
-def _document(doc: dict[str, Any], fields: dict[str, Any], event: Any, position: int) -> dict[str, Any]:
+def _document(
+    doc: dict[str, Any], fields: dict[str, Any], event: Any, position: int, stamp: str | None = None
+) -> dict[str, Any]:
     occurred = OccurredDate.from_canonical(fields["occurred"])
     doc.update(
         title=fields["title"],
@@ -75,7 +81,7 @@ def _document(doc: dict[str, Any], fields: dict[str, Any], event: Any, position:
         topics=list(fields.get("topics", [])),
         actors=actors_of(doc["kind"], fields),
         fields=fields,
-        updated=iso(event.timestamp),
+        updated=stamp or iso(event.timestamp),
         last_position=position,
         version=event.originator_version,
     )

@@ -17,6 +17,7 @@ from timeline.store import Sql
 from timeline.views.writer import ViewWriter
 
 PAGE = 1000
+REBUILD_PAGE = 5000
 Progress = Callable[[int], None]
 
 
@@ -70,5 +71,10 @@ class Views:
         with self.sql.transaction(commit=True) as c:
             self.writer.drop_tables(c)
             self.sql.execute(c, f"DELETE FROM {table} WHERE application_name = ?", [self.name])
-            self.writer.create_tables(c)
-        return self.catch_up(progress)
+            self.writer.create_tables(c, indexes=False)
+        try:
+            # Larger pages: fewer commits (each one syncs to disk) on a long replay.
+            return self.catch_up(progress, page=REBUILD_PAGE)
+        finally:
+            with self.sql.transaction(commit=True) as c:
+                self.writer.create_indexes(c)
