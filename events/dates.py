@@ -146,7 +146,7 @@ class OccurredDate:
 
     @classmethod
     def from_canonical(cls, text: str) -> OccurredDate:
-        return _canonical_cached(cls, text)
+        return _canonical_cached(text)
 
     @classmethod
     def _from_canonical(cls, text: str) -> OccurredDate:
@@ -166,7 +166,7 @@ class OccurredDate:
         """Parse what people write, keeping its precision; raise InvalidInput otherwise."""
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("a date is required")
-        return _parse_cached(cls, text)
+        return _parse_cached(text)
 
     @classmethod
     def _parse(cls, text: str) -> OccurredDate:
@@ -203,21 +203,19 @@ class OccurredDate:
         """Whether this date's period meets the closed range [start, end]."""
         lo = None if self.open == "before" else self.first_day
         hi = None if self.open == "after" else self.last_day
-        if start is not None and hi is not None and hi < start:
-            return False
-        if end is not None and lo is not None and lo > end:
-            return False
-        return True
+        before_start = start is not None and hi is not None and hi < start
+        after_end = end is not None and lo is not None and lo > end
+        return not (before_start or after_end)
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_cached(cls: type[OccurredDate], text: str) -> OccurredDate:
+def _parse_cached(text: str) -> OccurredDate:
     # dateutil costs ~250 µs a call and a story repeats its dates: imports parse each
     # distinct text once. Values are frozen, so sharing them is safe.
-    return cls._parse(text)
+    return OccurredDate._parse(text)
 
 
 @functools.lru_cache(maxsize=65536)
-def _canonical_cached(cls: type[OccurredDate], text: str) -> OccurredDate:
+def _canonical_cached(text: str) -> OccurredDate:
     # Projections read the same stored dates over and over (sort key, period, display).
-    return cls._from_canonical(text)
+    return OccurredDate._from_canonical(text)

@@ -212,7 +212,7 @@ class Development(Aggregate):
     def same_as(self, report: Report) -> bool:
         return self.kind == report.kind and self.reported == dict(report.fields)
 
-    def correct(self, changes: Mapping[str, Any], reason: str, source: Any = None) -> None:
+    def correct(self, changes: Mapping[str, Any], reason: str | None, source: Any = None) -> None:
         self._check_open()
         reason = _read(read_text, reason, "reason")
         src = _read(read_source, source, "source") if source else None
@@ -230,7 +230,7 @@ class Development(Aggregate):
     def _corrected(self, changes: dict[str, dict[str, Any]], reason: str, source: dict[str, Any] | None) -> None:
         self.fields = with_source(apply_changes(self.fields, changes), source)
 
-    def retract(self, reason: str, source: Any = None) -> None:
+    def retract(self, reason: str | None, source: Any = None) -> None:
         self._check_open()
         reason = _read(read_text, reason, "reason")
         self._retracted(reason=reason, source=_read(read_source, source, "source") if source else None)

@@ -139,9 +139,9 @@ class Money:
 
 def _currency(pre: str | None, post: str | None, text: str) -> str:
     found = [c for c in (_one_currency(pre), _one_currency(post)) if c]
-    if pre and not _one_currency(pre) or post and not _one_currency(post):
-        bad = pre if pre and not _one_currency(pre) else post
-        raise InvalidInput(f"unknown currency {bad.strip()!r} in {text!r}")
+    for token in (pre, post):
+        if token and not _one_currency(token):
+            raise InvalidInput(f"unknown currency {token.strip()!r} in {text!r}")
     if not found:
         raise InvalidInput(f"no currency in {text!r}")
     if len(found) == 2 and found[0] != found[1]:

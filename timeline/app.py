@@ -35,7 +35,7 @@ class Timeline(Application[UUID]):
         try:
             app = cls(env=target.settings)
             app.recorder.max_notification_id()  # touch the store now, not mid-command
-        except Exception as e:  # noqa: BLE001 - sqlite3/psycopg raise many kinds; all mean "cannot open"
+        except Exception as e:
             raise StoreUnavailable(f"cannot open database {target.display}: {_first_line(e)}") from None
         app.target = target  # type: ignore[attr-defined]
         return app
@@ -89,7 +89,7 @@ class Timeline(Application[UUID]):
 
     def _find(self, dev_id: UUID) -> Development | None:
         try:
-            return self.repository.get(dev_id)  # type: ignore[return-value]
+            return self.repository.get(dev_id)
         except AggregateNotFoundError:
             return None
 

@@ -30,12 +30,20 @@ from timeline.commands.common import (
 from timeline.errors import TimelineError
 from timeline.render import render_development, render_state
 
+
 class TimelineGroup(click.Group):
     """Turns expected errors into one line on stderr, the way every command speaks."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as e:  # pragma: no cover - click returns these itself
             sys.exit(e.exit_code)
         except click.ClickException as e:
@@ -164,7 +172,7 @@ def _count_lines(file: Any) -> int | None:
     raw = file.buffer if hasattr(file, "buffer") else None
     if raw is None:
         return None
-    count = sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b""))
+    count = int(sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b"")))
     file.seek(0)
     return count
 

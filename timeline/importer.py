@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from uuid import UUID
 
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
@@ -186,7 +186,7 @@ def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: IO[
 def _load_from_store(app: Timeline, known: Known, missing: list[UUID]) -> None:
     """One query for every id in the chunk that neither the file nor the store has shown yet."""
     for dev_id, stored in first_events(app.recorder, missing).items():
-        event = app.mapper.to_domain_event(stored)
+        event = cast(Development.Reported, app.mapper.to_domain_event(stored))
         known[dev_id] = {"kind": event.kind, "key": event.key, "reported": _dumps(event.fields),
                          "current": None, "retracted": None, "origin": "store"}  # fmt: skip
 
@@ -218,7 +218,7 @@ def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict
     if row is None:
         raise InvalidInput(f"no development {item['id']!r} in the log or earlier in this file", "id")
     if row["current"] is None and row["origin"] == "store":  # first change of a stored one: load it
-        stored = app._get(str(target))  # noqa: SLF001
+        stored = app._get(str(target))
         row.update(current=_dumps(stored.fields), retracted=int(stored.retraction is not None))
     # Simulate on a throwaway aggregate, so the domain's own rules decide.
     dev = Development.record(Report(row["kind"], row["key"], json.loads(row["current"] or row["reported"])))
@@ -254,7 +254,7 @@ def _write(app: Timeline, spool: IO[str], tick: Tick, batch: int = CHUNK) -> Non
             pending[dev.id] = dev
         else:
             dev_id = UUID(op["id"])
-            dev = pending.get(dev_id) or app._get(op["id"])  # noqa: SLF001
+            dev = pending.get(dev_id) or app._get(op["id"])
             pending[dev_id] = dev
             if op["op"] == "correct":
                 dev.correct(op["changes"], op["reason"], op["source"])

@@ -40,10 +40,10 @@ class Reader:
             raise DevelopmentNotFound(ref)
         return doc
 
-    def timeline(self, f: Filter = Filter()) -> list[dict[str, Any]]:
+    def timeline(self, f: Filter = queries.EVERYTHING) -> list[dict[str, Any]]:
         return queries.timeline(self.sql, f)
 
-    def iter_timeline(self, f: Filter = Filter()) -> Iterator[dict[str, Any]]:
+    def iter_timeline(self, f: Filter = queries.EVERYTHING) -> Iterator[dict[str, Any]]:
         return queries.iter_timeline(self.sql, f)
 
     def topics(self) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ class Sql:
 
     @classmethod
     def for_recorder(cls, recorder: TrackingRecorder | ApplicationRecorder) -> Sql:
-        datastore = recorder.datastore  # type: ignore[attr-defined]
+        datastore = recorder.datastore  # type: ignore[union-attr]
         postgres = type(recorder).__module__.startswith("eventsourcing.postgres")
         return cls(datastore.transaction, postgres=postgres, schema=getattr(datastore, "schema", None))
 

@@ -11,9 +11,9 @@ __all__ = ["KINDS", "COMMON_FIELDS", "Kind", "get_kind"]
 KINDS: dict[str, Kind] = {k.name: k for k in (visit.KIND, pledge.KIND, statement.KIND, agreement.KIND)}
 
 
-def get_kind(name: str) -> Kind:
+def get_kind(name: object) -> Kind:
     try:
-        return KINDS[name]
+        return KINDS[name]  # type: ignore[index]
     except (KeyError, TypeError):
         raise InvalidInput(
             f"unknown kind {name!r} (expected one of {', '.join(KINDS)})", "kind"

@@ -166,7 +166,7 @@ def test_latest_developments_of_a_topic_read_from_an_index(tmp_path: Path) -> No
 
         counter = [0]
 
-        def tick() -> int:
+        def tick(counter: list[int] = counter) -> int:
             counter[0] += 1
             return 0
 

@@ -29,18 +29,21 @@ class Filter:
     newest_first: bool = False
 
 
+EVERYTHING = Filter()
+
+
 def document(sql: Sql, dev_id: str) -> dict[str, Any] | None:
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, "SELECT doc FROM timeline_developments WHERE id = ?", [dev_id])
     return json.loads(rows[0]["doc"]) if rows else None
 
 
-def timeline(sql: Sql, f: Filter = Filter()) -> list[dict[str, Any]]:
+def timeline(sql: Sql, f: Filter = EVERYTHING) -> list[dict[str, Any]]:
     """Developments in timeline order: occurred (precision-aware), then recorded order."""
     return list(iter_timeline(sql, f))
 
 
-def iter_timeline(sql: Sql, f: Filter = Filter(), page: int = 500) -> Iterator[dict[str, Any]]:
+def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator[dict[str, Any]]:
     """The same, read in pages, so a million developments never sit in memory at once."""
     params: list[Any] = []
     if f.topic or f.actor:
