@@ -38,6 +38,13 @@ class Timeline(Application[UUID]):
         except Exception as e:
             raise StoreUnavailable(f"cannot open database {target.display}: {_first_line(e)}") from None
         app.target = target  # type: ignore[attr-defined]
+        if not target.is_postgres:
+            from timeline.views.runner import CACHE_KIB
+
+            # A larger page cache for the writer connection: inserts into the log's
+            # random-keyed primary key slow down sharply once it outgrows 2 MB.
+            with app.sql().transaction(commit=True) as c:
+                c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         return app
 
     # --- appending -------------------------------------------------------------------
