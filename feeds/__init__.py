@@ -48,4 +48,4 @@ LOG_NS = "tag:news-timeline.example,2024:ns/feeds/1"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-FORMAT = 1  # bump when the bytes a build writes change for the same log and settings
+FORMAT = 2  # bump when the bytes a build writes change for the same log and settings

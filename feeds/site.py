@@ -25,13 +25,13 @@ format change, or when the log it was built from is not a prefix of this one (a 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import html
 import json
 import os
 import re
 import tempfile
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,9 +43,9 @@ from feeds.entries import entry, parse_time, tag_uri, xml_text
 from feeds.settings import FeedSettings
 from timeline import __version__
 from timeline.views import queries
-from timeline.views.project import facets
 
 MANIFEST = ".timeline-feeds.json"
+ARCHIVED = ".timeline-archived"
 STORY = "story"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MEDIA_TYPES = {
@@ -63,6 +63,7 @@ class Output:
     path: str  # relative, '/'-separated, always made of safe segments
     data: bytes
     modified: datetime  # for Last-Modified: the time of the event that last changed it
+    append_at: int | None = None  # a sidecar: cut the file to this many bytes, then append data
 
     @property
     def media_type(self) -> str:
@@ -71,7 +72,7 @@ class Output:
 
 @dataclass(frozen=True)
 class Result:
-    outputs: list[Output]  # every document rendered this time (a sink keeps unchanged bytes)
+    outputs: list[Output]  # every document rendered this time, unless they went to `emit`
     removed: list[str]  # paths the previous build wrote that this one no longer has
     manifest: dict[str, Any]
     rebuilt: list[str]  # feed names rendered
@@ -93,6 +94,22 @@ def feed_path(name: str) -> str:
     if facet not in _FACETS:
         return "other/" + safe_segment(name)
     return f"{facet}/{safe_segment(slug)}"
+
+
+def sidecar_path(base: str) -> str:
+    """Where a topic or actor feed keeps the ids of its archived entries, one per line,
+    page after page (never served: the server refuses paths starting with '.')."""
+    return f"{ARCHIVED}/{base}.ids"
+
+
+def feed_files(record: dict[str, Any]) -> list[str]:
+    base = record["path"]
+    files = [f"{base}.{fmt}" for fmt in ("atom", "rss")]
+    if record.get("archived_bytes"):
+        files.append(sidecar_path(base))
+    for k in range(1, record["archives"] + 1):
+        files += [f"archive/{base}/{k}.{fmt}" for fmt in ("atom", "rss")]
+    return files
 
 
 def url(settings: FeedSettings, path: str) -> str:
@@ -126,10 +143,15 @@ def build_site(
     settings: FeedSettings,
     manifest: dict[str, Any] | None,
     have: Callable[[str], bool] = lambda path: True,
+    emit: Callable[[Output], None] | None = None,
+    read: Callable[[str], bytes | None] = lambda path: None,
 ) -> Result:
+    """Render the stale feeds. Documents go to `emit` as they are rendered (or, without it,
+    into `Result.outputs`); `read` returns a file of the previous build (archive sidecars)."""
     fingerprint = _fingerprint(settings)
     usable = _manifest_usable(reader, manifest, fingerprint)
-    old = manifest if (usable and manifest) else {"feeds": {}, "files": []}
+    old = manifest if (usable and manifest) else {"feeds": {}, "position": 0}
+    since = int(old.get("position") or 0)  # the views' position the previous build saw
     positions = queries.feed_positions(reader.sql)
     positions.setdefault(STORY, 0)
     head = reader.head()
@@ -138,86 +160,153 @@ def build_site(
         record = old["feeds"].get(name)
         if record is None or record["position"] != positions[name]:
             return True
-        return not all(have(p) for p in record["files"])
+        return not all(have(p) for p in feed_files(record))
 
     todo = sorted(n for n in positions if stale(n))
     feeds_out: dict[str, Any] = {n: r for n, r in old["feeds"].items() if n in positions and n not in todo}
-    outputs: list[Output] = []
+    collected: list[Output] = []
+    sink = emit or collected.append
     if todo:
-        docs = list(reader.timeline(queries.Filter()))
-        members: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        updated_at = {d["last_position"]: d["updated"] for d in docs}
-        for d in docs:
-            members[STORY].append(d)
-            for facet, slug, _ in sorted(facets(d)):
-                members[f"{facet}/{slug}"].append(d)
-        first = min(docs, key=lambda d: d["first_position"], default=None)
+        first = queries.first_document(reader.sql)
         year = first["recorded"][:4] if first else "1970"
-        names = {facet: queries.names(reader.sql, facet) for facet in _FACETS}
         for name in todo:
-            modified = parse_time(updated_at[positions[name]]) if positions[name] in updated_at else EPOCH
+            at = queries.document_at(reader.sql, positions[name]) if positions[name] else None
+            modified = parse_time(at["updated"]) if at else EPOCH
             chain = _chain_hash(reader, positions[name]) if positions[name] else None
             feed_head = {"position": positions[name], "hash": chain} if chain else None
-            record, docs_out = _build_feed(
-                name, _title(settings, name, names), members.get(name, []), settings, year,
-                old["feeds"].get(name), feed_head, modified,
+            previous = old["feeds"].get(name)
+            if previous and previous.get("archived_bytes") and read(sidecar_path(previous["path"])) is None:
+                previous = None  # its archive ids are lost: cut this feed's pages afresh
+            record = _build_feed(
+                reader.sql, name, _title(reader.sql, settings, name), settings, year,
+                previous, since if previous else 0, feed_head, modified, sink, read,
             )  # fmt: skip
             record["position"] = positions[name]
             feeds_out[name] = record
-            outputs += docs_out
     index_modified = EPOCH
     if head:
         index_modified = max((parse_time(r["modified"]) for r in feeds_out.values()), default=EPOCH)
-    outputs += _index(settings, feeds_out, head, reader.position, index_modified)
-    files = sorted({p for r in feeds_out.values() for p in r["files"]} | {"index.html", "index.json"})
+    for out in _index(settings, feeds_out, head, reader.position, index_modified):
+        sink(out)
     new_manifest = {
         "format": FORMAT,
         "fingerprint": fingerprint,
         "head": head,
         "position": reader.position,
         "feeds": {n: feeds_out[n] for n in sorted(feeds_out)},
-        "files": files,
     }
-    removed = sorted(set(manifest.get("files", []) if manifest else []) - set(files))
-    return Result(outputs, removed, new_manifest, todo)
+    return Result(collected, _removed(manifest, new_manifest, usable), new_manifest, todo)
 
 
-def _title(settings: FeedSettings, name: str, names: dict[str, dict[str, str]]) -> str:
+def _removed(manifest: dict[str, Any] | None, new: dict[str, Any], usable: bool) -> list[str]:
+    """Files of the previous build this one no longer has. A feed's files only grow while
+    the manifest stays usable, so then only feeds that disappeared are looked at."""
+    if not manifest or not isinstance(manifest.get("feeds"), dict):
+        return []
+    gone: set[str] = set()
+    for name, record in manifest["feeds"].items():
+        now = new["feeds"].get(name)
+        if usable and now is not None and now["path"] == record.get("path"):
+            continue
+        try:
+            files = set(feed_files(record))
+        except (KeyError, TypeError):
+            continue
+        gone |= files - set(feed_files(now) if now else ())
+    return sorted(gone)
+
+
+def _title(sql: Any, settings: FeedSettings, name: str) -> str:
     if name == STORY:
         return settings.title
     facet, _, slug = name.partition("/")
-    display = names.get(facet, {}).get(slug, slug)
+    display = (queries.name(sql, facet, slug) if facet in _FACETS else None) or slug
     return f"{settings.title}: {display}" if facet == "actor" else f"{settings.title}: {display} ({facet})"
 
 
+def _order(d: dict[str, Any]) -> tuple[str, int]:
+    return d["updated"], d["first_position"]
+
+
 def _newest_first(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(docs, key=lambda d: (d["updated"], d["first_position"]), reverse=True)
+    return sorted(docs, key=_order, reverse=True)
+
+
+# How far back, in log positions, an event's timestamp may lag behind a later event's. A
+# bulk import stamps events before it stores them in batches, so `updated` and
+# `last_position` disagree locally (137 inversions in the 10k benchmark log, all within a
+# few positions); reading this many more than a page covers that. See `_newest`.
+SKEW_ROWS = 1000
+
+
+def _newest(sql: Any, facet: str | None, slug: str | None, n: int) -> list[dict[str, Any]]:
+    """The feed's newest `n` entries by (updated, first_position), as the feed orders them.
+    Read by `last_position` (indexed), which orders them the same way except where
+    timestamps lag behind positions, so a margin of `SKEW_ROWS` more is read and sorted.
+    Exact as long as no timestamp lags more than that many positions; the views keep no
+    `updated` column to index (see the report on timeline/views/writer.py)."""
+    limit = n + SKEW_ROWS
+    while True:
+        docs = queries.feed_latest(sql, facet, slug, limit)
+        if len(docs) < limit or docs[-1]["updated"] != docs[n - 1]["updated"]:
+            return _newest_first(docs)[:n]
+        limit *= 2
+
+
+def _archived_among(data: bytes | None, ids: set[str]) -> set[str]:
+    if not ids or not data:
+        return set()
+    return {line.decode() for line in data.splitlines()} & ids if len(ids) > 64 else {
+        i for i in ids if (b"\n" + i.encode() + b"\n") in b"\n" + data
+    }
 
 
 def _build_feed(
+    sql: Any,
     name: str,
     title: str,
-    docs: list[dict[str, Any]],
     settings: FeedSettings,
     year: str,
     previous: dict[str, Any] | None,
+    since: int,
     head: dict[str, Any] | None,
     modified: datetime,
-) -> tuple[dict[str, Any], list[Output]]:
+    sink: Callable[[Output], None],
+    read: Callable[[str], bytes | None],
+) -> dict[str, Any]:
+    """One feed, reading only what it needs: its newest page, its entries not yet archived
+    (those left over last time plus those changed since), and new archive pages as they
+    fill, one at a time."""
     from feeds.build import Document, render
 
     n = settings.page_size
     base = feed_path(name)
-    by_id = {d["id"]: d for d in docs}
-    pages: list[list[str]] = [list(p) for p in (previous or {}).get("archives", [])]
-    archived = {i for p in pages for i in p}
-    rest = sorted((d for d in docs if d["id"] not in archived), key=lambda d: d["first_position"])
-    fresh_pages: list[int] = []
-    while len(rest) > n:
-        pages.append([d["id"] for d in rest[:n]])
-        fresh_pages.append(len(pages))
-        rest = rest[n:]
-    current = _newest_first(list({d["id"]: d for d in [*_newest_first(docs)[:n], *rest]}.values()))
+    facet, slug = (None, None) if name == STORY else name.partition("/")[::2]
+    members = name == STORY or facet in _FACETS
+    total = queries.feed_count(sql, facet, slug) if members else 0
+    newest = _newest(sql, facet, slug, n) if members and total else []
+
+    pages = previous["archives"] if previous else 0
+    archived_bytes = previous.get("archived_bytes", 0) if previous else 0
+    rest_ids: list[str] = list(previous["rest"]) if previous else []
+    left = set(rest_ids)
+    old_rest = sorted(queries.feed_documents(sql, facet, slug, rest_ids), key=lambda d: d["first_position"]) if members and rest_ids else []
+    archived: set[str] = set()
+    if members and since and name != STORY:
+        # Changed since the last build, recorded before it, not left over: archived, unless
+        # it joined this feed since (then it is new here, unless it was archived before).
+        maybe = set(queries.feed_changed_ids(sql, facet, slug, since, since)) - left
+        archived = _archived_among(read(sidecar_path(base)), maybe)
+
+    def fresh() -> Iterator[dict[str, Any]]:
+        if not members:
+            return
+        for d in queries.iter_feed_recorded(sql, facet, slug, since):
+            if d["id"] in left:
+                continue
+            if d["first_position"] <= since and (name == STORY or d["id"] in archived):
+                continue  # the story loses no member: all of its older ones are archived
+            yield d
 
     feed_id = tag_uri(settings, year, f"feed/{base}")  # the safe path: same as name for real feeds
     subtitle = f"Developments of the story{'' if name == STORY else ' for ' + title.split(': ', 1)[-1]}, newest first."
@@ -235,32 +324,39 @@ def _build_feed(
             entries=entries, **kw,
         )  # fmt: skip
 
-    outputs = []
-    links = [("prev-archive", page_urls(len(pages)))] if pages else []
+    # Cut pages in recording order while more than a page remains outside the archives.
+    rest: list[dict[str, Any]] = []
+    for d in heapq.merge(old_rest, fresh(), key=lambda d: d["first_position"]):
+        rest.append(d)
+        if len(rest) <= n:
+            continue
+        page, rest = rest[:n], rest[n:]
+        pages += 1
+        plinks = [("current", current_urls)] + ([("prev-archive", page_urls(pages - 1))] if pages > 1 else [])
+        pdoc = document(_newest_first(page), page_urls(pages), archive=True, links=plinks)
+        for fmt in ("atom", "rss"):
+            sink(Output(f"archive/{base}/{pages}.{fmt}", render(pdoc, fmt), pdoc.updated))
+        if name != STORY:
+            ids = "".join(d["id"] + "\n" for d in page).encode()
+            sink(Output(sidecar_path(base), ids, EPOCH, append_at=archived_bytes))
+            archived_bytes += len(ids)
+
+    current = _newest_first(list({d["id"]: d for d in [*newest, *rest]}.values()))
+    links = [("prev-archive", page_urls(pages))] if pages else []
     doc = document(current, current_urls, head=head, links=links)
     for fmt in ("atom", "rss"):
-        outputs.append(Output(f"{base}.{fmt}", render(doc, fmt), modified))
-    files = [f"{base}.{fmt}" for fmt in ("atom", "rss")]
-    for k in range(1, len(pages) + 1):
-        files += [f"archive/{base}/{k}.{fmt}" for fmt in ("atom", "rss")]
-        if k not in fresh_pages:
-            continue  # frozen: written once, never again
-        page_docs = _newest_first([by_id[i] for i in pages[k - 1] if i in by_id])
-        plinks = [("current", current_urls)] + ([("prev-archive", page_urls(k - 1))] if k > 1 else [])
-        pdoc = document(page_docs, page_urls(k), archive=True, links=plinks)
-        for fmt in ("atom", "rss"):
-            outputs.append(Output(f"archive/{base}/{k}.{fmt}", render(pdoc, fmt), pdoc.updated))
-    record = {
+        sink(Output(f"{base}.{fmt}", render(doc, fmt), modified))
+    return {
         "title": title,
         "path": base,
         "entries": len(current),
-        "total": len(docs),
+        "total": total,
         "updated": doc.updated.isoformat(),
         "modified": modified.isoformat(),
         "archives": pages,
-        "files": files,
+        "archived_bytes": archived_bytes,
+        "rest": [d["id"] for d in rest],
     }
-    return record, outputs
 
 
 def _index(
@@ -277,7 +373,7 @@ def _index(
                 "rss": url(settings, r["path"] + ".rss"),
                 "developments": r["total"],
                 "updated": r["updated"],
-                "archives": len(r["archives"]),
+                "archives": r["archives"],
             }
         )
     data = {"title": settings.title, "head": head, "position": position, "feeds": rows}
@@ -323,7 +419,11 @@ class Directory:
         return target
 
     def have(self, rel: str) -> bool:
-        return self.path(rel).is_file()
+        # Asked for every file of every feed on each build: a plain stat, no resolve().
+        parts = rel.split("/")
+        if "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            return False
+        return os.path.isfile(os.path.join(self._real, *parts))
 
     def manifest(self) -> dict[str, Any] | None:
         try:
@@ -331,6 +431,20 @@ class Directory:
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            return self.path(rel).read_bytes()
+        except (OSError, ValueError):
+            return None
+
+    def append(self, rel: str, data: bytes, at: int) -> None:
+        """Cut the file to `at` bytes (what the manifest knows of), then add `data`."""
+        target = self.path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "ab") as f:
+            f.truncate(at)
+            f.write(data)
 
     def write(self, rel: str, data: bytes) -> bool:
         target = self.path(rel)
@@ -351,10 +465,34 @@ class Directory:
             raise
         return True
 
-    def apply(self, result: Result) -> list[str]:
-        """Write what changed; returns the paths written (removed ones are in result)."""
-        written = [o.path for o in result.outputs if self.write(o.path, o.data)]
+    def emit(self, out: Output) -> bool:
+        """Write one output as soon as it is rendered; True when the file changed."""
+        if out.append_at is not None:
+            self.append(out.path, out.data, out.append_at)
+            return False  # bookkeeping, not a feed: not reported as written
+        return self.write(out.path, out.data)
+
+    def build(self, reader: Any, settings: FeedSettings) -> tuple[Result, list[str]]:
+        """Build into this folder, writing each document as it is rendered, so a build holds
+        one feed's page at a time; returns the result and the paths written."""
+        written: list[str] = []
+
+        def sink(out: Output) -> None:
+            if self.emit(out):
+                written.append(out.path)
+
+        result = build_site(reader, settings, self.manifest(), self.have, sink, self.read)
+        self.finish(result)
+        return result, written
+
+    def finish(self, result: Result) -> None:
         for rel in result.removed:
             self.path(rel).unlink(missing_ok=True)
-        self.write(MANIFEST, json.dumps(result.manifest, sort_keys=True, indent=1).encode() + b"\n")
+        # Compact, so json's C encoder writes it (indent= falls back to pure Python).
+        self.write(MANIFEST, json.dumps(result.manifest, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+
+    def apply(self, result: Result) -> list[str]:
+        """Write what changed; returns the paths written (removed ones are in result)."""
+        written = [o.path for o in result.outputs if self.emit(o)]
+        self.finish(result)
         return written

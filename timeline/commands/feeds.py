@@ -76,7 +76,7 @@ def feeds() -> None:
 def build(session: Session, out: Path, as_of: str | None, as_json: bool, **options: Any) -> None:
     """Write every feed and an index into DIR; only feeds touched since the last build are
     rewritten. Prints the files written."""
-    from feeds.site import Directory, build_site
+    from feeds.site import Directory
 
     settings = _settings(session, **options)
     try:
@@ -84,8 +84,7 @@ def build(session: Session, out: Path, as_of: str | None, as_json: bool, **optio
     except OSError as e:
         raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror}") from None
     with _reader(session, as_of) as reader:
-        result = build_site(reader, settings, directory.manifest(), directory.have)
-        written = directory.apply(result)
+        result, written = directory.build(reader, settings)
         position = reader.position
     if as_json:
         emit_json(

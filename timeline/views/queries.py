@@ -232,3 +232,101 @@ def _compare_package(pkg: dict[str, Any], parts: list[dict[str, Any]]) -> dict[s
 
 def _s(d: Decimal) -> str:
     return f"{d.normalize():f}" if d else "0"
+
+
+# --- one feed's members, read in the orders a feed needs ----------------------------------
+# A feed is the story (facet None: every development) or one topic or actor. These read
+# only what one feed build needs, in bounded pages, never the whole log.
+
+
+def _feed_source(facet: str | None, slug: str | None) -> tuple[str, str, list[Any]]:
+    if facet is None:
+        return "timeline_developments d", "1 = 1", []
+    return (
+        "timeline_memberships m JOIN timeline_developments d ON d.id = m.id",
+        "m.facet = ? AND m.slug = ?",
+        [facet, slug],
+    )
+
+
+def feed_count(sql: Sql, facet: str | None, slug: str | None = None) -> int:
+    source, where, params = _feed_source(facet, slug)
+    with sql.transaction(commit=False) as c:
+        return int(sql.scalar(c, f"SELECT COUNT(*) FROM {source} WHERE {where}", params) or 0)
+
+
+def feed_latest(sql: Sql, facet: str | None, slug: str | None, limit: int) -> list[dict[str, Any]]:
+    """At most `limit` members, the one changed last first (by `last_position`)."""
+    source, where, params = _feed_source(facet, slug)
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(
+            c, f"SELECT d.doc FROM {source} WHERE {where} ORDER BY d.last_position DESC LIMIT ?", [*params, limit]
+        )
+    return [json.loads(r["doc"]) for r in rows]
+
+
+def iter_feed_recorded(
+    sql: Sql, facet: str | None, slug: str | None, changed_after: int = 0, page: int = 200
+) -> Iterator[dict[str, Any]]:
+    """Members last changed after position `changed_after`, in recording order
+    (`first_position`), read in pages by key so no page stays open or grows."""
+    source, where, params = _feed_source(facet, slug)
+    statement = (
+        f"SELECT d.doc FROM {source} WHERE {where} AND d.last_position > ? AND d.first_position > ?"
+        " ORDER BY d.first_position LIMIT ?"
+    )
+    start = -1
+    while True:
+        with sql.transaction(commit=False) as c:
+            rows = sql.rows(c, statement, [*params, changed_after, start, page])
+        for r in rows:
+            doc = json.loads(r["doc"])
+            start = doc["first_position"]
+            yield doc
+        if len(rows) < page:
+            return
+
+
+def feed_changed_ids(sql: Sql, facet: str | None, slug: str | None, changed_after: int, recorded_upto: int) -> list[str]:
+    """Ids of members recorded at or before `recorded_upto` and changed after `changed_after`."""
+    source, where, params = _feed_source(facet, slug)
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(
+            c,
+            f"SELECT d.id FROM {source} WHERE {where} AND d.last_position > ? AND d.first_position <= ?",
+            [*params, changed_after, recorded_upto],
+        )
+    return [r["id"] for r in rows]
+
+
+def feed_documents(sql: Sql, facet: str | None, slug: str | None, ids: list[str]) -> list[dict[str, Any]]:
+    """Those of `ids` that are members of the feed now."""
+    source, where, params = _feed_source(facet, slug)
+    docs = []
+    with sql.transaction(commit=False) as c:
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = sql.rows(c, f"SELECT d.doc FROM {source} WHERE {where} AND d.id IN ({marks})", [*params, *part])
+            docs += [json.loads(r["doc"]) for r in rows]
+    return docs
+
+
+def document_at(sql: Sql, position: int) -> dict[str, Any] | None:
+    """The development the event at `position` changed, if that event is its latest."""
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, "SELECT doc FROM timeline_developments WHERE last_position = ?", [position])
+    return json.loads(rows[0]["doc"]) if rows else None
+
+
+def first_document(sql: Sql) -> dict[str, Any] | None:
+    """The development recorded first."""
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, "SELECT doc FROM timeline_developments ORDER BY first_position LIMIT 1")
+    return json.loads(rows[0]["doc"]) if rows else None
+
+
+def name(sql: Sql, facet: str, slug: str) -> str | None:
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, "SELECT name FROM timeline_names WHERE facet = ? AND slug = ?", [facet, slug])
+    return rows[0]["name"] if rows else None

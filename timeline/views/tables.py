@@ -20,6 +20,10 @@ CREATE = [
     " start_day TEXT NOT NULL, end_day TEXT NOT NULL, retracted INTEGER NOT NULL, doc TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS timeline_developments_order ON timeline_developments (sort_key, first_position)",
     "CREATE INDEX IF NOT EXISTS timeline_developments_kind ON timeline_developments (kind, sort_key, first_position)",
+    # Feeds read the newest entries (by the event that last changed them) and the oldest
+    # not yet archived (by recording order) straight from these two.
+    "CREATE INDEX IF NOT EXISTS timeline_developments_last ON timeline_developments (last_position)",
+    "CREATE INDEX IF NOT EXISTS timeline_developments_first ON timeline_developments (first_position)",
     "CREATE TABLE IF NOT EXISTS timeline_memberships ("
     " facet TEXT NOT NULL, slug TEXT NOT NULL, id TEXT NOT NULL,"
     " sort_key TEXT NOT NULL, first_position BIGINT NOT NULL, PRIMARY KEY (facet, slug, id))",
