@@ -272,5 +272,9 @@ def _save(app: Timeline, pending: dict[UUID, Development]) -> None:
     for us (no snapshots, no processing), without save()'s runtime Protocol checks,
     which cost a fifth of the import."""
     if pending:
-        app.events.put([event for dev in pending.values() for event in dev.collect_events()])
+        events = [event for dev in pending.values() for event in dev.collect_events()]
+        # Store in the order the events happened, so that log positions follow recorded
+        # times (a stable sort keeps each development's versions in order).
+        events.sort(key=lambda e: e.timestamp)
+        app.events.put(events)
         pending.clear()
