@@ -160,7 +160,7 @@ def serve(app: Any, settings: FeedSettings, host: str, port: int, ready: Callabl
     feeds.refresh()
     server = create_server(make_app(feeds), host=host, port=port, threads=4, ident="news-timeline")
     if ready:
-        ready(f"http://{server.effective_host}:{server.effective_port}/")  # type: ignore[union-attr]
+        ready(f"http://{server.effective_host}:{server.effective_port}/")
     try:
         server.run()
     finally:

@@ -33,7 +33,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,7 +47,7 @@ from timeline.views import queries
 MANIFEST = ".timeline-feeds.json"
 ARCHIVED = ".timeline-archived"
 STORY = "story"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MEDIA_TYPES = {
     "atom": "application/atom+xml",
     "rss": "application/rss+xml",
@@ -150,7 +150,7 @@ def build_site(
     into `Result.outputs`); `read` returns a file of the previous build (archive sidecars)."""
     fingerprint = _fingerprint(settings)
     usable = _manifest_usable(reader, manifest, fingerprint)
-    old = manifest if (usable and manifest) else {"feeds": {}, "position": 0}
+    old: dict[str, Any] = manifest if (usable and manifest) else {"feeds": {}, "position": 0}
     since = int(old.get("position") or 0)  # the views' position the previous build saw
     positions = queries.feed_positions(reader.sql)
     positions.setdefault(STORY, 0)

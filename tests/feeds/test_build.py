@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
-import pytest
 from conftest import AT, ATOM, BASE, FH, TL, Built, feed_files, snapshot
 
 SOURCE = "https://news.example/article"
@@ -228,7 +227,7 @@ def test_as_of(sqlite_run: Any, build: Any, tmp_path: Path) -> None:
     sqlite_run.import_seed()
     result = sqlite_run("feeds", "build", "--out", str(tmp_path / "old"), "--as-of", "#5", ok=False)
     try:
-        import timeline.audit.replay as replay  # noqa: F401
+        from timeline.audit import replay
 
         available = hasattr(replay, "reader_as_of")
     except ImportError:

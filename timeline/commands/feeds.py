@@ -47,19 +47,10 @@ def _reader(session: Session, as_of: str | None) -> Iterator[Any]:
     if as_of is None:
         yield session.reader
         return
-    try:
-        from timeline.audit.replay import reader_as_of  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise TimelineError("--as-of needs the audit module") from None
-    got = reader_as_of(session.app, as_of)
-    if hasattr(got, "timeline"):  # a plain Reader over scratch views
-        try:
-            yield got
-        finally:
-            got.sql.close()
-    else:  # a context manager that yields one
-        with got as reader:
-            yield reader
+    from timeline.audit.replay import reader_as_of
+
+    with reader_as_of(session.app, as_of) as reader:
+        yield reader
 
 
 @click.group(context_settings=CONTEXT)
