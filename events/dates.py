@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
-from dateutil import parser as dateparser
-
 from events.errors import InvalidInput
 
 __all__ = ["OccurredDate", "Precision"]
@@ -183,6 +181,8 @@ class OccurredDate:
             open_, raw = "before", raw[m.end() :]
         if quick := _quick(raw):
             return cls(*quick, open_)
+        from dateutil import parser as dateparser  # only for the forms _quick does not read
+
         try:
             a = dateparser.parse(raw, default=_DEFAULT_A)
             b = dateparser.parse(raw, default=_DEFAULT_B)
