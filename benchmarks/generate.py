@@ -83,7 +83,7 @@ def stories(n: int, seed: int = 6) -> Iterator[dict]:
             d.update(speaker=who[0], role="Minister", quote=f"We will build the {word} together ({i}).",
                      paraphrase=f"{who[0]} promised cooperation on {word}.")  # fmt: skip
         else:
-            d.update(parties=sorted(set(who)) + ["Cambodia"], subject=f"Cooperation on {word} ({i})",
+            d.update(parties=[*sorted(set(who)), "Cambodia"], subject=f"Cooperation on {word} ({i})",
                      agreement_type=AGREEMENTS[i % len(AGREEMENTS)])  # fmt: skip
         live.append(key)
         yield d

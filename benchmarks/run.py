@@ -32,7 +32,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-import generate
+import generate  # noqa: E402 - after the sys.path line above
 
 PY = sys.executable
 BIN = Path(PY).parent
@@ -51,6 +51,17 @@ class Run:
     rc: int
     stdout: str
     stderr: str
+
+
+RSS_CAP_MB = 6000.0  # a child above this is stopped: the machine is shared (set by --rss-cap)
+
+
+def rss_now_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def run(cmd: list[str], *, timeout: float = 3600, capture: bool = True) -> Run:
@@ -72,7 +83,7 @@ def run(cmd: list[str], *, timeout: float = 3600, capture: bool = True) -> Run:
         pid, status, usage = os.wait4(p.pid, os.WNOHANG)
         if pid:
             break
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or rss_now_mb(p.pid) > RSS_CAP_MB:
             p.kill()
             pid, status, usage = os.wait4(p.pid, 0)
             break
@@ -151,9 +162,14 @@ class Bench:
         db = self.work / f"timeline-{n}.db"
         reps = self.repeats(n)
 
+        want = set(self.args.figures.split(","))
+        if "import" not in want and db.exists():
+            res["events"] = event_count(db)
+            self.size_rest(n, story, db, res, want)
+            return
         # import vs raw sqlite3 in one transaction
         walls, rss, base = [], [], []
-        for i in range(reps):
+        for _ in range(reps):
             raw = self.work / f"raw-{n}.db"
             remove_db(raw)
             base.append(checked([*BASE, "raw-insert", str(raw), str(story)]).wall)
@@ -169,10 +185,15 @@ class Bench:
                          "rss": stats(rss)}  # fmt: skip
         self.save()
 
+        self.size_rest(n, story, db, res, want)
+
+    def size_rest(self, n: int, story: Path, db: Path, res: dict[str, Any], want: set[str]) -> None:
+        reps = self.repeats(n)
+        events = res["events"]
         # import with synchronous FULL (library default) vs NORMAL, both through the same patch
-        if n <= self.args.sync_max:
+        if n <= self.args.sync_max and "sync" in want:
             sync: dict[str, list[float]] = {"FULL": [], "NORMAL": []}
-            for i in range(reps if n <= 10_000 else 1):
+            for _ in range(reps if n <= 10_000 else 1):
                 for mode in ("FULL", "NORMAL"):
                     tmp = self.work / f"sync-{n}.db"
                     remove_db(tmp)
@@ -184,30 +205,38 @@ class Bench:
 
         # rebuild vs library read + decode
         walls, rss, base = [], [], []
-        for i in range(reps):
+        for _ in range(reps if "rebuild" in want else 0):
             b = checked([*BASE, "read-decode", str(db)])
             base.append(b.wall)
             r = checked([*TIMELINE, "--db", str(db), "rebuild"])
             walls.append(r.wall)
             rss.append(r.rss_mb)
             log(f"{n:,}: rebuild {r.wall:.1f}s ({r.rss_mb:.0f} MB), read+decode {b.wall:.1f}s ({b.rss_mb:.0f} MB)")
-        res["rebuild"] = {"rate": stats([events / w for w in walls]), "base": stats([events / w for w in base]),
-                          "rss": stats(rss)}  # fmt: skip
+        if walls:
+            res["rebuild"] = {"rate": stats([events / w for w in walls]), "base": stats([events / w for w in base]),
+                              "rss": stats(rss)}  # fmt: skip
         self.save()
 
         # one `timeline add` vs python -c pass
         adds, base = [], []
-        for i in range(max(self.args.repeats, 5)):
+        for _ in range(max(self.args.repeats, 5) if "add" in want else 0):
             base.append(checked([PY, "-c", "pass"]).wall)
             adds.append(self.add_one(db).wall)
+        if not adds:
+            return self.size_tail(n, db, res, want)
         res["add"] = {"wall": stats(adds), "base": stats(base)}
         log(f"{n:,}: add {statistics.median(adds) * 1000:.0f} ms, python -c pass {statistics.median(base) * 1000:.0f} ms")
         self.save()
 
-        self.replay(n, db, res)
-        self.save()
-        self.feeds(n, db, res)
-        if n <= self.args.serve_max:
+        self.size_tail(n, db, res, want)
+
+    def size_tail(self, n: int, db: Path, res: dict[str, Any], want: set[str]) -> None:
+        if "replay" in want:
+            self.replay(n, db, res)
+            self.save()
+        if "feeds" in want:
+            self.feeds(n, db, res)
+        if n <= self.args.serve_max and "serve" in want:
             self.serve(n, db, res)
         self.save()
 
@@ -227,17 +256,21 @@ class Bench:
         try:
             out = self.work / f"feeds-{n}"
             full, rss = [], []
-            for i in range(self.repeats(n) if n <= 10_000 else 1):
+            for _ in range(self.repeats(n) if n <= 10_000 else 1):
                 shutil.rmtree(out, ignore_errors=True)
                 r = run([*TIMELINE, "--db", str(db), "feeds", "build", "--out", str(out)], timeout=self.args.feeds_timeout)
                 if r.rc != 0:
-                    why = "timed out" if r.wall >= self.args.feeds_timeout else f"exited {r.rc}: {first_line(r.stderr)}"
+                    why = (
+                        f"was stopped at the {RSS_CAP_MB:,.0f} MB RSS cap" if r.rss_mb >= RSS_CAP_MB
+                        else "timed out" if r.wall >= self.args.feeds_timeout
+                        else f"exited {r.rc}: {first_line(r.stderr)}"
+                    )  # fmt: skip
                     res["feeds"] = {"not_measured": f"full `feeds build` {why} after {r.wall:.0f} s"}
                     return
                 full.append(r.wall)
                 rss.append(r.rss_mb)
             incr = []
-            for i in range(max(self.repeats(n), 3)):
+            for _ in range(max(self.repeats(n), 3)):
                 self.add_one(db)
                 incr.append(checked([*TIMELINE, "--db", str(db), "feeds", "build", "--out", str(out)]).wall)
             res["feeds"] = {"full": stats(full), "incremental": stats(incr), "rss": stats(rss)}
@@ -253,7 +286,7 @@ class Bench:
         try:
             mid = res["events"] // 2
             rss, walls = [], []
-            for i in range(self.repeats(n)):
+            for _ in range(self.repeats(n)):
                 r = checked([*TIMELINE, "--db", str(db), "replay", "--as-of", f"#{mid}"], capture=False)
                 rss.append(r.rss_mb)
                 walls.append(r.wall)
@@ -310,8 +343,14 @@ class Bench:
         """One results file per size, so sizes run by separate invocations add up in one table."""
         for n, res in self.results["sizes"].items():
             res["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            doc = {"size": n, "result": res, "machine": self.results["machine"], "notes": self.results["notes"]}
-            (self.work / f"results-{n}.json").write_text(json.dumps(doc, indent=2))
+            path = self.work / f"results-{n}.json"
+            merged = json.loads(path.read_text())["result"] if path.exists() and self.args.merge else {}
+            for key, value in res.items():  # figures measured now replace the same figures only
+                if isinstance(value, dict):
+                    value.setdefault("code", self.results["machine"]["code"])
+                merged[key] = value
+            doc = {"size": n, "result": merged, "machine": self.results["machine"], "notes": self.results["notes"]}
+            path.write_text(json.dumps(doc, indent=2))
         write_markdown(collect(self.work), Path(self.args.out))
 
 
@@ -323,7 +362,7 @@ def server_rss_mb(pid: int) -> float | None:
         import psutil
 
         return float(psutil.Process(pid).memory_info().rss / 2**20)
-    except Exception:  # noqa: BLE001 - psutil missing or the server gone: just no figure
+    except Exception:
         return None
 
 
@@ -442,7 +481,7 @@ def code_version() -> str:
                                capture_output=True, text=True, check=False).stdout.strip()  # fmt: skip
     except OSError:
         return "unknown"
-    return f"{head}" + (" with uncommitted changes to the measured code" if dirty else "")
+    return f"{head}" + ("+uncommitted" if dirty else "")
 
 
 def fmt(s: dict[str, Any], unit: str = "", scale: float = 1.0, digits: int = 0) -> str:
@@ -464,30 +503,37 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
     sizes = sorted(results["sizes"], key=int)
     rows: list[list[str]] = []
 
+    codev = {"v": ""}
+
     def row(fig: str, n: str, measured: str, base: str, ratio: float | None, goal: str, met: bool | None) -> None:
         rows.append([fig, n, measured, base, "–" if ratio is None else f"{ratio:.2f}×", goal,
-                     "–" if met is None else ("yes" if met else "**no**")])  # fmt: skip
+                     "–" if met is None else ("yes" if met else "**no**"), codev["v"]])  # fmt: skip
 
     for n in sizes:
         r = results["sizes"][n]
         label = f"{int(n):,}"
         if "import" in r:
+            codev["v"] = r["import"].get("code", "see notes")
             ratio = r["import"]["rate"]["median"] / r["import"]["base"]["median"]
             row("bulk `import`, events/s", label, fmt(r["import"]["rate"]), "raw sqlite3, one txn: " + fmt(r["import"]["base"]),
                 ratio, "≥ 0.5×", ratio >= 0.5)  # fmt: skip
         if "sync" in r:
+            codev["v"] = r["sync"].get("code", "see notes")
             ratio = r["sync"]["NORMAL"]["median"] / r["sync"]["FULL"]["median"]
             row("`import` with synchronous=NORMAL, events/s (trade, not a goal)", label, fmt(r["sync"]["NORMAL"]),
                 "synchronous=FULL (default): " + fmt(r["sync"]["FULL"]), ratio, "– (keep FULL)", None)  # fmt: skip
         if "rebuild" in r:
+            codev["v"] = r["rebuild"].get("code", "see notes")
             ratio = r["rebuild"]["rate"]["median"] / r["rebuild"]["base"]["median"]
             row("`rebuild`, events/s", label, fmt(r["rebuild"]["rate"]),
                 "library read + decode, pages of 1,000: " + fmt(r["rebuild"]["base"]), ratio, "≥ 0.8×", ratio >= 0.8)  # fmt: skip
         if "add" in r:
+            codev["v"] = r["add"].get("code", "see notes")
             ratio = r["add"]["wall"]["median"] / r["add"]["base"]["median"]
             row("one `add`, wall", label, fmt(r["add"]["wall"], " ms", 1000), "`python -c pass`: " + fmt(r["add"]["base"], " ms", 1000),
                 ratio, "≤ 8×, same at all sizes", ratio <= 8)  # fmt: skip
         f = r.get("feeds", {})
+        codev["v"] = f.get("code", "see notes")
         if "not_measured" in f:
             row("incremental `feeds build` after one event", label, "not measured: " + f["not_measured"], "–", None, "≤ 0.01×", None)
         elif f:
@@ -495,6 +541,7 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
             row("catch-up + incremental `feeds build` after one event, wall", label, fmt(f["incremental"], " s", 1, 2),
                 "full `feeds build`: " + fmt(f["full"], " s", 1, 2), ratio, "≤ 0.01×", ratio <= 0.01)  # fmt: skip
         rp = r.get("replay", {})
+        codev["v"] = rp.get("code", "see notes")
         if "not_measured" in rp:
             row("`replay --as-of` middle, peak RSS", label, "not measured: " + rp["not_measured"], "–", None, "≤ 1.2× of 10k", None)
         elif rp:
@@ -504,6 +551,7 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
                 f"same at {int(sizes[0]):,}: " + (fmt(small["rss"], " MB") if "rss" in small else "–"),
                 ratio, "≤ 1.2×", None if ratio is None or n == sizes[0] else ratio <= 1.2)  # fmt: skip
         s = r.get("serve", {})
+        codev["v"] = s.get("code", "see notes")
         if "not_measured" in s:
             row("`serve` requests/s (200 and 304)", label, "not measured: " + s["not_measured"], "–", None, "≥ 0.8×", None)
         elif s:
@@ -516,6 +564,7 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
                 row("`serve` RSS after the load runs", label, f"{s['rss']:,.0f} MB", "–", None, "–", None)
         for what in ("import", "rebuild", "feeds"):
             part = r.get(what, {})
+            codev["v"] = part.get("code", "see notes")
             if "rss" in part and int(n) >= 1_000_000:
                 row(f"peak RSS of `{what}`", label, fmt(part["rss"], " MB"), "–", None, "< 300 MB", part["rss"]["median"] < 300)
     m = results.get("machine") or machine()
@@ -531,8 +580,8 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
         f"Versions: Python {m['python']}, eventsourcing {m['eventsourcing']}, SQLite {m['sqlite']}.  ",
         f"Date: {m['date']}; code: {m.get('code') or code_version()}.",
         "",
-        "| figure | events | measured | baseline (same run) | ratio | goal | met? |",
-        "|---|---|---|---|---|---|---|",
+        "| figure | events | measured | baseline (same run) | ratio | goal | met? | code |",
+        "|---|---|---|---|---|---|---|---|",
         *("| " + " | ".join(r) + " |" for r in rows),
         "",
     ]
@@ -557,11 +606,17 @@ def main() -> None:
     p.add_argument("--big-repeats", type=int, default=1, help="Repeats at sizes above 100,000.")
     p.add_argument("--sync-max", type=int, default=100_000, help="Largest size for the synchronous FULL/NORMAL trade.")
     p.add_argument("--load-seconds", type=float, default=5.0)
+    p.add_argument("--figures", default="import,sync,rebuild,add,replay,feeds,serve",
+                   help="Which figures to measure (import needs to run first on a new work directory).")
+    p.add_argument("--merge", action="store_true",
+                   help="Keep figures already in the work directory that this run does not measure.")
     p.add_argument("--serve-max", type=int, default=10_000, help="Largest size to run the server benchmark at.")
     p.add_argument("--feeds-timeout", type=float, default=900.0, help="Give up on a full feeds build after this long.")
     p.add_argument("--workdir", default=os.environ.get("TIMELINE_BENCH_DIR", "/tmp/timeline-bench"))
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    p.add_argument("--rss-cap", type=float, default=RSS_CAP_MB, help="Stop a child whose RSS passes this (MB).")
     args = p.parse_args()
+    globals()["RSS_CAP_MB"] = args.rss_cap
     if args.quick:
         args.sizes, args.repeats, args.load_seconds = "10000", 2, 2.0
     bench = Bench(args)
