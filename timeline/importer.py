@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from timeline.errors import TimelineError
 from timeline.store import Sql, first_events
 
 CHUNK = 1000
+RECENT = 20_000
 OPS = ("add", "correct", "retract", "source")
 
 
@@ -246,6 +248,9 @@ def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict
 
 def _write(app: Timeline, spool: IO[str], tick: Tick, batch: int = CHUNK) -> None:
     pending: dict[UUID, Development] = {}
+    # Developments saved by recent batches, kept so that a correction soon after does
+    # not read them back from the log (bounded: memory stays flat).
+    recent: OrderedDict[UUID, Development] = OrderedDict()
     for line in spool:
         tick(1)
         op = json.loads(line)
@@ -254,7 +259,7 @@ def _write(app: Timeline, spool: IO[str], tick: Tick, batch: int = CHUNK) -> Non
             pending[dev.id] = dev
         else:
             dev_id = UUID(op["id"])
-            dev = pending.get(dev_id) or app._get(op["id"])
+            dev = pending.get(dev_id) or recent.pop(dev_id, None) or app._get(op["id"])
             pending[dev_id] = dev
             if op["op"] == "correct":
                 dev.correct(op["changes"], op["reason"], op["source"])
@@ -263,11 +268,11 @@ def _write(app: Timeline, spool: IO[str], tick: Tick, batch: int = CHUNK) -> Non
             else:
                 dev.add_source(op["source"])
         if len(pending) >= batch:
-            _save(app, pending)
-    _save(app, pending)
+            _save(app, pending, recent)
+    _save(app, pending, recent)
 
 
-def _save(app: Timeline, pending: dict[UUID, Development]) -> None:
+def _save(app: Timeline, pending: dict[UUID, Development], recent: OrderedDict[UUID, Development]) -> None:
     """One transaction for a batch. The event store's own put() does what save() does
     for us (no snapshots, no processing), without save()'s runtime Protocol checks,
     which cost a fifth of the import."""
@@ -277,4 +282,7 @@ def _save(app: Timeline, pending: dict[UUID, Development]) -> None:
         # times (a stable sort keeps each development's versions in order).
         events.sort(key=lambda e: e.timestamp)
         app.events.put(events)
+        recent.update(pending)
+        while len(recent) > RECENT:
+            recent.popitem(last=False)
         pending.clear()
