@@ -110,12 +110,20 @@ def read_report(raw: Mapping[str, Any]) -> Report:
     if given_key is not None and not (isinstance(given_key, str) and given_key.strip()):
         raise InvalidInput("an id key is non-empty text", "id")
     key = normalise_key(given_key) if given_key else natural_key(kind.name, fields["occurred"], fields["title"])
+    _check_not_own_part(fields, development_id(key))
     return Report(kind.name, key, fields)
+
+
+def _check_not_own_part(fields: Mapping[str, Any], own_id: UUID) -> None:
+    if fields.get("part_of") == str(own_id):
+        raise InvalidInput("a pledge cannot be part of itself", "part_of")
 
 
 def read_changes(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validate corrections: {field: new raw value}; an empty value unsets the field."""
     table = _field_table(kind)
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("corrections are an object of FIELD: VALUE", "set")
     if not raw:
         raise InvalidInput("nothing to correct: give at least one FIELD=VALUE", "set")
     out: dict[str, Any] = {}
@@ -223,7 +231,9 @@ class Development(Aggregate):
         }
         if not diff:
             raise NothingChanged("every field already has that value", "set")
-        get_kind(self.kind).check(apply_changes(self.fields, diff))
+        after = apply_changes(self.fields, diff)
+        get_kind(self.kind).check(after)
+        _check_not_own_part(after, self.id)
         self._corrected(changes=diff, reason=reason, source=src)
 
     @event(Corrected)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any
 
 from events.errors import InvalidInput
@@ -28,6 +28,9 @@ ISO_4217 = frozenset(
     SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XDR
     XOF XPF YER ZAR ZMW ZWL""".split()
 )
+
+MAX_DIGITS = 30
+_PLAIN = re.compile(r"^\d{1,30}(\.\d{1,30})?$")
 
 _SYMBOLS = {
     "US$": "USD", "$": "USD", "A$": "AUD", "AU$": "AUD", "C$": "CAD", "CA$": "CAD",
@@ -91,7 +94,15 @@ class Money:
     def from_primitive(cls, data: dict[str, Any]) -> Money:
         if isinstance(data.get("amount"), float):
             raise InvalidInput("write the amount as text (\"2.7\"), not a JSON number: floats lose digits")
-        return cls(Decimal(data["amount"]), data["currency"], bool(data.get("approximate")))
+        unknown = set(data) - {"amount", "currency", "approximate"}
+        if unknown:
+            raise InvalidInput(f"unknown amount key {sorted(unknown)[0]!r}")
+        text = data["amount"]
+        if not isinstance(text, str) or not _PLAIN.match(text):
+            raise InvalidInput(f"amount {text!r} is not plain digits like \"8300000000\" or \"2.7\"")
+        if not isinstance(data["currency"], str) or not isinstance(data.get("approximate", False), bool):
+            raise InvalidInput("currency is text and approximate is true or false")
+        return cls(Decimal(text), data["currency"], bool(data.get("approximate")))
 
     def humane(self) -> str:
         """Readable amount: 'about JPY 8,300,000,000 (8.3 billion)'."""
@@ -108,7 +119,7 @@ class Money:
         if isinstance(text, dict):
             try:
                 return cls.from_primitive(text)
-            except (KeyError, InvalidOperation, TypeError):
+            except (KeyError, InvalidOperation, TypeError, AttributeError):
                 raise InvalidInput(f"cannot read {text!r} as an amount") from None
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("an amount is required")
@@ -131,10 +142,20 @@ class Money:
                 amount = Decimal(num.replace(",", ""))
         except InvalidOperation:
             raise InvalidInput(f"cannot read {text!r} as an amount") from None
-        if scale:
-            amount = amount.scaleb(_SCALES[scale.lower()])
+        with localcontext() as ctx:
+            # Exact arithmetic: a figure too long to carry is refused, never rounded.
+            ctx.prec = MAX_DIGITS + 12
+            ctx.traps[Inexact] = True
+            try:
+                if scale:
+                    amount = amount.scaleb(_SCALES[scale.lower()])
+                plain = _plain(amount)
+            except Inexact:
+                raise InvalidInput(f"{text!r} has more than {MAX_DIGITS} digits") from None
+        if len(plain.replace(".", "").lstrip("0")) > MAX_DIGITS:
+            raise InvalidInput(f"{text!r} has more than {MAX_DIGITS} digits")
         currency = _currency(pre, post, text)
-        return cls(Decimal(_plain(amount)), currency, approximate)
+        return cls(Decimal(plain), currency, approximate)
 
 
 def _currency(pre: str | None, post: str | None, text: str) -> str:

@@ -149,7 +149,16 @@ def _parse(number: int, line: str) -> tuple[str, Any] | None:
 
 def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
     chunk: list[tuple[int, str]] = []
-    for number, line in enumerate(lines, 1):
+    number = 0
+    iterator = iter(lines)
+    while True:
+        try:
+            line = next(iterator)
+        except StopIteration:
+            break
+        except UnicodeDecodeError:
+            raise ImportRejected(number + 1, "not UTF-8 text") from None
+        number += 1
         chunk.append((number, line))
         if len(chunk) == CHUNK:
             yield chunk

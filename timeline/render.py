@@ -53,7 +53,9 @@ def render_state(data: dict[str, Any]) -> str:
     if ledger["by_donor_recipient"]:
         lines.append("Pledges (amounts as reported; packages counted once, not with their parts):")
         for row in ledger["by_donor_recipient"]:
-            money = Money.from_primitive({"amount": row["total"], "currency": row["currency"]}).humane()
+            money = Money.from_primitive(
+                {"amount": row["total"], "currency": row["currency"], "approximate": row["approximate"]}
+            ).humane()
             lines.append(f"  {row['donor']} -> {row['recipient']}: {money}")
     for pkg in ledger["packages"]:
         lines.append(

@@ -74,5 +74,5 @@ def test_the_seed_ledger_shows_the_package_discrepancy() -> None:
     assert (package["reported"], package["parts_total"], package["difference"]) == ("103000000", "104200000", "1200000")
     assert package["approximate"] is True  # the ODA part's dollar figure was "approximately"
     assert ledger["discrepancies"][0]["kind"] == "package-parts-mismatch"
-    by_currency = {r["currency"]: r["total"] for r in ledger["by_currency"]}
-    assert by_currency == {"USD": "303000000"}  # the package once, and the ~$200M since 1994
+    by_currency = {r["currency"]: (r["total"], r["approximate"]) for r in ledger["by_currency"]}
+    assert by_currency == {"USD": ("303000000", True)}  # the package once, and "about $200M" since 1994

@@ -65,8 +65,12 @@ class Point:
 
         try:
             when = parser.parse(text, default=datetime(1, 1, 1))
+            other = parser.parse(text, default=datetime(2, 2, 2))
         except (ValueError, OverflowError):
             raise BadPoint(f"{text!r} is neither a log position #N nor a time") from None
+        if (when.year, when.month, when.day) != (other.year, other.month, other.day):
+            # "10:00" alone would silently mean 1 January of year 1.
+            raise BadPoint(f"{text!r} has no full date: write e.g. '2024-07-07 10:00'")
         when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
         return cls(text, time=when)
 

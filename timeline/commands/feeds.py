@@ -153,14 +153,28 @@ def serve(session: Session, host: str, port: int, **options: Any) -> None:
     restart. Prints the URL it listens on to stderr."""
     from feeds.server import serve as run
 
+    if port == 0:
+        port = _free_port(host)  # so that self links name the port really served
     shown = f"[{host}]" if ":" in host else host
     settings = _settings(session, default_base_url=f"http://{shown}:{port}" if port else None, **options)
     try:
         run(session.app, settings, host, port, ready=lambda u: click.echo(f"serving feeds at {u}", err=True))
-    except OSError as e:
-        raise TimelineError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    except (OSError, ValueError) as e:
+        raise TimelineError(f"cannot listen on {host}:{port}: {getattr(e, 'strerror', None) or e}") from None
     except KeyboardInterrupt:
         return
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.bind(infos[0][4])
+            return int(s.getsockname()[1])
+    except (OSError, UnicodeError) as e:
+        raise TimelineError(f"cannot listen on {host}: {getattr(e, 'strerror', None) or e}") from None
 
 
 COMMANDS: list[click.Command] = [feeds, serve]

@@ -91,9 +91,14 @@ def _document(
 def facets(doc: dict[str, Any] | None) -> set[Facet]:
     if doc is None:
         return set()
-    out = {("topic", t, t) for t in doc["topics"]}
-    out |= {("actor", slugify(a), a) for a in doc["actors"]}
-    return out
+    # One facet per slug: "Hun Manet" and "Hun  Manet" are one actor. Its name here is
+    # the first spelling the document uses; the names table keeps one rule for all.
+    by_slug: dict[tuple[str, str], str] = {}
+    for t in doc["topics"]:
+        by_slug.setdefault(("topic", t), t)
+    for a in doc["actors"]:
+        by_slug.setdefault(("actor", slugify(a)), a)
+    return {(facet, slug, name) for (facet, slug), name in by_slug.items()}
 
 
 def sort_key(doc: dict[str, Any]) -> str:

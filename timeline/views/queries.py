@@ -149,14 +149,21 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "by_currency": defaultdict(Decimal),
         "by_instrument": defaultdict(Decimal),
     }
+    approximate: set[tuple[str, tuple[str, ...]]] = set()
     for d in pledges:
         f = d["fields"]
         if f.get("part_of") in by_id:
             continue
         amount, currency = Decimal(f["amount"]["amount"]), f["amount"]["currency"]
-        totals["by_donor_recipient"][(f["donor"], f["recipient"], currency)] += amount
-        totals["by_currency"][(currency,)] += amount
-        totals["by_instrument"][(f.get("instrument", "other"), currency)] += amount
+        rough = bool(f["amount"].get("approximate"))
+        for table, key in (
+            ("by_donor_recipient", (f["donor"], f["recipient"], currency)),
+            ("by_currency", (currency,)),
+            ("by_instrument", (f.get("instrument", "other"), currency)),
+        ):
+            totals[table][key] += amount
+            if rough:  # a total with any approximate figure in it is approximate too
+                approximate.add((table, key))
     packages = []
     discrepancies = []
     for pkg in pledges:
@@ -187,12 +194,17 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     return {
         "by_donor_recipient": [
-            {"donor": k[0], "recipient": k[1], "currency": k[2], "total": _s(v)}
+            {"donor": k[0], "recipient": k[1], "currency": k[2], "total": _s(v),
+             "approximate": ("by_donor_recipient", k) in approximate}
             for k, v in sorted(totals["by_donor_recipient"].items())
         ],
-        "by_currency": [{"currency": k[0], "total": _s(v)} for k, v in sorted(totals["by_currency"].items())],
+        "by_currency": [
+            {"currency": k[0], "total": _s(v), "approximate": ("by_currency", k) in approximate}
+            for k, v in sorted(totals["by_currency"].items())
+        ],
         "by_instrument": [
-            {"instrument": k[0], "currency": k[1], "total": _s(v)} for k, v in sorted(totals["by_instrument"].items())
+            {"instrument": k[0], "currency": k[1], "total": _s(v), "approximate": ("by_instrument", k) in approximate}
+            for k, v in sorted(totals["by_instrument"].items())
         ],
         "packages": packages,
         "discrepancies": discrepancies,

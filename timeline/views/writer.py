@@ -105,7 +105,10 @@ class ViewWriter:
         facets_of: Any = facets,
     ) -> None:
         sql = self.sql
-        rows, members, names, stale = [], [], {}, []
+        rows: list[tuple[Any, ...]] = []
+        members: list[tuple[Any, ...]] = []
+        stale: list[tuple[str, str, str]] = []
+        names: dict[tuple[str, str], str] = {}
         for key, old in before.items():
             doc = docs[key]
             if doc is None:
@@ -118,7 +121,9 @@ class ViewWriter:
             old_facets, new_facets = facets_of(old), facets_of(doc)
             sort_changed = old is not None and old["occurred"] != doc["occurred"]
             for facet, slug, name in new_facets:
-                names[(facet, slug)] = name
+                # The smallest spelling wins, in a batch as across batches, so a
+                # rebuild names every actor as the incremental views do.
+                names[(facet, slug)] = min(name, names.get((facet, slug), name))
             for facet, slug, _ in old_facets - new_facets if not sort_changed else old_facets:
                 stale.append((facet, slug, key))
             for facet, slug, _ in new_facets - old_facets if not sort_changed else new_facets:
@@ -140,7 +145,8 @@ class ViewWriter:
         )
         sql.executemany(
             c,
-            "INSERT INTO timeline_names (facet, slug, name) VALUES (?,?,?) ON CONFLICT (facet, slug) DO NOTHING",
+            "INSERT INTO timeline_names (facet, slug, name) VALUES (?,?,?) ON CONFLICT (facet, slug)"
+            " DO UPDATE SET name = excluded.name WHERE excluded.name < timeline_names.name",
             [(f, s, n) for (f, s), n in sorted(names.items())],
         )
         sql.executemany(

@@ -1,0 +1,57 @@
+"""Regressions found in review: each once broke the views or gave a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+
+
+def test_two_spellings_of_one_actor_do_not_break_the_views(run: Cli) -> None:
+    run(*"add visit --title V --occurred 2024-07-06 --visitors".split(), "Hun Manet", "--actors", "Hun  Manet",
+        "--source", "https://a.example/1")  # fmt: skip
+    run("add", "statement", "--title", "S", "--occurred", "2024", "--speaker", "JAPAN", "--quote", "q",
+        "--source", "https://a.example/2")  # fmt: skip
+    run.json("show")
+    run("add", "statement", "--title", "S2", "--occurred", "2024", "--speaker", "Japan", "--quote", "q",
+        "--source", "https://a.example/3")  # fmt: skip
+    actors = run("actors", "--json").stdout
+    slugs = [a["slug"] for a in json.loads(actors)]
+    assert slugs == ["hun-manet", "japan"]
+    run("rebuild")
+    assert run("actors", "--json").stdout == actors  # one naming rule, whatever the batches
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ({"op": "correct", "id": "v", "set": "title=x", "reason": "r"}, "set: corrections are an object"),
+        ({"kind": "pledge", "title": "P", "occurred": "2024", "donor": "A", "recipient": "B", "sources": ["https://e.org"],
+          "amount": {"amount": "1e999999999", "currency": "USD"}}, "is not plain digits"),
+        ({"kind": "pledge", "id": "p", "title": "P", "occurred": "2024", "donor": "A", "recipient": "B",
+          "sources": ["https://e.org"], "amount": "$1", "part_of": "p"}, "cannot be part of itself"),
+        ({"kind": "pledge", "title": "P", "occurred": "2024", "donor": "A", "recipient": "B", "sources": ["https://e.org"],
+          "amount": "USD 99999999999999999999999999999999999999 trillion"}, "more than 30 digits"),
+    ],
+)  # fmt: skip
+def test_bad_import_lines_are_one_error(sqlite_run: Cli, line: dict[str, object], message: str) -> None:
+    sqlite_run("add", "visit", "--id", "v", "--title", "V", "--occurred", "2024", "--visitors", "A",
+               "--source", "https://e.org/v")  # fmt: skip
+    result = sqlite_run("import", "-", input=json.dumps(line) + "\n", ok=False)
+    assert result.exit_code == 1 and result.stderr.startswith("Error: line 1: ") and message in result.stderr
+    assert len(sqlite_run("log", "--json").stdout.splitlines()) == 1
+
+
+def test_a_file_that_is_not_utf8(sqlite_run: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b"\xff\n")
+    result = sqlite_run("import", str(path), ok=False)
+    assert result.stderr == "Error: line 1: not UTF-8 text; nothing was imported\n"
+
+
+def test_a_time_without_a_date_is_refused(sqlite_run: Cli) -> None:
+    result = sqlite_run("replay", "--as-of", "10:00", ok=False)
+    assert result.exit_code == 1 and "has no full date" in result.stderr
