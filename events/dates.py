@@ -62,7 +62,7 @@ def _quick(raw: str) -> tuple[int, int | None, int | None] | None:
 
 
 # Two different defaults reveal which parts dateutil actually found in the text.
-_DEFAULT_A = datetime(0o1, 1, 1)
+_DEFAULT_A = datetime(1, 1, 1)
 _DEFAULT_B = datetime(2, 2, 2)
 
 
@@ -190,9 +190,7 @@ class OccurredDate:
             raise InvalidInput(f"cannot read {text!r} as a date") from None
         if a.year != b.year:
             raise InvalidInput(f"{text!r} has no year")
-        if a.hour or a.minute or a.second or a.tzinfo:
-            # An occurred date is a calendar date; a time of day is not kept.
-            pass
+        # An occurred date is a calendar date: a time of day, if given, is not kept.
         month = a.month if a.month == b.month else None
         day = a.day if a.day == b.day else None
         if day is not None and month is None:

@@ -243,8 +243,9 @@ def _newest(sql: Any, facet: str | None, slug: str | None, n: int) -> list[dict[
     """The feed's newest `n` entries by (updated, first_position), as the feed orders them.
     Read by `last_position` (indexed), which orders them the same way except where
     timestamps lag behind positions, so a margin of `SKEW_ROWS` more is read and sorted.
-    Exact as long as no timestamp lags more than that many positions; the views keep no
-    `updated` column to index (see the report on timeline/views/writer.py)."""
+    Exact as long as no timestamp lags more than that many positions (imports store each
+    batch in time order, so only concurrent writers can skew); the views keep no
+    `updated` column to index."""
     limit = n + SKEW_ROWS
     while True:
         docs = queries.feed_latest(sql, facet, slug, limit)
@@ -490,9 +491,3 @@ class Directory:
             self.path(rel).unlink(missing_ok=True)
         # Compact, so json's C encoder writes it (indent= falls back to pure Python).
         self.write(MANIFEST, json.dumps(result.manifest, sort_keys=True, separators=(",", ":")).encode() + b"\n")
-
-    def apply(self, result: Result) -> list[str]:
-        """Write what changed; returns the paths written (removed ones are in result)."""
-        written = [o.path for o in result.outputs if self.emit(o)]
-        self.finish(result)
-        return written

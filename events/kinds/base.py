@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events import fields as f
-from events.errors import InvalidInput
 
 __all__ = ["COMMON_FIELDS", "Kind"]
 
@@ -33,18 +32,6 @@ class Kind:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "field_index", {x.name: x for x in self.fields})
-
-    def read_details(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        details: dict[str, Any] = {}
-        for fld in self.fields:
-            value = raw.get(fld.name)
-            if value is None or value == "" or value == []:
-                if fld.required:
-                    raise InvalidInput(f"required for a {self.name}", fld.name)
-                continue
-            details[fld.name] = fld.read(value)
-        self.check(details)
-        return details
 
     def actors_in(self, details: Mapping[str, Any]) -> list[str]:
         names: list[str] = []
