@@ -22,7 +22,7 @@ from uuid import UUID
 
 from timeline.audit.history import stored_versions
 from timeline.audit.replay import BadPoint, Point, point, stream
-from timeline.views.project import project
+from timeline.views.project import field_changes, project
 
 
 def _dumps(value: Any) -> str:
@@ -133,11 +133,3 @@ def _report(db: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
 def _pairs(db: sqlite3.Connection) -> Iterator[tuple[Any, Any]]:
     for before, after in db.execute("SELECT before, after FROM docs ORDER BY seq"):
         yield json.loads(before), json.loads(after)
-
-
-def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Fields whose value differs, {name: {"before", "after"}}; sources are left to `sourced`."""
-    names = sorted((set(before) | set(after)) - {"sources"})
-    return {
-        k: {"before": before.get(k), "after": after.get(k)} for k in names if before.get(k) != after.get(k)
-    }

@@ -17,7 +17,7 @@ from eventsourcing.persistence import Notification
 from events import resolve_reference
 from timeline.errors import DevelopmentNotFound
 from timeline.store import Sql
-from timeline.views.project import iso, project
+from timeline.views.project import field_changes, iso, project
 
 
 def stored_versions(
@@ -69,11 +69,7 @@ def history(app: Any, ref: str) -> dict[str, Any]:
                 "position": n.id,
                 "recorded": iso(event.timestamp),
                 "event": type(event).__name__,
-                "changes": {
-                    k: {"before": before.get(k), "after": after.get(k)}
-                    for k in sorted((set(before) | set(after)) - {"sources"})
-                    if before.get(k) != after.get(k)
-                },
+                "changes": field_changes(before, after),
                 "sources_added": [s for s in after.get("sources", []) if s["url"] not in old_urls],
                 "reason": getattr(event, "reason", None),
                 "source": getattr(event, "source", None),

@@ -14,7 +14,7 @@ from events import OccurredDate, apply_changes
 from events.development import Development, actors_of, with_source
 from events.slugs import slugify
 
-__all__ = ["project", "facets", "period", "sort_key", "iso", "Facet"]
+__all__ = ["project", "facets", "field_changes", "period", "sort_key", "iso", "Facet"]
 
 _ZERO = timedelta(0)
 Facet = tuple[str, str, str]  # (facet, slug, display name): ("topic", "aid", "aid")
@@ -111,3 +111,11 @@ def period(doc: dict[str, Any]) -> tuple[str, str]:
     start = "0000-01-01" if occurred.open == "before" else occurred.first_day.isoformat()
     end = "9999-12-31" if occurred.open == "after" else occurred.last_day.isoformat()
     return start, end
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Fields whose value differs, {name: {"before", "after"}}; sources are left to `sourced`."""
+    names = sorted((set(before) | set(after)) - {"sources"})
+    return {
+        k: {"before": before.get(k), "after": after.get(k)} for k in names if before.get(k) != after.get(k)
+    }
