@@ -83,6 +83,11 @@ def cli(ctx: click.Context, db: str | None) -> None:
 # --- appending ---------------------------------------------------------------------------
 
 
+def _source(url: str, publisher: str | None, published: str | None) -> dict[str, str]:
+    """A source as the domain reads it; absent parts are left out, not empty."""
+    return {"url": url, **({"publisher": publisher} if publisher else {}), **({"published": published} if published else {})}
+
+
 def _option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
@@ -111,7 +116,7 @@ def _add_command(kind_name: str) -> click.Command:
     def callback(session: Session, key: str | None, publisher: str | None, published: str | None,
                  as_json: bool, **values: Any) -> None:  # fmt: skip
         sources = [
-            {"url": url, **({"publisher": publisher} if publisher else {}), **({"published": published} if published else {})}
+            _source(url, publisher, published)
             for url in values.pop("sources")
         ]
         raw = {"kind": kind_name, "id": key, "sources": sources, **values}
@@ -221,7 +226,7 @@ def retract(session: Session, dev_id: str, reason: str, source: str | None, as_j
 @pass_session
 def add_source(session: Session, dev_id: str, url: str, publisher: str | None, published: str | None, as_json: bool) -> None:
     """Add a source to a development."""
-    src = {"url": url, **({"publisher": publisher} if publisher else {}), **({"published": published} if published else {})}
+    src = _source(url, publisher, published)
     result = session.app.add_source(dev_id, src)
     emit_json(result) if as_json else click.echo(result["id"])
 

@@ -10,7 +10,7 @@ from events import KINDS, Money, OccurredDate
 def render_line(doc: dict[str, Any]) -> str:
     occurred = doc["occurred"]
     mark = "  [RETRACTED]" if doc["retracted"] else ""
-    return f"{occurred:<12} {doc['kind']:<10} {doc['title']}{mark}  ({doc['id'][:8]})"
+    return f"{occurred:<13} {doc['kind']:<10} {doc['title']}{mark}  ({doc['id'][:8]})"
 
 
 def render_development(doc: dict[str, Any]) -> str:
