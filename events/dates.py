@@ -169,11 +169,13 @@ class OccurredDate:
     @classmethod
     def _parse(cls, text: str) -> OccurredDate:
         raw = text.strip()
-        try:
-            return cls.from_canonical(raw)
-        except InvalidInput:
-            if ".." in raw:  # interval notation that is not a valid canonical form
+        if _CANONICAL.match(raw):  # looked at first: an exception per date is costly
+            try:
+                return cls.from_canonical(raw)
+            except InvalidInput:
                 raise InvalidInput(f"cannot read {text!r} as a date") from None
+        if ".." in raw:  # interval notation that is not a valid canonical form
+            raise InvalidInput(f"cannot read {text!r} as a date")
         open_: str | None = None
         if m := _OPEN_AFTER.match(raw):
             open_, raw = "after", raw[m.end() :]

@@ -50,7 +50,9 @@ def normalise_key(key: str) -> str:
     return " ".join(key.split()).casefold()
 
 
+@functools.lru_cache(maxsize=4096)
 def development_id(key: str) -> UUID:
+    # Cached: validating, recording and creating one development each ask for its id.
     return uuid5(NAMESPACE, normalise_key(key))
 
 
@@ -79,6 +81,7 @@ class Report:
         return development_id(self.key)
 
 
+@functools.cache
 def _field_table(kind: str) -> dict[str, Any]:
     table = {f.name: f for f in COMMON_FIELDS}
     table.update(get_kind(kind).field_index)

@@ -2,17 +2,19 @@
 
 Pass 1 streams the file and validates every line, simulating each correction or
 retraction on the state it would meet, so that a bad line anywhere rejects the whole file
-before anything is written. What it learns goes to a scratch SQLite file and a spool of
-normalised operations, not to memory, so a file of a million lines runs in bounded memory
-(stdin works the same way: it is read once). Pass 2 replays the spool into the log in
-batches of `save(*aggregates)`, the fastest way the library offers to write.
+before anything is written. What it learns goes to a scratch SQLite file, not to memory,
+so a file of a million lines runs in bounded memory (stdin works the same way: it is read
+once). The events themselves are made by the domain in pass 1, on the throwaway aggregates
+that check each line, and encoded there by the application's own mapper; they wait in a
+spool file as the library's `StoredEvent`s. Pass 2 only inserts them through the
+application's recorder, in batches, so it re-parses and re-validates nothing.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 import tempfile
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -20,13 +22,14 @@ from pathlib import Path
 from typing import IO, Any, cast
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
 from timeline.app import Timeline
 from timeline.errors import TimelineError
 from timeline.store import Sql, first_events
 
 CHUNK = 1000
-RECENT = 20_000
 OPS = ("add", "correct", "retract", "source")
 
 
@@ -63,15 +66,15 @@ def import_lines(
 ) -> ImportResult:
     with tempfile.TemporaryDirectory(prefix="timeline-import-") as tmp:
         scratch = _Scratch(Path(tmp) / "scratch.sqlite")
-        spool_path = Path(tmp) / "spool.jsonl"
+        spool_path = Path(tmp) / "spool.pickle"
         try:
-            with spool_path.open("w", encoding="utf-8") as spool, progress("Checking", total_lines) as tick:
-                counts = _validate(app, lines, scratch, spool, tick)
+            with spool_path.open("wb") as file, progress("Checking", total_lines) as tick:
+                counts = _validate(app, lines, scratch, _Spool(app, file), tick)
         finally:
             scratch.close()
         writes = counts.new + counts.corrections + counts.retractions + counts.sources
-        with spool_path.open(encoding="utf-8") as spool, progress("Writing", writes) as tick:
-            _write(app, spool, tick)
+        with spool_path.open("rb") as file, progress("Writing", writes) as tick:
+            _write(app, file, tick)
         return counts
 
 
@@ -83,17 +86,18 @@ class _Scratch:
 
     Rows are read for a whole chunk in one query and written back in one `executemany`.
     `current` is None while it equals `reported` (a file's own development) or while it
-    has not been loaded yet (a development from the log).
+    has not been loaded yet (a development from the log); so is `version`, the version of
+    its last event, for a development from the log not loaded yet.
     """
 
-    COLUMNS = ("kind", "key", "reported", "current", "retracted", "origin")
+    COLUMNS = ("kind", "key", "reported", "current", "retracted", "origin", "version")
 
     def __init__(self, path: Path) -> None:
         self.sql = Sql.scratch(path)
         with self.sql.transaction(commit=True) as c:
             c.execute(
                 "CREATE TABLE dev (id BLOB PRIMARY KEY, kind TEXT, key TEXT, reported TEXT,"
-                " current TEXT, retracted INTEGER, origin TEXT) WITHOUT ROWID"
+                " current TEXT, retracted INTEGER, origin TEXT, version INTEGER) WITHOUT ROWID"
             )
 
     def close(self) -> None:
@@ -111,9 +115,33 @@ class _Scratch:
 
     def save(self, c: Any, rows: dict[UUID, dict[str, Any]]) -> None:
         c.executemany(
-            "INSERT OR REPLACE INTO dev (id, kind, key, reported, current, retracted, origin) VALUES (?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO dev (id, kind, key, reported, current, retracted, origin, version)"
+            " VALUES (?,?,?,?,?,?,?,?)",
             [(i.bytes, *(r[k] for k in self.COLUMNS)) for i, r in rows.items()],
         )
+
+
+class _Spool:
+    """The events pass 1 made, encoded by the application's mapper (so a cipher or a
+    compressor configured for the log applies) and pickled a chunk at a time as
+    (id bytes, version, topic, state) for pass 2. The file is private to this import."""
+
+    def __init__(self, app: Timeline, file: IO[bytes]) -> None:
+        self.mapper = app.mapper
+        self.file = file
+        self.pending: list[tuple[Any, int]] = []
+
+    def add(self, event: Any, version: int) -> None:
+        self.pending.append((event, version))
+
+    def flush(self) -> None:
+        to_stored = self.mapper.to_stored_event
+        rows = []
+        for event, version in self.pending:
+            stored = to_stored(event)
+            rows.append((stored.originator_id.bytes, version, stored.topic, stored.state))
+        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.pending.clear()
 
 
 def _dumps(value: Any) -> str:
@@ -170,7 +198,7 @@ def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
 Known = dict[UUID, dict[str, Any]]
 
 
-def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: IO[str], tick: Tick) -> ImportResult:
+def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: _Spool, tick: Tick) -> ImportResult:
     n = {"new": 0, "existing": 0, "correct": 0, "retract": 0, "source": 0, "lines": 0}
     for chunk in _chunks(lines):
         parsed = [(number, p) for number, line in chunk if (p := _parse(number, line)) is not None]
@@ -189,6 +217,7 @@ def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: IO[
                 except (InvalidInput, TimelineError) as e:
                     raise ImportRejected(number, str(e)) from None
             scratch.save(c, dirty)
+        spool.flush()
         n["lines"] = chunk[-1][0]
         tick(len(chunk))
     return ImportResult(n["new"], n["existing"], n["correct"], n["retract"], n["source"], n["lines"])
@@ -199,18 +228,18 @@ def _load_from_store(app: Timeline, known: Known, missing: list[UUID]) -> None:
     for dev_id, stored in first_events(app.recorder, missing).items():
         event = cast(Development.Reported, app.mapper.to_domain_event(stored))
         known[dev_id] = {"kind": event.kind, "key": event.key, "reported": _dumps(event.fields),
-                         "current": None, "retracted": None, "origin": "store"}  # fmt: skip
+                         "current": None, "retracted": None, "origin": "store", "version": None}  # fmt: skip
 
 
-def _check_add(known: Known, dirty: Known, report: Report, spool: IO[str]) -> str:
+def _check_add(known: Known, dirty: Known, report: Report, spool: _Spool) -> str:
     fields = _dumps(report.fields)
     row = known.get(report.id)
     if row is None:
         row = {"kind": report.kind, "key": report.key, "reported": fields, "current": None, "retracted": 0,
-               "origin": "file"}  # fmt: skip
+               "origin": "file", "version": 1}  # fmt: skip
         known[report.id] = dirty[report.id] = row
-        # The fields are encoded once: the same text serves the scratch row and the spool.
-        spool.write(f'{{"op":"add","kind":{json.dumps(report.kind)},"key":{json.dumps(report.key, ensure_ascii=False)},"fields":{fields}}}\n')
+        (reported,) = Development.record(report).collect_events()
+        spool.add(reported, 1)
         return "new"
     if row["kind"] == report.kind and row["reported"] == fields:
         return "existing"
@@ -223,75 +252,45 @@ def _check_add(known: Known, dirty: Known, report: Report, spool: IO[str]) -> st
     )
 
 
-def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict[str, Any], spool: IO[str]) -> None:
+def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict[str, Any], spool: _Spool) -> None:
     target: UUID = item["target"]
     row = known.get(target)
     if row is None:
         raise InvalidInput(f"no development {item['id']!r} in the log or earlier in this file", "id")
     if row["current"] is None and row["origin"] == "store":  # first change of a stored one: load it
         stored = app._get(str(target))
-        row.update(current=_dumps(stored.fields), retracted=int(stored.retraction is not None))
-    # Simulate on a throwaway aggregate, so the domain's own rules decide.
+        row.update(current=_dumps(stored.fields), retracted=int(stored.retraction is not None), version=stored.version)
+    # A throwaway aggregate in the state this line meets, so that the domain's own rules
+    # decide and the domain makes the event; only its version is the real one's.
     dev = Development.record(Report(row["kind"], row["key"], json.loads(row["current"] or row["reported"])))
+    dev.collect_events()
     if row["retracted"]:
         dev.retraction = {"reason": "(retracted)", "source": None}
     if op == "correct":
-        changes = read_changes(dev.kind, item.get("set") or {})
-        dev.correct(changes, item.get("reason"), item.get("source"))
-        record = {"op": op, "id": str(target), "changes": changes, "reason": item["reason"], "source": item.get("source")}
+        dev.correct(read_changes(dev.kind, item.get("set") or {}), item.get("reason"), item.get("source"))
     elif op == "retract":
         dev.retract(item.get("reason"), item.get("source"))
-        record = {"op": op, "id": str(target), "reason": item["reason"], "source": item.get("source")}
     else:
         if not item.get("source"):
             raise InvalidInput("is required", "source")
         dev.add_source(item["source"])
-        record = {"op": op, "id": str(target), "source": item["source"]}
-    row.update(current=_dumps(dev.fields), retracted=int(dev.retraction is not None))
+    (change,) = dev.collect_events()
+    row.update(current=_dumps(dev.fields), retracted=int(dev.retraction is not None), version=row["version"] + 1)
     dirty[target] = row
-    spool.write(_dumps(record) + "\n")
+    spool.add(change, row["version"])
 
 
 # --- pass 2 -----------------------------------------------------------------------------
 
 
-def _write(app: Timeline, spool: IO[str], tick: Tick, batch: int = CHUNK) -> None:
-    pending: dict[UUID, Development] = {}
-    # Developments saved by recent batches, kept so that a correction soon after does
-    # not read them back from the log (bounded: memory stays flat).
-    recent: OrderedDict[UUID, Development] = OrderedDict()
-    for line in spool:
-        tick(1)
-        op = json.loads(line)
-        if op["op"] == "add":
-            dev = Development.record(Report(op["kind"], op["key"], op["fields"]))
-            pending[dev.id] = dev
-        else:
-            dev_id = UUID(op["id"])
-            dev = pending.get(dev_id) or recent.pop(dev_id, None) or app._get(op["id"])
-            pending[dev_id] = dev
-            if op["op"] == "correct":
-                dev.correct(op["changes"], op["reason"], op["source"])
-            elif op["op"] == "retract":
-                dev.retract(op["reason"], op["source"])
-            else:
-                dev.add_source(op["source"])
-        if len(pending) >= batch:
-            _save(app, pending, recent)
-    _save(app, pending, recent)
-
-
-def _save(app: Timeline, pending: dict[UUID, Development], recent: OrderedDict[UUID, Development]) -> None:
-    """One transaction for a batch. The event store's own put() does what save() does
-    for us (no snapshots, no processing), without save()'s runtime Protocol checks,
-    which cost a fifth of the import."""
-    if pending:
-        events = [event for dev in pending.values() for event in dev.collect_events()]
-        # Store in the order the events happened, so that log positions follow recorded
-        # times (a stable sort keeps each development's versions in order).
-        events.sort(key=lambda e: e.timestamp)
-        app.events.put(events)
-        recent.update(pending)
-        while len(recent) > RECENT:
-            recent.popitem(last=False)
-        pending.clear()
+def _write(app: Timeline, spool: IO[bytes], tick: Tick) -> None:
+    """Insert the spooled events, a chunk per transaction, in the order pass 1 made them
+    (so log positions follow recorded times)."""
+    while True:
+        try:
+            rows = pickle.load(spool)
+        except EOFError:
+            return
+        if rows:
+            app.recorder.insert_events([StoredEvent(UUID(bytes=i), v, topic, state) for i, v, topic, state in rows])
+            tick(len(rows))

@@ -1,0 +1,86 @@
+"""The import writes exactly the events the one-at-a-time commands write.
+
+The import makes its events in its checking pass and stores them later through the
+recorder, without aggregates; these tests hold it to the same stored events (apart from
+the timestamp) as `Timeline.record` / `correct` / `retract` / `add_source`, on both back
+ends, including versions after changes to developments already in the log.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from events import read_report
+from timeline import config
+from timeline.app import Timeline
+from timeline.importer import import_lines
+from timeline.store import iter_notifications
+
+FIRST = [
+    {"kind": "statement", "id": "s1", "title": "Minister speaks", "occurred": "6 July 2024",
+     "speaker": "Hun Manet", "quote": "We welcome the support.", "topics": ["aid"],
+     "sources": ["https://news.example.org/1"]},
+    {"kind": "pledge", "id": "p1", "title": "Japan pledges aid", "occurred": "2024-07",
+     "donor": "Japan", "recipient": "Cambodia", "amount": {"amount": "103000000", "currency": "USD"},
+     "sources": [{"url": "https://news.example.org/2", "publisher": "CamboJA News"}]},
+]  # fmt: skip
+SECOND = [
+    {"op": "correct", "id": "p1", "set": {"amount": {"amount": "104200000", "currency": "USD"}},
+     "reason": "Parts add up to more", "source": "https://news.example.org/3"},
+    {"kind": "visit", "id": "v1", "title": "Minister visits", "occurred": "2024-07-06",
+     "visitors": ["Yoko Kamikawa"], "hosts": ["Hun Manet"], "sources": ["https://news.example.org/4"]},
+    {"op": "source", "id": "v1", "source": "https://news.example.org/5"},
+    {"op": "correct", "id": "v1", "set": {"place": "Phnom Penh"}, "reason": "Place confirmed"},
+    {"op": "source", "id": "s1", "source": {"url": "https://news.example.org/6", "publisher": "Kyodo"}},
+    {"op": "retract", "id": "s1", "reason": "Misattributed"},
+    {"op": "correct", "id": "p1", "set": {"summary": "A package of grants."}, "reason": "Detail"},
+]  # fmt: skip
+
+
+def _lines(items: list[dict[str, Any]]) -> list[str]:
+    return [json.dumps(i) for i in items]
+
+
+def _one_at_a_time(app: Timeline, items: list[dict[str, Any]]) -> None:
+    for item in items:
+        op = item.get("op", "add")
+        if op == "add":
+            app.record(read_report(item))
+        elif op == "correct":
+            app.correct(item["id"], item["set"], item["reason"], item.get("source"))
+        elif op == "retract":
+            app.retract(item["id"], item["reason"], item.get("source"))
+        else:
+            app.add_source(item["id"], item["source"])
+
+
+def _stored(app: Timeline) -> list[tuple[Any, ...]]:
+    out = []
+    for n in iter_notifications(app.recorder):
+        state = dict(vars(app.mapper.to_domain_event(n)))
+        state.pop("timestamp")
+        out.append((str(n.originator_id), n.originator_version, n.topic, state))
+    return out
+
+
+def test_import_stores_what_the_commands_store(target: str, tmp_path: Path) -> None:
+    imported = Timeline.open(config.resolve(target))
+    reference = Timeline.open(config.resolve(str(tmp_path / "reference.db")))
+    try:
+        # Two imports: the second changes developments the first left in the log.
+        first = import_lines(imported, _lines(FIRST))
+        second = import_lines(imported, _lines(SECOND))
+        assert (first.new, second.new, second.corrections, second.retractions, second.sources) == (2, 1, 3, 1, 2)
+        _one_at_a_time(reference, FIRST + SECOND)
+
+        got, want = _stored(imported), _stored(reference)
+        assert got == want
+        assert [v for _, v, _, _ in got] == [1, 1, 2, 1, 2, 3, 2, 3, 3]
+        # And the library reads the imported log back into the same aggregates.
+        for ref in ("s1", "p1", "v1"):
+            assert imported.development(ref) == reference.development(ref)
+    finally:
+        imported.close()
+        reference.close()
