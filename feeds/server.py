@@ -12,6 +12,13 @@ the event that last changed the document); 304 for a matching `If-None-Match`, o
 that header is absent, for an `If-Modified-Since` not older than the document. Conditional
 headers that cannot be read are ignored (200), never an error. Unknown paths: 404; other
 methods: 405.
+
+waitress (3.0.2) ends every response it has no length for with `Connection: close`, 304s
+included, although a 304 ends at its blank line (RFC 9112 section 6.3; Pylons/waitress#502
+is still open), so each revalidation cost a new TCP connection. A 304 must not carry a
+length waitress would honour (it drops a `Content-Length` on a 304, still closes, and
+warns that the body was short), so the server's own task class keeps HTTP/1.1 connections
+open after bodiless responses unless the client asked to close.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
+
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
+from waitress.task import WSGITask
 
 from feeds.settings import FeedSettings
 from feeds.site import Output, Result, build_site
@@ -44,7 +55,11 @@ class Served:
 
 def _served(out: Output) -> Served:
     etag = '"' + hashlib.sha256(out.data).hexdigest()[:32] + '"'
-    common = [("ETag", etag), ("Last-Modified", format_datetime(out.modified, usegmt=True)), ("Cache-Control", "no-cache")]
+    common = [
+        ("ETag", etag),
+        ("Last-Modified", format_datetime(out.modified, usegmt=True)),
+        ("Cache-Control", "no-cache"),
+    ]
     ok = [*common, ("Content-Type", out.media_type), ("Content-Length", str(len(out.data)))]
     return Served(out, etag, ok, common)
 
@@ -147,18 +162,42 @@ def make_app(feeds: Feeds) -> Callable[[dict[str, Any], StartResponse], Iterable
     return app
 
 
-def _plain(start_response: StartResponse, status: str, body: bytes, extra: list[tuple[str, str]], head: bool = False) -> list[bytes]:
+def _plain(
+    start_response: StartResponse, status: str, body: bytes, extra: list[tuple[str, str]], head: bool = False
+) -> list[bytes]:
     start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *extra])
     return [b""] if head else [body]
 
 
+class _KeepAliveTask(WSGITask):  # type: ignore[misc]  # waitress has no type information
+    def set_close_on_finish(self) -> None:
+        if (
+            not self.has_body
+            and self.version == "1.1"
+            and self.request.headers.get("CONNECTION", "").lower() != "close"
+        ):
+            return  # a 304 (or 204) is delimited by its header: nothing to close for
+        super().set_close_on_finish()
+
+
+class _KeepAliveChannel(HTTPChannel):  # type: ignore[misc]
+    task_class = _KeepAliveTask
+
+
+def _create_server(application: Callable[..., Iterable[bytes]], host: str, port: int) -> Any:
+    sockets: dict[int, Any] = {}
+    server = create_server(application, map=sockets, host=host, port=port, threads=4, ident="news-timeline")
+    for listener in sockets.values():  # one per address the host resolves to
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = _KeepAliveChannel
+    return server
+
+
 def serve(app: Any, settings: FeedSettings, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
     """Serve until interrupted, with waitress (a production WSGI server)."""
-    from waitress.server import create_server
-
     feeds = Feeds(app, settings)
     feeds.refresh()
-    server = create_server(make_app(feeds), host=host, port=port, threads=4, ident="news-timeline")
+    server = _create_server(make_app(feeds), host, port)
     if ready:
         ready(f"http://{server.effective_host}:{server.effective_port}/")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import subprocess
 import time
 import urllib.error
@@ -9,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
@@ -66,7 +68,9 @@ def test_serves_feeds_with_validators_and_conditional_requests(server: str, sqli
     earlier = format_datetime(parsedate_to_datetime(modified).replace(year=2000), usegmt=True)
     assert fetch(f"{server}/story.atom", **{"If-Modified-Since": earlier})[0] == 200
     for bad in ("yesterday", "Mon, 99 Foo 2024 99:99:99 GMT", "", "\u00e9t\u00e9", "Tue, 1 Jan 10000 00:00:00 GMT"):
-        assert fetch(f"{server}/story.atom", **{"If-Modified-Since": bad.encode("latin-1").decode("latin-1")})[0] == 200, bad
+        assert (
+            fetch(f"{server}/story.atom", **{"If-Modified-Since": bad.encode("latin-1").decode("latin-1")})[0] == 200
+        ), bad
     assert fetch(f"{server}/story.atom", **{"If-None-Match": 'unquoted, "", ,,'})[0] == 200
 
     for missing in ("/nope.atom", "/topic/nope.atom", "/../etc/passwd", "/.timeline-feeds.json", "/topic/", "/story"):
@@ -87,6 +91,34 @@ def test_serves_feeds_with_validators_and_conditional_requests(server: str, sqli
     d = feedparser.parse(body3)
     assert d.bozo == 0 and len(d.entries) == 26 and d.entries[0].title == "Appended while serving"
     assert fetch(f"{server}/actor/hun-manet.atom")[0] == 200
+
+
+def test_one_connection_carries_304s_a_head_and_a_200(server: str) -> None:
+    where = urlsplit(server)
+    conn = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+    try:
+        conn.request("GET", "/story.atom")
+        first = conn.getresponse()
+        body, sock = first.read(), conn.sock
+        assert first.status == 200 and sock is not None and not first.will_close
+        etag, modified = first.getheader("ETag") or "", first.getheader("Last-Modified") or ""
+        for cond in ({"If-None-Match": etag}, {"If-Modified-Since": modified}, {"If-None-Match": etag}):
+            conn.request("GET", "/story.atom", headers=cond)
+            r = conn.getresponse()
+            assert (r.status, r.read(), r.will_close, r.getheader("ETag")) == (304, b"", False, etag), cond
+            assert r.getheader("Connection") is None and r.getheader("Content-Length") is None
+        conn.request("HEAD", "/story.atom")
+        r = conn.getresponse()
+        assert (r.status, r.read(), r.getheader("Content-Length")) == (200, b"", str(len(body)))
+        conn.request("GET", "/story.atom")
+        r = conn.getresponse()
+        assert (r.status, r.read()) == (200, body)
+        assert conn.sock is sock  # http.client reconnects after a response that closed
+        conn.request("GET", "/story.atom", headers={"If-None-Match": etag, "Connection": "close"})
+        r = conn.getresponse()
+        assert (r.status, r.will_close, r.getheader("Connection")) == (304, True, "close")
+    finally:
+        conn.close()
 
 
 def test_serve_binds_to_loopback_by_default_and_reports_a_busy_port(sqlite_run: Any, timeline_cmd: Any) -> None:
