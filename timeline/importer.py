@@ -139,7 +139,8 @@ class _Spool:
         rows = []
         for event, version in self.pending:
             stored = to_stored(event)
-            rows.append((stored.originator_id.bytes, version, stored.topic, stored.state))
+            oid = stored.originator_id
+            rows.append(((oid if isinstance(oid, UUID) else UUID(oid)).bytes, version, stored.topic, stored.state))
         pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
         self.pending.clear()
 
