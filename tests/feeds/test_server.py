@@ -28,12 +28,20 @@ def server(sqlite_run: Any) -> Iterator[str]:
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        line = proc.stderr.readline() if proc.stderr else ""
-        assert line.startswith("serving feeds at http://127.0.0.1:"), line
-        yield line.split(" at ", 1)[1].strip().rstrip("/")
+        yield started(proc)[0]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def started(proc: subprocess.Popen[str]) -> tuple[str, list[str]]:
+    """The URL from `serving feeds at URL`, and the lines before it (updating the folder)."""
+    lines = []
+    for line in proc.stderr or ():
+        if line.startswith("serving feeds at http://127.0.0.1:"):
+            return line.split(" at ", 1)[1].strip().rstrip("/"), lines
+        lines.append(line.rstrip("\n"))
+    raise AssertionError(f"serve exited {proc.wait()}: {lines}")
 
 
 def fetch(url: str, method: str = "GET", **headers: str) -> tuple[int, Any, bytes]:
@@ -128,7 +136,7 @@ def test_serve_binds_to_loopback_by_default_and_reports_a_busy_port(sqlite_run: 
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        started = time.monotonic()
+        began = time.monotonic()
         result = timeline_cmd("--db", sqlite_run.target, "serve", "--port", str(port), timeout=30)
     assert result.returncode == 1 and result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}")
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - began < 30

@@ -146,23 +146,45 @@ def config_unset(session: Session, key: str) -> None:
 @click.command(context_settings=CONTEXT)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder the feeds are built in and served from, kept between runs so a restart rewrites only the feeds "
+    "changed since; `feeds build --out` maintains the same folder. Default: beside a SQLite database, NAME-feeds "
+    "(./timeline-feeds for ./timeline.db); for PostgreSQL, DBNAME-feeds in the current folder.",
+)
 @setting_options
 @pass_session
-def serve(session: Session, host: str, port: int, **options: Any) -> None:
-    """Serve the feeds and their index over HTTP (waitress); new events appear without a
-    restart. Prints the URL it listens on to stderr."""
+def serve(session: Session, host: str, port: int, out: Path | None, **options: Any) -> None:
+    """Keep the feeds and their index built in a folder and serve it over HTTP (waitress);
+    new events appear without a restart. Prints the URL it listens on to stderr once the
+    folder is up to date."""
+    from feeds.server import Site
     from feeds.server import serve as run
 
     if port == 0:
         port = _free_port(host)  # so that self links name the port really served
     shown = f"[{host}]" if ":" in host else host
     settings = _settings(session, default_base_url=f"http://{shown}:{port}" if port else None, **options)
+    out = out or _default_out(session.target)
     try:
-        run(session.app, settings, host, port, ready=lambda u: click.echo(f"serving feeds at {u}", err=True))
-    except (OSError, ValueError) as e:
-        raise TimelineError(f"cannot listen on {host}:{port}: {getattr(e, 'strerror', None) or e}") from None
+        site = Site(session.app, settings, out)
+    except OSError as e:
+        raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror or e}") from None
+    try:
+        run(site, host, port, say=lambda line: click.echo(line, err=True))
     except KeyboardInterrupt:
         return
+
+
+def _default_out(target: Any) -> Path:
+    """NAME-feeds beside a SQLite file NAME.db; DBNAME[-SCHEMA]-feeds here for PostgreSQL."""
+    if not target.is_postgres:
+        db = Path(target.settings["SQLITE_DBNAME"])
+        return db.with_name(f"{db.stem}-feeds")
+    schema = target.settings.get("POSTGRES_SCHEMA")
+    return Path(f"{target.settings['POSTGRES_DBNAME']}{'-' + schema if schema else ''}-feeds")
 
 
 def _free_port(host: str) -> int:
