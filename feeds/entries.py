@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +72,8 @@ class Entry:
     categories: tuple[Category, ...]
     author: str
     tombstone: Tombstone | None
+    # Its Atom and RSS fragments, once rendered (feeds.build): the same in every document.
+    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
@@ -119,7 +121,9 @@ def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
     tombstone = None
     if doc["retracted"]:
         title = f"Retracted: {title}"
-        tombstone = Tombstone(entry_id(settings, doc), parse_time(doc["retracted"]["recorded"]), retraction or "")
+        tombstone = Tombstone(
+            entry_id(settings, doc), parse_time(doc["retracted"]["recorded"]), xml_text(retraction or "")
+        )
     return Entry(
         id=entry_id(settings, doc),
         title=xml_text(title),
