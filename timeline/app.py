@@ -38,13 +38,6 @@ class Timeline(Application[UUID]):
         except Exception as e:
             raise StoreUnavailable(f"cannot open database {target.display}: {_first_line(e)}") from None
         app.target = target  # type: ignore[attr-defined]
-        if not target.is_postgres:
-            from timeline.views.runner import CACHE_KIB
-
-            # A larger page cache for the writer connection: inserts into the log's
-            # random-keyed primary key slow down sharply once it outgrows 2 MB.
-            with app.sql().transaction(commit=True) as c:
-                c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         return app
 
     # --- appending -------------------------------------------------------------------
@@ -88,6 +81,18 @@ class Timeline(Application[UUID]):
 
     def development(self, ref: str) -> dict[str, Any]:
         return self._plain(self._get(ref))
+
+    def prepare_bulk_writes(self) -> None:
+        """A larger SQLite page cache on the log's connection, for an import: inserts into
+        the log's random-keyed primary key slow down sharply once it outgrows the default
+        2 MB. Not set for every command, because a long read (a replay) would then fill it
+        and memory would grow with the log."""
+        sql = self.sql()
+        if not sql.postgres:
+            from timeline.views.runner import CACHE_KIB
+
+            with sql.transaction(commit=True) as c:
+                c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def event_count(self) -> int:
         return int(self.recorder.max_notification_id() or 0)

@@ -64,6 +64,7 @@ def _quiet(label: str, total: int | None) -> Iterator[Tick]:
 def import_lines(
     app: Timeline, lines: Iterable[str], progress: Progress = _quiet, total_lines: int | None = None
 ) -> ImportResult:
+    app.prepare_bulk_writes()
     with tempfile.TemporaryDirectory(prefix="timeline-import-") as tmp:
         scratch = _Scratch(Path(tmp) / "scratch.sqlite")
         spool_path = Path(tmp) / "spool.pickle"
