@@ -30,7 +30,6 @@ import html
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,6 +101,13 @@ def sidecar_path(base: str) -> str:
     return f"{ARCHIVED}/{base}.ids"
 
 
+def current_files(record: dict[str, Any]) -> list[str]:
+    """The files a feed rewrites or appends to; archive pages, written once, are not
+    looked for on every build (there are ever more of them)."""
+    base = record["path"]
+    return [f"{base}.atom", f"{base}.rss"] + ([sidecar_path(base)] if record.get("archived_bytes") else [])
+
+
 def feed_files(record: dict[str, Any]) -> list[str]:
     base = record["path"]
     files = [f"{base}.{fmt}" for fmt in ("atom", "rss")]
@@ -160,12 +166,15 @@ def build_site(
         record = old["feeds"].get(name)
         if record is None or record["position"] != positions[name]:
             return True
-        return not all(have(p) for p in feed_files(record))
+        return not all(have(p) for p in current_files(record))
 
     todo = sorted(n for n in positions if stale(n))
     feeds_out: dict[str, Any] = {n: r for n, r in old["feeds"].items() if n in positions and n not in todo}
     collected: list[Output] = []
     sink = emit or collected.append
+    # After few events, each feed reads what changed through the views' last_position
+    # index; after many (or for a first build) it reads its members in recording order.
+    indexed = bool(since) and queries.feed_changed_count(reader.sql, since) <= FEW_CHANGES
     if todo:
         first = queries.first_document(reader.sql)
         year = first["recorded"][:4] if first else "1970"
@@ -175,11 +184,11 @@ def build_site(
             chain = _chain_hash(reader, positions[name]) if positions[name] else None
             feed_head = {"position": positions[name], "hash": chain} if chain else None
             previous = old["feeds"].get(name)
-            if previous and previous.get("archived_bytes") and read(sidecar_path(previous["path"])) is None:
+            if previous and previous.get("archived_bytes") and not have(sidecar_path(previous["path"])):
                 previous = None  # its archive ids are lost: cut this feed's pages afresh
             record = _build_feed(
                 reader.sql, name, _title(reader.sql, settings, name), settings, year,
-                previous, since if previous else 0, feed_head, modified, sink, read,
+                previous, since if previous else 0, feed_head, modified, sink, read, indexed,
             )  # fmt: skip
             record["position"] = positions[name]
             feeds_out[name] = record
@@ -237,6 +246,9 @@ def _newest_first(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # `last_position` disagree locally (137 inversions in the 10k benchmark log, all within a
 # few positions); reading this many more than a page covers that. See `_newest`.
 SKEW_ROWS = 1000
+# Up to this many developments changed since the previous build, a build reads them (and
+# only them) through the last_position index, all at once.
+FEW_CHANGES = 5000
 
 
 def _newest(sql: Any, facet: str | None, slug: str | None, n: int) -> list[dict[str, Any]]:
@@ -254,12 +266,52 @@ def _newest(sql: Any, facet: str | None, slug: str | None, n: int) -> list[dict[
         limit *= 2
 
 
+def _newest_since(
+    sql: Any, facet: str | None, slug: str | None, n: int, previous: dict[str, Any], seen: list[dict[str, Any]]
+) -> list[dict[str, Any]] | None:
+    """The newest `n` from the previous build's newest (`top`) and the members changed or
+    left over since (`seen`), or None when those may not be enough. A member in neither is
+    unchanged, so it still ranks below the previous n-th (`floor`); the answer is exact
+    when at least n candidates rank at or above that floor (or the previous build had
+    fewer than n: then every member is a candidate)."""
+    top, floor = previous.get("top"), previous.get("floor")
+    if top is None:
+        return None  # a manifest from before `top` was kept
+    candidates = {d["id"]: d for d in queries.feed_documents(sql, facet, slug, top)}
+    candidates.update((d["id"], d) for d in seen)
+    if len(top) >= n and (floor is None or sum(_order(d) >= tuple(floor) for d in candidates.values()) < n):
+        return None
+    return _newest_first(list(candidates.values()))[:n]
+
+
+class _Top:
+    """The newest `n` of a stream of documents, kept while it passes."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.heap: list[tuple[str, int, dict[str, Any]]] = []
+
+    def watch(self, docs: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for d in docs:
+            item = (d["updated"], d["first_position"], d)  # first_position is unique: no dict compared
+            if len(self.heap) < self.n:
+                heapq.heappush(self.heap, item)
+            elif item[:2] > self.heap[0][:2]:
+                heapq.heapreplace(self.heap, item)
+            yield d
+
+    def newest(self) -> list[dict[str, Any]]:
+        return [d for _, _, d in sorted(self.heap, key=lambda i: i[:2], reverse=True)]
+
+
 def _archived_among(data: bytes | None, ids: set[str]) -> set[str]:
     if not ids or not data:
         return set()
-    return {line.decode() for line in data.splitlines()} & ids if len(ids) > 64 else {
-        i for i in ids if (b"\n" + i.encode() + b"\n") in b"\n" + data
-    }
+    return (
+        {line.decode() for line in data.splitlines()} & ids
+        if len(ids) > 64
+        else {i for i in ids if (b"\n" + i.encode() + b"\n") in b"\n" + data}
+    )
 
 
 def _build_feed(
@@ -274,35 +326,53 @@ def _build_feed(
     modified: datetime,
     sink: Callable[[Output], None],
     read: Callable[[str], bytes | None],
+    indexed: bool = False,
 ) -> dict[str, Any]:
     """One feed, reading only what it needs: its newest page, its entries not yet archived
     (those left over last time plus those changed since), and new archive pages as they
-    fill, one at a time."""
+    fill, one at a time. `indexed`: read the members changed since through the
+    last_position index (few changes), not the feed's members in recording order."""
     from feeds.build import Document, render
 
     n = settings.page_size
     base = feed_path(name)
     facet, slug = (None, None) if name == STORY else name.partition("/")[::2]
     members = name == STORY or facet in _FACETS
-    total = queries.feed_count(sql, facet, slug) if members else 0
-    newest = _newest(sql, facet, slug, n) if members and total else []
+    changed = queries.feed_changed(sql, facet, slug, since) if members and since and indexed else None
+    total = _total(sql, facet, slug, previous, since) if members else 0
 
     pages = previous["archives"] if previous else 0
     archived_bytes = previous.get("archived_bytes", 0) if previous else 0
     rest_ids: list[str] = list(previous["rest"]) if previous else []
     left = set(rest_ids)
-    old_rest = sorted(queries.feed_documents(sql, facet, slug, rest_ids), key=lambda d: d["first_position"]) if members and rest_ids else []
+    old_rest = (
+        sorted(queries.feed_documents(sql, facet, slug, rest_ids), key=lambda d: d["first_position"])
+        if members and rest_ids
+        else []
+    )
     archived: set[str] = set()
     if members and since and name != STORY:
         # Changed since the last build, recorded before it, not left over: archived, unless
         # it joined this feed since (then it is new here, unless it was archived before).
-        maybe = set(queries.feed_changed_ids(sql, facet, slug, since, since)) - left
-        archived = _archived_among(read(sidecar_path(base)), maybe)
+        if changed is not None:
+            maybe = {d["id"] for d in changed if d["first_position"] <= since} - left
+        else:
+            maybe = set(queries.feed_changed_ids(sql, facet, slug, since, since)) - left
+        archived = _archived_among(read(sidecar_path(base)) if maybe else None, maybe)
+
+    newest: list[dict[str, Any]] | None = [] if not (members and total) else None
+    if newest is None and previous is not None:
+        if changed is not None:
+            newest = _newest_since(sql, facet, slug, n, previous, [*old_rest, *changed])
+        if newest is None:
+            newest = _newest(sql, facet, slug, n)
+    top = _Top(n)  # a first build streams every member: its newest are taken on the way
 
     def fresh() -> Iterator[dict[str, Any]]:
         if not members:
             return
-        for d in queries.iter_feed_recorded(sql, facet, slug, since):
+        source = changed if changed is not None else queries.iter_feed_recorded(sql, facet, slug, since)
+        for d in source:
             if d["id"] in left:
                 continue
             if d["first_position"] <= since and (name == STORY or d["id"] in archived):
@@ -327,7 +397,8 @@ def _build_feed(
 
     # Cut pages in recording order while more than a page remains outside the archives.
     rest: list[dict[str, Any]] = []
-    for d in heapq.merge(old_rest, fresh(), key=lambda d: d["first_position"]):
+    stream = heapq.merge(old_rest, fresh(), key=lambda d: d["first_position"])
+    for d in top.watch(stream) if newest is None else stream:
         rest.append(d)
         if len(rest) <= n:
             continue
@@ -342,6 +413,8 @@ def _build_feed(
             sink(Output(sidecar_path(base), ids, EPOCH, append_at=archived_bytes))
             archived_bytes += len(ids)
 
+    if newest is None:
+        newest = top.newest()
     current = _newest_first(list({d["id"]: d for d in [*newest, *rest]}.values()))
     links = [("prev-archive", page_urls(pages))] if pages else []
     doc = document(current, current_urls, head=head, links=links)
@@ -357,7 +430,17 @@ def _build_feed(
         "archives": pages,
         "archived_bytes": archived_bytes,
         "rest": [d["id"] for d in rest],
+        "top": [d["id"] for d in newest],
+        "floor": list(_order(newest[-1])) if len(newest) >= n else None,
     }
+
+
+def _total(sql: Any, facet: str | None, slug: str | None, previous: dict[str, Any] | None, since: int) -> int:
+    """Members now. The story only grows (a development is never removed), so it adds those
+    recorded since instead of counting the log."""
+    if facet is None and previous is not None and since:
+        return int(previous["total"]) + queries.feed_recorded_count(sql, since)
+    return queries.feed_count(sql, facet, slug)
 
 
 def _index(
@@ -394,7 +477,7 @@ def _index(
         else ""
     )
     page = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{h(settings.title)}: feeds</title>\n{autodiscovery}</head>\n<body>\n"
         f"<h1>{h(settings.title)}</h1>\n<p>Log head: <code>{h(head_text)}</code></p>\n"
         f"<ul>\n{items}\n</ul>\n</body>\n</html>\n"
@@ -409,11 +492,18 @@ class Directory:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self._real = root.resolve()
+        self._folders: dict[str, str] = {}  # checked folders, relative -> absolute
+        self._serial = 0
 
-    def path(self, rel: str) -> Path:
+    @staticmethod
+    def _parts(rel: str) -> list[str]:
         parts = rel.split("/")
         if "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"unsafe output path {rel!r}")
+        return parts
+
+    def path(self, rel: str) -> Path:
+        parts = self._parts(rel)
         target = (self._real / Path(*parts)).resolve()
         if not target.is_relative_to(self._real):
             raise ValueError(f"output path {rel!r} leaves {self.root}")
@@ -448,23 +538,40 @@ class Directory:
             f.write(data)
 
     def write(self, rel: str, data: bytes) -> bool:
-        target = self.path(rel)
+        self._parts(rel)
+        folder, _, name = rel.rpartition("/")
+        parent = self._folder(folder)
+        target = os.path.join(parent, name)
         try:
-            if target.read_bytes() == data:
-                return False
+            with open(target, "rb") as f:
+                if f.read() == data:
+                    return False
         except OSError:
             pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        # A fresh name in the same folder, then an atomic rename: readers (`serve`) see the
+        # old file or the new one, never a partial one. Cheaper than mkstemp per file.
+        self._serial += 1
+        tmp = os.path.join(parent, f".tmp-{os.getpid()}-{self._serial}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o644)
                 f.write(data)
-            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return True
+
+    def _folder(self, rel: str) -> str:
+        """A folder inside the root (made if missing), checked once per build: `write`
+        replaces files by rename, which never follows a link in the file's own place."""
+        known = self._folders.get(rel)
+        if known is None:
+            if rel:
+                self.path(rel).mkdir(parents=True, exist_ok=True)
+            known = self._folders[rel] = str(self.path(rel)) if rel else str(self._real)
+        return known
 
     def emit(self, out: Output) -> bool:
         """Write one output as soon as it is rendered; True when the file changed."""
@@ -477,6 +584,7 @@ class Directory:
         """Build into this folder, writing each document as it is rendered, so a build holds
         one feed's page at a time; returns the result and the paths written."""
         written: list[str] = []
+        self._folders.clear()  # folders may have gone since the last build
 
         def sink(out: Output) -> None:
             if self.emit(out):

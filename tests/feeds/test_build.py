@@ -218,7 +218,10 @@ def test_settings_per_database_and_per_command(sqlite_run: Any, build: Any) -> N
     assert built.xml("story.atom").findtext(f"{ATOM}title") == "Override"
     assert len(built.result["written"]) == len(list(built.out.rglob("*.atom"))) * 2 + 2  # settings changed: all
     bad = sqlite_run("feeds", "config", "set", "authority", "not a domain", ok=False)
-    assert bad.exit_code == 1 and bad.stderr == "Error: authority 'not a domain' is neither a domain name nor an email address\n"
+    assert (
+        bad.exit_code == 1
+        and bad.stderr == "Error: authority 'not a domain' is neither a domain name nor an email address\n"
+    )
     sqlite_run("feeds", "config", "unset", "authority")
     assert sqlite_run.json("feeds", "config", "show")["authority"]["from"] == "default"
 
@@ -243,6 +246,52 @@ def test_as_of(sqlite_run: Any, build: Any, tmp_path: Path) -> None:
 def test_other_commands_do_not_import_feedgen_or_waitress() -> None:
     import subprocess
 
-    code = "import sys, timeline.cli; print(sorted(m for m in ('feedgen', 'waitress', 'feeds.build') if m in sys.modules))"
+    code = (
+        "import sys, timeline.cli; print(sorted(m for m in ('feedgen', 'waitress', 'feeds.build') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def current_documents(out: Path) -> dict[str, bytes]:
+    return {k: v for k, v in snapshot(out).items() if k.endswith((".atom", ".rss")) and not k.startswith("archive/")}
+
+
+def test_incremental_builds_give_the_current_documents_a_full_build_gives(
+    sqlite_run: Any, build: Any, tmp_path: Path
+) -> None:
+    """Builds after a few events read only what changed (and the previous newest page);
+    their subscription documents are those of a build from scratch."""
+    sqlite_run.import_seed()
+    docs = sqlite_run.json("show")
+    steps = [
+        ("correct", docs[0]["id"], "--set", "title=The oldest, corrected", "--reason", "archived entry"),
+        ("correct", docs[-1]["id"], "--set", "summary=Newest, corrected", "--reason", "current entry"),
+        ("retract", docs[5]["id"], "--reason", "withdrawn"),
+        ("correct", docs[12]["id"], "--set", "title=Middle, corrected", "--reason", "middle"),
+    ]
+    incremental = tmp_path / "incremental"
+    build(sqlite_run, incremental, "--page-size", "3")
+    for i, step in enumerate(steps):
+        sqlite_run(*step)
+        add_statement(sqlite_run, f"New statement {i}", "--topics", "aid")
+        result = build(sqlite_run, incremental, "--page-size", "3").result
+        assert "topic/water" not in result["rebuilt"]
+    scratch = build(sqlite_run, tmp_path / "scratch", "--page-size", "3")
+    assert current_documents(incremental) == current_documents(scratch.out)
+    index = json.loads((incremental / "index.json").read_text(encoding="utf-8"))
+    assert index == scratch.index()
+
+
+def test_incremental_newest_entries_survive_members_leaving(sqlite_run: Any, build: Any, tmp_path: Path) -> None:
+    sqlite_run.import_seed()
+    build(sqlite_run, tmp_path / "a", "--page-size", "2")
+    aid = [d for d in sqlite_run.json("show", "--topic", "aid")]
+    for d in aid[-3:]:  # the newest members of topic/aid leave it
+        sqlite_run("correct", d["id"], "--set", "topics=water", "--reason", "moved")
+    a = build(sqlite_run, tmp_path / "a", "--page-size", "2")
+    b = build(sqlite_run, tmp_path / "b", "--page-size", "2")
+    for rel in ("topic/aid.atom", "topic/water.atom", "story.atom"):
+        newest_a = [e.findtext(f"{ATOM}id") for e in a.xml(rel).findall(f"{ATOM}entry")][:2]
+        newest_b = [e.findtext(f"{ATOM}id") for e in b.xml(rel).findall(f"{ATOM}entry")][:2]
+        assert newest_a == newest_b, rel

@@ -342,3 +342,39 @@ def name(sql: Sql, facet: str, slug: str) -> str | None:
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, "SELECT name FROM timeline_names WHERE facet = ? AND slug = ?", [facet, slug])
     return rows[0]["name"] if rows else None
+
+
+# A build after few events reads what changed through `timeline_developments_last`, so its
+# cost follows the events since the previous build, not the size of the log or the feed.
+
+
+def feed_changed_count(sql: Sql, changed_after: int) -> int:
+    """How many developments changed after position `changed_after` (an index range)."""
+    with sql.transaction(commit=False) as c:
+        statement = "SELECT COUNT(*) FROM timeline_developments WHERE last_position > ?"
+        return int(sql.scalar(c, statement, [changed_after]) or 0)
+
+
+def feed_recorded_count(sql: Sql, recorded_after: int) -> int:
+    """How many developments were first recorded after position `recorded_after`."""
+    with sql.transaction(commit=False) as c:
+        statement = "SELECT COUNT(*) FROM timeline_developments WHERE first_position > ?"
+        return int(sql.scalar(c, statement, [recorded_after]) or 0)
+
+
+def feed_changed(sql: Sql, facet: str | None, slug: str | None, changed_after: int) -> list[dict[str, Any]]:
+    """The feed's members changed after position `changed_after`, in recording order. Read
+    from the developments changed since (`CROSS JOIN` keeps SQLite from scanning the whole
+    feed's memberships instead); for few changes only: they are all in memory at once."""
+    params: list[Any] = [changed_after]
+    if facet is None:
+        statement = "SELECT d.doc FROM timeline_developments d WHERE d.last_position > ?"
+    else:
+        statement = (
+            "SELECT d.doc FROM timeline_developments d CROSS JOIN timeline_memberships m"
+            " WHERE d.last_position > ? AND m.facet = ? AND m.slug = ? AND m.id = d.id"
+        )
+        params += [facet, slug]
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, statement, params)
+    return sorted((json.loads(r["doc"]) for r in rows), key=lambda d: int(d["first_position"]))
