@@ -5,6 +5,7 @@ its peak RSS read) the same way as the `timeline` command it is compared with.
     python benchmarks/baselines.py read-decode DB          # library read + decode, no projection
     python benchmarks/baselines.py import-sync MODE DB FILE  # `timeline import` with PRAGMA synchronous=MODE
     python benchmarks/baselines.py hello PORT              # hello-world WSGI app on waitress
+    python benchmarks/baselines.py static PORT FILE        # FILE's bytes from memory, on waitress
 """
 
 from __future__ import annotations
@@ -85,6 +86,29 @@ def hello(port: str) -> None:
     waitress.serve(app, host="127.0.0.1", port=int(port), _quiet=True)
 
 
+def static(port: str, path: str) -> None:
+    """The ceiling for serving one document: its bytes from memory, with the headers
+    `serve` sends, no lookup and no validation; hello-world's rate is for a 14-byte body."""
+    import waitress
+
+    with open(path, "rb") as f:
+        body = f.read()
+    headers = [("Content-Type", "application/atom+xml"), ("Content-Length", str(len(body))), ("ETag", '"static"'),
+               ("Last-Modified", "Sat, 06 Jul 2024 00:00:00 GMT"), ("Cache-Control", "no-cache")]  # fmt: skip
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        start_response("200 OK", headers)
+        return [body]
+
+    waitress.serve(app, host="127.0.0.1", port=int(port), _quiet=True)
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"raw-insert": raw_insert, "read-decode": read_decode, "import-sync": import_sync, "hello": hello}[cmd](*args)
+    {
+        "raw-insert": raw_insert,
+        "read-decode": read_decode,
+        "import-sync": import_sync,
+        "hello": hello,
+        "static": static,
+    }[cmd](*args)
