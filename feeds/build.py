@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from feeds import ATOM_NS, HISTORY_NS, LOG_NS, TOMBSTONES_NS
-from feeds.entries import Entry, Tombstone, xml_text
+from feeds.entries import Category, Entry, Tombstone, xml_text
 from timeline import __version__
 
 MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
@@ -150,13 +151,7 @@ def atom_entry(e: Entry) -> str:
         _leaf("    ", "content", e.content or None, ' type="html"'),
         _leaf("    ", "summary", e.summary or None),
     ]
-    for c in e.categories:
-        pairs = (
-            [("term", c.term)]
-            + ([("scheme", c.scheme)] if c.scheme else [])
-            + ([("label", c.label)] if c.label else [])
-        )
-        parts.append(_leaf("    ", "category", None, _attrs(*pairs)))
+    parts += [_atom_category(c) for c in e.categories]
     parts.append(_leaf("    ", "published", e.published.isoformat()))
     for i, link in enumerate(e.links):
         pairs = [("href", link.href), ("rel", "alternate" if i == 0 else "related")]
@@ -165,6 +160,14 @@ def atom_entry(e: Entry) -> str:
     text = "".join(parts)
     e.rendered["atom"] = text
     return text
+
+
+@lru_cache(maxsize=65536)
+def _atom_category(c: Category) -> str:
+    pairs = (
+        [("term", c.term)] + ([("scheme", c.scheme)] if c.scheme else []) + ([("label", c.label)] if c.label else [])
+    )
+    return _leaf("    ", "category", None, _attrs(*pairs))
 
 
 # --- RSS 2.0 --------------------------------------------------------------------------------
@@ -201,6 +204,12 @@ def _rss(doc: Document) -> str:
     return "".join(parts)
 
 
+@lru_cache(maxsize=65536)
+def _rss_category(c: Category) -> str:
+    # feedgen: the label is the text (even when empty), the scheme the domain
+    return _leaf("      ", "category", c.label, _attrs(("domain", c.scheme)) if c.scheme else "")
+
+
 def rss_item(e: Entry) -> str:
     cached = e.rendered.get("rss")
     if cached is not None:
@@ -213,8 +222,7 @@ def rss_item(e: Entry) -> str:
     else:
         parts.append(_leaf("      ", "description", e.content))
     parts.append(_leaf("      ", "guid", e.id, ' isPermaLink="false"'))
-    for c in e.categories:
-        parts.append(_leaf("      ", "category", c.label, _attrs(("domain", c.scheme)) if c.scheme else ""))
+    parts += [_rss_category(c) for c in e.categories]
     parts.append(_leaf("      ", "pubDate", rfc2822(e.published)))
     if e.links:
         parts.append(_leaf("      ", "link", e.links[0].href))

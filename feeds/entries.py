@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from events import KINDS, InvalidInput, Money, OccurredDate
@@ -79,7 +80,7 @@ class Entry:
 def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
     f = doc["fields"]
     kind = KINDS[doc["kind"]]
-    occurred = OccurredDate.from_canonical(doc["occurred"]).humane()
+    occurred = _humane(doc["occurred"])
     retraction = retraction_notice(doc)
     corrections = [correction_notice(c) for c in doc["corrections"]]
     details = kind.describe(f)
@@ -114,9 +115,9 @@ def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
         body.append(f'<p dir="auto"><em>{h(note)}</em></p>')
 
     links = tuple(Link(s["url"], s.get("publisher") or "") for s in sources)
-    categories = [Category(doc["kind"], f"{base}/kind/", doc["kind"])]
-    categories += [Category(t, f"{base}/topic/", t) for t in doc["topics"]]
-    categories += [Category(slugify(a), f"{base}/actor/", a) for a in doc["actors"]]
+    categories = [_category(doc["kind"], f"{base}/kind/", doc["kind"])]
+    categories += [_category(t, f"{base}/topic/", t) for t in doc["topics"]]
+    categories += [_actor_category(a, f"{base}/actor/") for a in doc["actors"]]
     title = doc["title"]
     tombstone = None
     if doc["retracted"]:
@@ -132,10 +133,27 @@ def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
         summary=xml_text(" ".join(summary_parts)),
         content=xml_text("\n".join(body)),
         links=tuple(Link(xml_text(x.href), xml_text(x.title)) for x in links),
-        categories=tuple(dict.fromkeys(Category(xml_text(c.term), c.scheme, xml_text(c.label)) for c in categories)),
+        categories=tuple(dict.fromkeys(categories)),
         author=xml_text(settings.author),
         tombstone=tombstone,
     )
+
+
+# Topics, actors and dates recur across entries (and an entry is made once per feed it is
+# in): their text is worked out once per build.
+@lru_cache(maxsize=65536)
+def _category(term: str, scheme: str, label: str) -> Category:
+    return Category(xml_text(term), scheme, xml_text(label))
+
+
+@lru_cache(maxsize=65536)
+def _actor_category(name: str, scheme: str) -> Category:
+    return _category(slugify(name), scheme, name)
+
+
+@lru_cache(maxsize=65536)
+def _humane(occurred: str) -> str:
+    return OccurredDate.from_canonical(occurred).humane()
 
 
 def retraction_notice(doc: dict[str, Any]) -> str | None:
