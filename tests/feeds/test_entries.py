@@ -60,7 +60,10 @@ def test_correction_note_shows_before_after_and_reason() -> None:
     note = {
         "position": 2,
         "recorded": "2024-07-09T00:00:00Z",
-        "changes": {"title": {"before": "Old", "after": "New"}, "amount": {"before": {"amount": "5", "currency": "USD"}, "after": {"amount": "6", "currency": "USD"}}},
+        "changes": {
+            "title": {"before": "Old", "after": "New"},
+            "amount": {"before": {"amount": "5", "currency": "USD"}, "after": {"amount": "6", "currency": "USD"}},
+        },
         "reason": "typo in report",
         "source": None,
     }
@@ -104,7 +107,14 @@ def test_directory_refuses_paths_outside_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("authority", "timeline invalid"), ("authority", "a..b"), ("base-url", "ftp://x"), ("base-url", "/rel"), ("page-size", "0"), ("colour", "red")],
+    [
+        ("authority", "timeline invalid"),
+        ("authority", "a..b"),
+        ("base-url", "ftp://x"),
+        ("base-url", "/rel"),
+        ("page-size", "0"),
+        ("colour", "red"),
+    ],
 )
 def test_bad_settings_are_one_line_errors(key: str, value: str) -> None:
     with pytest.raises(TimelineError):

@@ -299,7 +299,9 @@ def iter_feed_recorded(
             return
 
 
-def feed_changed_ids(sql: Sql, facet: str | None, slug: str | None, changed_after: int, recorded_upto: int) -> list[str]:
+def feed_changed_ids(
+    sql: Sql, facet: str | None, slug: str | None, changed_after: int, recorded_upto: int
+) -> list[str]:
     """Ids of members recorded at or before `recorded_upto` and changed after `changed_after`."""
     source, where, params = _feed_source(facet, slug)
     with sql.transaction(commit=False) as c:
