@@ -20,6 +20,13 @@ after it was frozen.
 The manifest is dropped (everything rebuilt, stale files removed) when the settings or the
 format change, or when the log it was built from is not a prefix of this one (a build
 `--as-of` an earlier time, or another database).
+
+Cost: a build after a few events (at most `FEW_CHANGES` developments changed) reads, per
+touched feed, only the members changed since (through the views' `last_position` index),
+its left-over entries and its previous newest page (`top`, `floor` in the manifest), so it
+does not grow with the log; what it still pays per build is one pass over the manifest and
+the index, i.e. per feed, not per event. A first build streams each feed's members once in
+recording order, keeping one page and the newest page in memory.
 """
 
 from __future__ import annotations
