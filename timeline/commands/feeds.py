@@ -151,8 +151,9 @@ def config_unset(session: Session, key: str) -> None:
     "out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder the feeds are built in and served from, kept between runs so a restart rewrites only the feeds "
-    "changed since; `feeds build --out` maintains the same folder. Default: beside a SQLite database, NAME-feeds "
-    "(./timeline-feeds for ./timeline.db); for PostgreSQL, DBNAME-feeds in the current folder.",
+    "changed since. It can be the folder `feeds build --out` keeps, built with the same settings (base URL "
+    "included; other settings rebuild it all). Default: beside a SQLite database, NAME-feeds (./timeline-feeds "
+    "for ./timeline.db); for PostgreSQL, DBNAME-feeds in the current folder.",
 )
 @setting_options
 @pass_session
