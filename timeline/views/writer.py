@@ -112,7 +112,7 @@ class ViewWriter:
         sql = self.sql
         rows: list[tuple[Any, ...]] = []
         members: list[tuple[Any, ...]] = []
-        stale: list[tuple[str, str, str]] = []
+        stale: list[tuple[str, str, int, str]] = []
         names: dict[tuple[str, str], str] = {}
         for key, old in before.items():
             doc = docs[key]
@@ -130,7 +130,7 @@ class ViewWriter:
                 # rebuild names every actor as the incremental views do.
                 names[(facet, slug)] = min(name, names.get((facet, slug), name))
             for facet, slug, _ in old_facets - new_facets if not sort_changed else old_facets:
-                stale.append((facet, slug, key))
+                stale.append((facet, slug, doc["first_position"], key))
             for facet, slug, _ in new_facets - old_facets if not sort_changed else new_facets:
                 members.append((facet, slug, key, rows[-1][2], doc["first_position"]))
         sql.executemany(
@@ -142,7 +142,13 @@ class ViewWriter:
             " end_day = excluded.end_day, retracted = excluded.retracted, doc = excluded.doc",
             rows,
         )
-        sql.executemany(c, "DELETE FROM timeline_memberships WHERE facet = ? AND slug = ? AND id = ?", stale)
+        sql.executemany(
+            c,
+            # Every key column given, so that views made before the key changed (facet,
+            # slug, id) find the row by their key too.
+            "DELETE FROM timeline_memberships WHERE facet = ? AND slug = ? AND first_position = ? AND id = ?",
+            stale,
+        )
         sql.executemany(
             c,
             "INSERT INTO timeline_memberships (facet, slug, id, sort_key, first_position) VALUES (?,?,?,?,?)",
