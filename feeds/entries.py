@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -73,8 +73,6 @@ class Entry:
     categories: tuple[Category, ...]
     author: str
     tombstone: Tombstone | None
-    # Its Atom and RSS fragments, once rendered (feeds.build): the same in every document.
-    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
@@ -122,9 +120,7 @@ def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
     tombstone = None
     if doc["retracted"]:
         title = f"Retracted: {title}"
-        tombstone = Tombstone(
-            entry_id(settings, doc), parse_time(doc["retracted"]["recorded"]), xml_text(retraction or "")
-        )
+        tombstone = Tombstone(entry_id(settings, doc), parse_time(doc["retracted"]["recorded"]), retraction or "")
     return Entry(
         id=entry_id(settings, doc),
         title=xml_text(title),
