@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
 from timeline.app import Timeline
@@ -293,6 +293,7 @@ def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH
     """Insert the spooled events in the order pass 1 made them (so log positions follow
     recorded times), `batch` events per transaction."""
     pending: list[StoredEvent] = []
+    written = 0
     while True:
         try:
             rows = pickle.load(spool)
@@ -301,7 +302,16 @@ def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH
         if rows:
             pending += [StoredEvent(UUID(bytes=i), v, topic, state) for i, v, topic, state in rows]
         if pending and (rows is None or len(pending) >= batch):
-            app.recorder.insert_events(pending)
+            try:
+                app.recorder.insert_events(pending)
+            except IntegrityError:
+                # Another writer appended to a development this file changes, after pass 1
+                # checked it. Batches already committed stay: say exactly how far it got.
+                raise TimelineError(
+                    f"the log changed while this import was writing; the first {written} of its "
+                    "events were stored, the rest were not: check `timeline log` before importing again"
+                ) from None
+            written += len(pending)
             tick(len(pending))
             pending = []
         if rows is None:

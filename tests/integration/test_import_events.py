@@ -12,9 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from events import read_report
-from timeline import config
+from timeline import config, importer
 from timeline.app import Timeline
+from timeline.errors import TimelineError
 from timeline.importer import import_lines
 from timeline.store import iter_notifications
 
@@ -84,3 +87,26 @@ def test_import_stores_what_the_commands_store(target: str, tmp_path: Path) -> N
     finally:
         imported.close()
         reference.close()
+
+
+def test_a_writer_between_the_passes_stops_the_import_with_one_clear_error(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = Timeline.open(config.resolve(target))
+    try:
+        import_lines(app, _lines(FIRST))
+        write = importer._write
+
+        def racing(*args: Any, **kwargs: Any) -> None:
+            # Someone corrects p1 after pass 1 checked the file's correction of it.
+            other = Timeline.open(config.resolve(target))
+            other.correct("p1", {"summary": "Changed meanwhile"}, "Race")
+            other.close()
+            write(*args, **kwargs)
+
+        monkeypatch.setattr(importer, "_write", racing)
+        with pytest.raises(TimelineError, match=r"the first 0 of its events were stored"):
+            import_lines(app, _lines(SECOND))
+        assert app.event_count() == 3  # the first import and the racing correction, nothing of SECOND
+    finally:
+        app.close()
