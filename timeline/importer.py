@@ -1,17 +1,23 @@
-"""Importing many developments (and corrections) from JSON Lines, all or nothing.
+"""Importing many developments (and corrections) from JSON Lines.
 
 Pass 1 streams the file and validates every line, simulating each correction or
 retraction on the state it would meet, so that a bad line anywhere rejects the whole file
 before anything is written. What it learns goes to a scratch SQLite file, not to memory,
 so a file of a million lines runs in bounded memory (stdin works the same way: it is read
 once). The events themselves are made by the domain in pass 1, on the throwaway aggregates
-that check each line, and encoded there by the application's own mapper; they wait in a
-spool file as the library's `StoredEvent`s. Pass 2 only inserts them through the
-application's recorder, in batches, so it re-parses and re-validates nothing.
-"""
+that check each line, and wait in a spool file. Pass 2 re-parses and re-validates nothing:
+it stamps each event with the time it is stored (so recorded times follow log positions,
+however long pass 1 took), encodes it with the application's own mapper and inserts it
+through the recorder, `WRITE_BATCH` events per transaction.
 
+All or nothing holds for the file's content: any bad line, and nothing is written. Pass 2
+can still stop part way (another writer changed a development this file changes, after
+pass 1 checked it; the disk filled up): then the batches committed before stay, and the
+error says how many events that was.
+"""
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import tempfile
@@ -22,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
 from timeline.app import Timeline
@@ -74,7 +80,7 @@ def import_lines(
         spool_path = Path(tmp) / "spool.pickle"
         try:
             with spool_path.open("wb") as file, progress("Checking", total_lines) as tick:
-                counts = _validate(app, lines, scratch, _Spool(app, file), tick)
+                counts = _validate(app, lines, scratch, _Spool(file), tick)
         finally:
             scratch.close()
         writes = counts.new + counts.corrections + counts.retractions + counts.sources
@@ -127,26 +133,19 @@ class _Scratch:
 
 
 class _Spool:
-    """The events pass 1 made, encoded by the application's mapper (so a cipher or a
-    compressor configured for the log applies) and pickled a chunk at a time as
-    (id bytes, version, topic, state) for pass 2. The file is private to this import."""
+    """The events pass 1 made, pickled a chunk at a time with the id and version they are
+    to be stored under (a throwaway aggregate's own are not the real ones) for pass 2.
+    The file is private to this import."""
 
-    def __init__(self, app: Timeline, file: IO[bytes]) -> None:
-        self.mapper = app.mapper
+    def __init__(self, file: IO[bytes]) -> None:
         self.file = file
-        self.pending: list[tuple[Any, int]] = []
+        self.pending: list[tuple[Any, UUID, int]] = []
 
-    def add(self, event: Any, version: int) -> None:
-        self.pending.append((event, version))
+    def add(self, event: Any, dev_id: UUID, version: int) -> None:
+        self.pending.append((event, dev_id, version))
 
     def flush(self) -> None:
-        to_stored = self.mapper.to_stored_event
-        rows = []
-        for event, version in self.pending:
-            stored = to_stored(event)
-            oid = stored.originator_id
-            rows.append(((oid if isinstance(oid, UUID) else UUID(oid)).bytes, version, stored.topic, stored.state))
-        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(self.pending, self.file, protocol=pickle.HIGHEST_PROTOCOL)
         self.pending.clear()
 
 
@@ -245,7 +244,7 @@ def _check_add(known: Known, dirty: Known, report: Report, spool: _Spool) -> str
                "origin": "file", "version": 1}  # fmt: skip
         known[report.id] = dirty[report.id] = row
         (reported,) = Development.record(report).collect_events()
-        spool.add(reported, 1)
+        spool.add(reported, report.id, 1)
         return "new"
     if row["kind"] == report.kind and row["reported"] == fields:
         return "existing"
@@ -283,15 +282,15 @@ def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict
     (change,) = dev.collect_events()
     row.update(current=_dumps(dev.fields), retracted=int(dev.retraction is not None), version=row["version"] + 1)
     dirty[target] = row
-    spool.add(change, row["version"])
+    spool.add(change, target, row["version"])
 
 
 # --- pass 2 -----------------------------------------------------------------------------
 
 
 def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH) -> None:
-    """Insert the spooled events in the order pass 1 made them (so log positions follow
-    recorded times), `batch` events per transaction."""
+    """Stamp, encode and insert the spooled events in the order pass 1 made them."""
+    to_stored = app.mapper.to_stored_event
     pending: list[StoredEvent] = []
     written = 0
     while True:
@@ -299,20 +298,31 @@ def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH
             rows = pickle.load(spool)
         except EOFError:
             rows = None
-        if rows:
-            pending += [StoredEvent(UUID(bytes=i), v, topic, state) for i, v, topic, state in rows]
+        for event, dev_id, version in rows or ():
+            stored = dataclasses.replace(
+                event, originator_id=dev_id, originator_version=version, timestamp=event.create_timestamp()
+            )
+            pending.append(to_stored(stored))
         if pending and (rows is None or len(pending) >= batch):
             try:
                 app.recorder.insert_events(pending)
             except IntegrityError:
-                # Another writer appended to a development this file changes, after pass 1
-                # checked it. Batches already committed stay: say exactly how far it got.
                 raise TimelineError(
-                    f"the log changed while this import was writing; the first {written} of its "
-                    "events were stored, the rest were not: check `timeline log` before importing again"
+                    f"another writer changed a development this file changes while it was being imported;"
+                    f" the first {written} of its events were stored, the rest were not: check `timeline log`"
+                    " before importing again"
+                ) from None
+            except PersistenceError as e:
+                raise TimelineError(
+                    f"the import stopped while writing ({_first_line(e)}); the first {written} of its events"
+                    " were stored (a batch may have been stored too), the rest were not: check `timeline log`"
                 ) from None
             written += len(pending)
             tick(len(pending))
             pending = []
         if rows is None:
             return
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip() or type(e).__name__).splitlines()[0]

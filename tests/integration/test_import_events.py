@@ -110,3 +110,26 @@ def test_a_writer_between_the_passes_stops_the_import_with_one_clear_error(
         assert app.event_count() == 3  # the first import and the racing correction, nothing of SECOND
     finally:
         app.close()
+
+
+def test_recorded_times_follow_log_positions_when_someone_adds_between_the_passes(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = Timeline.open(config.resolve(target))
+    try:
+        write = importer._write
+
+        def racing(*args: Any, **kwargs: Any) -> None:
+            # An unrelated add lands after pass 1 made the file's events, before pass 2.
+            other = Timeline.open(config.resolve(target))
+            other.record(read_report({**FIRST[0], "id": "meanwhile", "title": "Meanwhile"}))
+            other.close()
+            write(*args, **kwargs)
+
+        monkeypatch.setattr(importer, "_write", racing)
+        import_lines(app, _lines(FIRST + SECOND))
+        stamps = [app.mapper.to_domain_event(n).timestamp for n in iter_notifications(app.recorder)]
+        assert len(stamps) == 1 + len(FIRST) + len(SECOND)  # every event stored
+        assert stamps == sorted(stamps)
+    finally:
+        app.close()
