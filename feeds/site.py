@@ -37,6 +37,7 @@ import html
 import json
 import os
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -501,6 +502,7 @@ class Directory:
         self._real = root.resolve()
         self._folders: dict[str, str] = {}  # checked folders, relative -> absolute
         self._serial = 0
+        self._token = secrets.token_hex(4)
 
     @staticmethod
     def _parts(rel: str) -> list[str]:
@@ -557,8 +559,10 @@ class Directory:
             pass
         # A fresh name in the same folder, then an atomic rename: readers (`serve`) see the
         # old file or the new one, never a partial one. Cheaper than mkstemp per file.
+        # A random part too: a file left by a killed build must not block a later process
+        # that happens to get the same pid.
         self._serial += 1
-        tmp = os.path.join(parent, f".tmp-{os.getpid()}-{self._serial}")
+        tmp = os.path.join(parent, f".tmp-{os.getpid()}-{self._token}-{self._serial}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -304,10 +304,11 @@ def iter_feed_recorded(
 def _iter_members_recorded(
     sql: Sql, facet: str, slug: str | None, changed_after: int, page: int
 ) -> Iterator[dict[str, Any]]:
-    """One topic's or actor's members in recording order. No index has memberships by
-    (facet, slug, first_position), so paging by key would sort the whole feed for every
-    page (quadratic: hours for a 200,000-member actor); instead its ids are sorted once
-    (from the covering order index) and the documents read by id, a page at a time."""
+    """One topic's or actor's members in recording order: their ids read once, then the
+    documents by id, a page at a time. Views made before memberships were keyed by
+    (facet, slug, first_position) have no index in that order, and paging by key there
+    would sort the whole feed for every page (hours for a 200,000-member actor); this
+    way costs one sorted id list (about 30 MB for the largest feed at 1M events) on both."""
     with sql.transaction(commit=False) as c:
         rows = sql.rows(
             c,
