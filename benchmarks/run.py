@@ -531,7 +531,7 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
     codev = {"v": ""}
 
     def row(fig: str, n: str, measured: str, base: str, ratio: float | None, goal: str, met: bool | None) -> None:
-        rows.append([fig, n, measured, base, "–" if ratio is None else f"{ratio:.2f}×", goal,
+        rows.append([fig, n, measured, base, "–" if ratio is None else f"{ratio:.2f}×" if ratio >= 0.1 else f"{ratio:.2g}×", goal,
                      "–" if met is None else ("yes" if met else "**no**"), codev["v"]])  # fmt: skip
 
     for n in sizes:
