@@ -9,6 +9,7 @@ ends, including versions after changes to developments already in the log.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,22 +90,29 @@ def test_import_stores_what_the_commands_store(target: str, tmp_path: Path) -> N
         reference.close()
 
 
+def _between_the_passes(monkeypatch: pytest.MonkeyPatch, target: str, meanwhile: Callable[[Timeline], Any]) -> None:
+    """Another process writes to the log after pass 1 checked the file, before pass 2."""
+    write = importer._write
+
+    def racing(*args: Any, **kwargs: Any) -> None:
+        other = Timeline.open(config.resolve(target))
+        try:
+            meanwhile(other)
+        finally:
+            other.close()
+        write(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_write", racing)
+
+
 def test_a_writer_between_the_passes_stops_the_import_with_one_clear_error(
     target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = Timeline.open(config.resolve(target))
     try:
         import_lines(app, _lines(FIRST))
-        write = importer._write
-
-        def racing(*args: Any, **kwargs: Any) -> None:
-            # Someone corrects p1 after pass 1 checked the file's correction of it.
-            other = Timeline.open(config.resolve(target))
-            other.correct("p1", {"summary": "Changed meanwhile"}, "Race")
-            other.close()
-            write(*args, **kwargs)
-
-        monkeypatch.setattr(importer, "_write", racing)
+        # Someone corrects p1 after pass 1 checked the file's correction of it.
+        _between_the_passes(monkeypatch, target, lambda other: other.correct("p1", {"summary": "Meanwhile"}, "Race"))
         with pytest.raises(TimelineError, match=r"the first 0 of its events were stored"):
             import_lines(app, _lines(SECOND))
         assert app.event_count() == 3  # the first import and the racing correction, nothing of SECOND
@@ -117,16 +125,8 @@ def test_recorded_times_follow_log_positions_when_someone_adds_between_the_passe
 ) -> None:
     app = Timeline.open(config.resolve(target))
     try:
-        write = importer._write
-
-        def racing(*args: Any, **kwargs: Any) -> None:
-            # An unrelated add lands after pass 1 made the file's events, before pass 2.
-            other = Timeline.open(config.resolve(target))
-            other.record(read_report({**FIRST[0], "id": "meanwhile", "title": "Meanwhile"}))
-            other.close()
-            write(*args, **kwargs)
-
-        monkeypatch.setattr(importer, "_write", racing)
+        meanwhile = read_report({**FIRST[0], "id": "meanwhile", "title": "Meanwhile"})
+        _between_the_passes(monkeypatch, target, lambda other: other.record(meanwhile))
         import_lines(app, _lines(FIRST + SECOND))
         stamps = [app.mapper.to_domain_event(n).timestamp for n in iter_notifications(app.recorder)]
         assert len(stamps) == 1 + len(FIRST) + len(SECOND)  # every event stored
