@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from events import Development, Report, read_changes, resolve_reference
 from timeline import config
-from timeline.errors import Conflict, DevelopmentNotFound, StoreUnavailable, TimelineError
+from timeline.errors import Conflict, DevelopmentNotFound, StoreUnavailable, TimelineError, first_line
 from timeline.store import Sql
 
 
@@ -36,7 +36,7 @@ class Timeline(Application[UUID]):
             app = cls(env=target.settings)
             app.recorder.max_notification_id()  # touch the store now, not mid-command
         except Exception as e:
-            raise StoreUnavailable(f"cannot open database {target.display}: {_first_line(e)}") from None
+            raise StoreUnavailable(f"cannot open database {target.display}: {first_line(e)}") from None
         app.target = target  # type: ignore[attr-defined]
         return app
 
@@ -128,11 +128,6 @@ class Timeline(Application[UUID]):
 
     def sql(self) -> Sql:
         return Sql.for_recorder(self.recorder)
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0]
 
 
 __all__ = ["Timeline", "Recorded", "TimelineError"]

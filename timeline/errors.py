@@ -6,6 +6,11 @@ The command line turns each into one line `Error: ...` and a non-zero exit.
 from __future__ import annotations
 
 
+def first_line(e: BaseException) -> str:
+    """An infrastructure error's own words, cut to the one line a user is shown."""
+    return (str(e).strip() or type(e).__name__).splitlines()[0]
+
+
 class TimelineError(Exception):
     """An expected error, shown to the user as one line."""
 

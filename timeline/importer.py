@@ -32,7 +32,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
 from timeline.app import Timeline
-from timeline.errors import TimelineError
+from timeline.errors import TimelineError, first_line
 from timeline.store import Sql, first_events
 
 CHUNK = 1000
@@ -314,7 +314,7 @@ def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH
                 ) from None
             except PersistenceError as e:
                 raise TimelineError(
-                    f"the import stopped while writing ({_first_line(e)}); the first {written} of its events"
+                    f"the import stopped while writing ({first_line(e)}); the first {written} of its events"
                     " were stored (a batch may have been stored too), the rest were not: check `timeline log`"
                 ) from None
             written += len(pending)
@@ -322,7 +322,3 @@ def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH
             pending = []
         if rows is None:
             return
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip() or type(e).__name__).splitlines()[0]

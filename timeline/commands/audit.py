@@ -55,8 +55,7 @@ def history(session: Any, dev_id: str, as_json: bool) -> None:
     click.echo(f"{data['title']}  ({data['id']})")
     for v in data["versions"]:
         click.echo(f"v{v['version']:<3} #{v['position']:<6} {v['recorded']}  {v['event']}")
-        for name, change in v["changes"].items():
-            click.echo(f"       {name}: {_value(change['before'])} -> {_value(change['after'])}")
+        _echo_changes(v["changes"], " " * 7)
         for s in v["sources_added"]:
             click.echo(f"       source: + {s['url']}")
         if v["reason"]:
@@ -84,8 +83,7 @@ def diff(session: Any, start: str, end: str, as_json: bool) -> None:
         click.echo(f"  added      {d['occurred']:<12} {d['title']}  ({d['id'][:8]})")
     for d in data["corrected"]:
         click.echo(f"  corrected  {d['title']}  ({d['id'][:8]})")
-        for name, change in d["changes"].items():
-            click.echo(f"               {name}: {_value(change['before'])} -> {_value(change['after'])}")
+        _echo_changes(d["changes"], " " * 15)
     for d in data["retracted"]:
         click.echo(f"  retracted  {d['title']}  ({d['id'][:8]}): {d['reason']}")
     for d in data["sourced"]:
@@ -113,6 +111,12 @@ def verify(session: Any, expect_head: str | None, as_json: bool) -> None:
         head = verdict.head
         where = f"head #{head['position']}:{head['hash']}" if head else "the log is empty"
         click.echo(f"ok: {verdict.checked} events match the chain; {where}")
+
+
+def _echo_changes(changes: dict[str, dict[str, Any]], indent: str) -> None:
+    """One line per changed field: `name: before -> after`."""
+    for name, change in changes.items():
+        click.echo(f"{indent}{name}: {_value(change['before'])} -> {_value(change['after'])}")
 
 
 def _value(value: Any) -> str:
