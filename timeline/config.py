@@ -44,7 +44,12 @@ def _sqlite(text: str) -> Target:
     return Target(
         "sqlite",
         str(path),
-        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), "SQLITE_LOCK_TIMEOUT": "10"},
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "APPLICATION_RECORDER_TOPIC": "timeline.recorders.sqlite:SQLiteRecorder",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        },
     )
 
 
@@ -59,6 +64,8 @@ def _postgres(text: str) -> Target:
         raise StoreUnavailable(f"cannot open database: bad port in {text!r}") from None
     settings = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "timeline.recorders.postgres:PostgresRecorder",
+        "TRACKING_RECORDER_TOPIC": "timeline.recorders.postgres:PostgresTracking",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": parts.hostname,
         "POSTGRES_PORT": str(port),

@@ -9,6 +9,7 @@ back ends and the replay.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,9 @@ class Sql:
     @classmethod
     def for_recorder(cls, recorder: TrackingRecorder | ApplicationRecorder) -> Sql:
         datastore = recorder.datastore  # type: ignore[union-attr]
-        postgres = type(recorder).__module__.startswith("eventsourcing.postgres")
+        # Looked up, not imported: a SQLite command never pays for importing psycopg.
+        pg = sys.modules.get("eventsourcing.postgres")
+        postgres = pg is not None and isinstance(recorder, pg.PostgresRecorder)
         return cls(datastore.transaction, postgres=postgres, schema=getattr(datastore, "schema", None))
 
     @classmethod

@@ -1,0 +1,32 @@
+"""The library's recorders, with what the timeline needs inside their transactions.
+
+Chosen through the persistence settings (`APPLICATION_RECORDER_TOPIC`,
+`TRACKING_RECORDER_TOPIC`, see `timeline.config`), so every append, by `add`, `correct` or
+`import`, goes through them.
+
+- `after_insert(cursor, stored_events, positions)` runs inside the append's own
+  transaction, after the rows are in and their positions known, before the commit: what it
+  writes commits or rolls back with the events. It is where the log's hash structure grows.
+- On PostgreSQL, opening a database runs DDL (`CREATE TABLE IF NOT EXISTS`, `CREATE OR
+  REPLACE FUNCTION`, ...) every time. Two processes doing it at once collide on the system
+  catalogue ("tuple concurrently updated", or a duplicate type): the DDL here runs under a
+  session advisory lock, so openers take turns, and skips nothing the library would do.
+- On PostgreSQL the library pipelines the insert of all the events of one call as one
+  array parameter and syncs after it; with 10,000 or more events the client and the server
+  can each wait for the other (the client in `Pipeline.sync`, the server in ClientRead; see
+  psycopg issue 685). Here the insert runs in an ordinary transaction, in chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+
+class LogHooks:
+    """What runs inside an append's transaction; a no-op until the log's structure lands."""
+
+    def after_insert(self, cursor: Any, stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> None:
+        pass

@@ -1,0 +1,63 @@
+"""The PostgreSQL recorders: DDL that openers run in turn, and an insert in chunks.
+
+See the package's docstring for why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
+from eventsourcing.utils import retry
+
+from timeline.recorders import LogHooks
+
+# Events per INSERT statement: small enough that a statement's parameters and its RETURNING
+# rows stay far below the socket buffers, large enough that round trips cost nothing next to
+# the rows.
+PG_CHUNK = 1000
+# pg_advisory_lock key for the DDL that opening a database runs: b"timeline" as an int8.
+DDL_LOCK_KEY = int.from_bytes(b"timeline", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+class _SerialDDL:
+    """Run a recorder's `create_table` while holding the database's DDL advisory lock."""
+
+    datastore: Any
+
+    def create_table(self) -> None:
+        # The pool's connections are in autocommit mode, so this is a session lock held by
+        # one connection while `create_table` uses others; unlocked even if the DDL fails.
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK_KEY,))
+            try:
+                super().create_table()  # type: ignore[misc]
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK_KEY,))
+
+
+class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        positions: list[int] = []
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            # The library's own table lock: positions are handed out in commit order.
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            for start in range(0, len(stored_events), PG_CHUNK):
+                rows = [
+                    self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                    for e in stored_events[start : start + PG_CHUNK]
+                ]
+                curs.execute(self.insert_events_statement, (rows,))
+                positions.extend(r["notification_id"] for r in curs.fetchall())
+            self.after_insert(curs, stored_events, positions)
+        return positions
+
+
+class PostgresTracking(_SerialDDL, PostgresTrackingRecorder):
+    pass
