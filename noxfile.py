@@ -1,6 +1,8 @@
-"""Sessions: tests (the suite, then a smoke run of the installed command), lint, types, bench.
+"""Sessions: tests (the suite, then a smoke run of the installed command), lint, types,
+coverage and bench.
 
-`nox -s tests -- -k feeds` passes arguments through to pytest.
+`nox -s tests -- -k feeds` passes arguments through to pytest. Tool versions are pinned
+here so that every machine formats and checks alike.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 SEED = "examples/japan-cambodia-2024.jsonl"
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
+COVERAGE = "coverage[toml]==7.17.5"
+CODE = ("events", "timeline", "feeds", "tests", "benchmarks")
 
 
 @nox.session
@@ -27,14 +33,26 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
-    session.run("ruff", "check", "events", "timeline", "feeds", "tests", "benchmarks", *session.posargs)
+    """ruff check and ruff format --check, as pre-commit runs them."""
+    session.install(RUFF)
+    session.run("ruff", "check", *CODE, *session.posargs)
+    session.run("ruff", "format", "--check", *CODE)
 
 
 @nox.session
 def types(session: nox.Session) -> None:
-    session.install(".[test]", "mypy")
+    session.install(".[test]", MYPY)
     session.run("mypy", *session.posargs)
+
+
+@nox.session
+def coverage(session: nox.Session) -> None:
+    """The suite under branch coverage; the report names the lines no test reaches."""
+    session.install("-e", ".[test]", COVERAGE)
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "combine", success_codes=[0, 1])
+    session.run("coverage", "report", "--skip-covered", "--sort=cover")
 
 
 @nox.session
