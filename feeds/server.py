@@ -1,13 +1,19 @@
-"""The feeds over HTTP: a built folder, kept up to date and served by waitress.
+"""The feeds over HTTP: a built folder, kept up to date in the background, served by waitress.
 
 The site lives in a folder on disk, the one `feeds build --out DIR` maintains, written by
-the same `Directory` and incremental `build_site`: before it listens, `serve` brings the
-folder up to date (after a restart, only the feeds touched since the last build are
-rewritten). A request asks the log for its newest position (one small query) at most once
-every `POLL_SECONDS` (0.5 s); when the log moved, that request's thread rebuilds the
-touched feeds into the folder while the other threads go on serving the files as they are
-(each file is replaced atomically), so a new event appears without a restart, at most
-`POLL_SECONDS` plus the rebuild after it was appended.
+the same `Directory` and incremental `build_site`. Requests never wait on the store: they
+are answered from the folder as it is, and one background thread brings it up to date.
+`serve` listens at once (a first start on a large log answers within a second or two):
+what is already built is served, and a feed not built yet is a 503 with `Retry-After`
+until the first build has finished (then it is a 404). The thread asks the log for its
+newest position every `POLL_SECONDS` (0.5 s) and, when it moved, rebuilds the touched
+feeds (each file replaced atomically), so a new event appears without a restart, at most
+`POLL_SECONDS` plus the rebuild after it was appended. Every `CHECK_SECONDS` a build also
+checks every file the manifest names (see `Directory.build`), so the folder heals.
+
+When a refresh fails (the store is down, the disk is full), the files built stay served,
+one line says so on stderr per failed refresh, the next try comes after a growing pause
+(up to `MAX_PAUSE` seconds), and one line says when the feeds are updated again.
 
 Documents are read from the folder and remembered: the validators (`ETag`,
 `Last-Modified`, the 200 and 304 header lists) of up to `MAX_FILES` files and the bytes of
@@ -25,9 +31,12 @@ HTTP: GET and HEAD; `ETag` (a strong hash of the bytes) and `Last-Modified`; 304
 matching `If-None-Match`, or, when that header is absent, for an `If-Modified-Since` not
 older than the document. Conditional headers that cannot be read are ignored (200), never
 an error. Only paths made of segments of letters, digits, '_', '-' and '.', none starting
-with '.', and ending in .atom, .rss, .json or .html are looked up, so no request reaches
-outside the folder or the build's own files (manifest, archive id lists, temporary files):
-anything else is 404. Other methods: 405.
+with '.', and ending in one of `MEDIA_TYPES`' extensions are looked up, so no request
+reaches the build's own files (manifest, archive id lists, temporary files); a path whose
+links resolve outside the folder, or that is not a regular file, is 404 too. Other
+methods: 405. Every response carries `SECURITY_HEADERS` (`nosniff`, a Content-Security-
+Policy that lets nothing load or run). Other handlers (proof endpoints, say) are tried
+before the folder: `make_app(site, handlers=[...])`, each a `Handler`.
 
 waitress (3.0.2) ends every response it has no length for with `Connection: close`, 304s
 included, although a 304 ends at its blank line (RFC 9112 section 6.3; Pylons/waitress#502
@@ -39,6 +48,7 @@ open after bodiless responses unless the client asked to close.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -46,8 +56,8 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -59,16 +69,41 @@ from waitress.task import WSGITask
 
 from feeds.settings import FeedSettings
 from feeds.site import MEDIA_TYPES, Directory, Output
-from timeline.errors import TimelineError
+from timeline.errors import TimelineError, first_line
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 POLL_SECONDS = 0.5
+MAX_PAUSE = 5.0  # longest pause between refreshes while they fail
+CHECK_SECONDS = 300.0  # how often a refresh checks every file the manifest names
+RETRY_AFTER = 5  # seconds, for a feed not built yet
 MAX_FILES = 10_000  # files whose validators are remembered (about 1 KB each)
 MAX_BYTES = 32 * 2**20  # of those files' bytes kept in memory
-_SERVED = re.compile(r"(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(atom|rss|json|html)")
+_SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9_.-]*"
+_SERVED = re.compile(rf"(?:{_SEGMENT}/)*{_SEGMENT}\.({'|'.join(map(re.escape, MEDIA_TYPES))})")
+# Static feeds and one plain HTML index: nothing may load, run, frame it or be sniffed.
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy", "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+]
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a `Handler` answers; `serve` adds the security headers and the length."""
+
+    status: str
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+# A handler tried before the folder: the request's path (without the leading '/') and its
+# WSGI environ in, a Response or None (not mine) out.
+Handler = Callable[[str, dict[str, Any]], Response | None]
 
 
 @dataclass(frozen=True)
@@ -93,6 +128,7 @@ def _document(st: os.stat_result, data: bytes, media_type: str, now: float) -> D
         ("ETag", etag),
         ("Last-Modified", format_datetime(modified, usegmt=True)),
         ("Cache-Control", "no-cache"),
+        *SECURITY_HEADERS,
     ]
     ok = [*common, ("Content-Type", media_type), ("Content-Length", str(len(data)))]
     return Document(_key(st), etag, modified, ok, common, data, now)
@@ -108,65 +144,108 @@ class DatedDirectory(Directory):
         self.written = written
 
     def emit(self, out: Output) -> bool:
-        changed = super().emit(out)
-        if out.append_at is None:  # archive id lists are bookkeeping, never served
-            seconds = int(out.modified.timestamp())
-            os.utime(self.path(out.path), (seconds, seconds))
-            self.written(out.path)
+        if out.append_at is not None:  # archive id lists are bookkeeping, never served
+            return super().emit(out)
+        changed = self.write(out.path, out.data, mtime=int(out.modified.timestamp()))
+        self.written(out.path)
         return changed
 
 
-class Site:
-    """The served folder: brought up to date from the log at most every `poll` seconds. Its
-    documents are remembered (validators of up to `MAX_FILES` files, bytes up to
-    `MAX_BYTES`) and looked at again on disk at most every `poll` seconds, or at once when
-    this server rewrote them."""
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
-    def __init__(self, app: Any, settings: FeedSettings, root: Path, poll: float = POLL_SECONDS) -> None:
+
+def reason(e: BaseException) -> str:
+    """Why a refresh failed, in one line (never a password: the store's errors name the
+    host and port, and a full disk is said in words)."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({e.strerror})"
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.strerror}" + (f": {e.filename!r}" if e.filename else "")
+    return f"{type(e).__name__}: {first_line(e)}"
+
+
+class Site:
+    """The served folder, brought up to date from the log by one background thread (see
+    `start`). Its documents are remembered (validators of up to `MAX_FILES` files, bytes up
+    to `MAX_BYTES`) and looked at again on disk at most every `poll` seconds, or at once
+    when this server rewrote them."""
+
+    def __init__(
+        self, app: Any, settings: FeedSettings, root: Path, poll: float = POLL_SECONDS,
+        say: Callable[[str], None] = _say,
+    ) -> None:  # fmt: skip
         self.app = app
         self.settings = settings
         self.poll = poll
+        self.say = say
         self.directory = DatedDirectory(root, self.forget)  # OSError when the folder cannot be made
         self._root = os.path.realpath(root)
-        self._building = threading.Lock()
+        self.ready = threading.Event()  # set once the folder has been brought up to date
         self._remembering = threading.Lock()
         self._seen = -1
-        self._next_check = 0.0
+        self._checked = -CHECK_SECONDS  # time.monotonic() of the last full check of the files
+        self._failures = 0
         self._documents: dict[str, Document] = {}  # oldest first
         self._bytes = 0  # held in self._documents
 
     def update(self) -> tuple[int, int]:
-        """Build what the log changed since the folder's last build; returns the number of
-        files written and the log position built."""
+        """Build what the log changed since the folder's last build (and, every
+        `CHECK_SECONDS`, whatever the folder lost); returns the number of files written
+        and the log position built."""
+        check = time.monotonic() >= self._checked + CHECK_SECONDS
         latest = self.app.recorder.max_notification_id() or 0
-        if latest == self._seen:
+        if latest == self._seen and not check:
             return 0, latest
         from timeline.reading import Reader
 
         reader = Reader.live(self.app)
-        result, written = self.directory.build(reader, self.settings)
+        result, written = self.directory.build(reader, self.settings, check=check)
+        if check:
+            self._checked = time.monotonic()
         for path in result.removed:
             self.forget(path)
         self._seen = max(latest, reader.position)
         return len(written), reader.position
 
-    def refresh(self) -> None:
-        """`update` at most every `poll` seconds, by one thread at a time; the others serve
-        the files as they are meanwhile. A failure is reported on stderr, never to the
-        client, and tried again after `poll` seconds."""
-        if time.monotonic() < self._next_check or not self._building.acquire(blocking=False):
-            return
+    def refresh(self) -> float:
+        """One `update`, never raising: a failure is one line on stderr. Returns the
+        seconds to wait before the next: `poll`, or a pause that doubles with each failure
+        in a row up to `MAX_PAUSE`."""
         try:
-            if time.monotonic() >= self._next_check:
-                self.update()
+            written, position = self.update()
         except Exception as e:  # the files already built stay served whatever the log does
-            print(f"feeds not updated: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
-        finally:
-            self._next_check = time.monotonic() + self.poll
-            self._building.release()
+            self._failures += 1
+            self.say(f"feeds not updated: {reason(e)}")
+            return float(min(MAX_PAUSE, self.poll * 2**self._failures))
+        if self._failures:
+            self.say(f"feeds updated again after {self._failures} failed refreshes (log position #{position})")
+            self._failures = 0
+        if not self.ready.is_set():
+            self.say(f"{written} files written in {self.directory.root} (log position #{position})")
+            self.ready.set()
+        return self.poll
+
+    def start(self) -> Callable[[], None]:
+        """Refresh in a background thread until the returned function is called."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(self.refresh()):
+                pass
+
+        thread = threading.Thread(target=loop, name="feeds-refresh", daemon=True)
+        thread.start()
+
+        def halt() -> None:
+            stop.set()
+            thread.join(timeout=60)
+
+        return halt
 
     def lookup(self, path: str) -> tuple[Document, bytes] | None:
-        """The document at `path` and its bytes; None when there is none."""
+        """The document at `path` and its bytes; None when there is none: not a name the
+        site serves, not a regular file, or (after resolving links) not inside the folder."""
         known = self._documents.get(path)
         now = time.monotonic()
         if known is not None and known.data is not None and now < known.checked + self.poll:
@@ -175,7 +254,13 @@ class Site:
         if match is None:
             return None
         try:
-            with open(os.path.join(self._root, path), "rb", buffering=0) as f:
+            real = os.path.realpath(os.path.join(self._root, path))
+            if not real.startswith(self._root + os.sep):
+                return None
+            # O_NOFOLLOW: a link put in place since realpath() looked is refused, not
+            # followed; O_NONBLOCK: a FIFO cannot hold the thread (it is not regular anyway).
+            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            with open(fd, "rb", buffering=0) as f:
                 st = os.fstat(f.fileno())
                 if not stat.S_ISREG(st.st_mode):
                     return None
@@ -183,7 +268,7 @@ class Site:
                     found = replace(known, data=known.data or f.read(), checked=now)
                 else:  # the bytes and their validators come from the same open file
                     found = _document(st, f.read(), MEDIA_TYPES[match.group(1)], now)
-        except OSError:
+        except (OSError, ValueError):
             self.forget(path)
             return None
         self._remember(path, found)
@@ -237,17 +322,30 @@ def _not_modified(environ: dict[str, Any], etag: str, modified: datetime) -> boo
     return False
 
 
-def make_app(site: Site) -> WSGIApp:
+def make_app(site: Site, handlers: Sequence[Handler] = ()) -> WSGIApp:
+    """The WSGI application: `handlers` first, in order, then the folder."""
     empty = [b""]
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        if method != "GET" and method != "HEAD":
-            return _plain(start_response, "405 Method Not Allowed", b"method not allowed\n", [("Allow", "GET, HEAD")])
-        site.refresh()
-        found = site.lookup(environ.get("PATH_INFO", "/").lstrip("/") or "index.html")
+        head = method == "HEAD"
+        if method != "GET" and not head:
+            return _answer(start_response, Response("405 Method Not Allowed", b"method not allowed\n", [("Allow", "GET, HEAD")]))
+        path = environ.get("PATH_INFO", "/").lstrip("/") or "index.html"
+        for handler in handlers:
+            answer = handler(path, environ)
+            if answer is not None:
+                return _answer(start_response, answer, head)
+        found = site.lookup(path)
         if found is None:
-            return _plain(start_response, "404 Not Found", b"no such feed\n", [], head=method == "HEAD")
+            if not site.ready.is_set() and _SERVED.fullmatch(path):
+                return _answer(
+                    start_response,
+                    Response("503 Service Unavailable", b"the feeds are being built; try again shortly\n",
+                             [("Retry-After", str(RETRY_AFTER))]),
+                    head,
+                )  # fmt: skip
+            return _answer(start_response, Response("404 Not Found", b"no such feed\n"), head)
         doc, data = found
         if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) and _not_modified(
             environ, doc.etag, doc.modified
@@ -255,16 +353,23 @@ def make_app(site: Site) -> WSGIApp:
             start_response("304 Not Modified", doc.not_modified)
             return empty
         start_response("200 OK", doc.ok)
-        return empty if method == "HEAD" else [data]
+        return empty if head else [data]
 
     return app
 
 
-def _plain(
-    start_response: StartResponse, status: str, body: bytes, extra: list[tuple[str, str]], head: bool = False
-) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *extra])
-    return [b""] if head else [body]
+def _answer(start_response: StartResponse, r: Response, head: bool = False) -> list[bytes]:
+    headers = dict.fromkeys(k.lower() for k, _ in r.headers)
+    start_response(
+        r.status,
+        [
+            *([] if "content-type" in headers else [("Content-Type", "text/plain; charset=utf-8")]),
+            ("Content-Length", str(len(r.body))),
+            *r.headers,
+            *SECURITY_HEADERS,
+        ],
+    )
+    return [b""] if head else [r.body]
 
 
 class _KeepAliveTask(WSGITask):  # type: ignore[misc]  # waitress has no type information
@@ -295,26 +400,25 @@ def _bind(application: WSGIApp, host: str, port: int) -> tuple[Any, list[Any]]:
     return server, listeners
 
 
-def serve(site: Site, host: str, port: int, say: Callable[[str], None] = lambda line: None) -> None:
-    """Bind (so a busy port fails at once), bring the folder up to date, then listen and
-    serve until interrupted. Clients are refused until the folder is up to date."""
+def serve(site: Site, host: str, port: int, handlers: Sequence[Handler] = ()) -> None:
+    """Bind (so a busy port fails at once), listen, and serve until interrupted, while the
+    folder is brought up to date in the background."""
     try:
-        server, listeners = _bind(make_app(site), host, port)
+        server, listeners = _bind(make_app(site, handlers), host, port)
     except (OSError, ValueError) as e:
         raise TimelineError(f"cannot listen on {host}:{port}: {getattr(e, 'strerror', None) or e}") from None
+    halt = None
     try:
-        say(f"updating the feeds in {site.directory.root} ...")
-        try:
-            written, position = site.update()
-        except OSError as e:
-            raise TimelineError(f"cannot write to {str(site.directory.root)!r}: {e.strerror or e}") from None
-        say(f"{written} files written in {site.directory.root} (log position #{position})")
         for listener in listeners:
             listener.accept_connections()
-        say(f"serving feeds at http://{_shown(listeners[0].effective_host)}:{listeners[0].effective_port}/")
+        where = f"http://{_shown(listeners[0].effective_host)}:{listeners[0].effective_port}/"
+        site.say(f"serving feeds at {where} from {site.directory.root} (updating it in the background)")
+        halt = site.start()
         server.run()
     finally:
         server.close()
+        if halt is not None:
+            halt()
 
 
 def _shown(host: str) -> str:

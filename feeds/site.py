@@ -31,6 +31,7 @@ recording order, keeping one page and the newest page in memory.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import html
@@ -38,6 +39,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -117,13 +119,31 @@ def current_files(record: dict[str, Any]) -> list[str]:
 
 
 def feed_files(record: dict[str, Any]) -> list[str]:
+    return [rel for rel, _, _, _ in expected_files(record)]
+
+
+def expected_files(record: dict[str, Any]) -> Iterator[tuple[str, int | None, str | None, bool]]:
+    """Every file of a feed with what the manifest knows of it: (path, size, digest,
+    at_least). The archive id list may have grown past its recorded size (a build killed
+    after appending): only its size is checked, as a lower bound. Records from before the
+    manifest kept sums give None: only the file's existence is checked."""
     base = record["path"]
-    files = [f"{base}.{fmt}" for fmt in ("atom", "rss")]
+    sums = record.get("sums") or {}
+    for fmt in ("atom", "rss"):
+        size, digest = sums.get(fmt) or (None, None)
+        yield f"{base}.{fmt}", size, digest, False
     if record.get("archived_bytes"):
-        files.append(sidecar_path(base))
-    for k in range(1, record["archives"] + 1):
-        files += [f"archive/{base}/{k}.{fmt}" for fmt in ("atom", "rss")]
-    return files
+        yield sidecar_path(base), int(record["archived_bytes"]), None, True
+    pages = record.get("archive_sums") or []
+    for k in range(1, int(record["archives"]) + 1):
+        page = pages[k - 1] if k - 1 < len(pages) else None
+        yield f"archive/{base}/{k}.atom", *((page[0], page[1]) if page else (None, None)), False
+        yield f"archive/{base}/{k}.rss", *((page[2], page[3]) if page else (None, None)), False
+
+
+def digest(data: bytes) -> str:
+    """What the manifest keeps of a file's bytes, with its size: enough to notice damage."""
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def url(settings: FeedSettings, path: str) -> str:
@@ -159,9 +179,13 @@ def build_site(
     have: Callable[[str], bool] = lambda path: True,
     emit: Callable[[Output], None] | None = None,
     read: Callable[[str], bytes | None] = lambda path: None,
+    damaged: frozenset[str] = frozenset(),
 ) -> Result:
     """Render the stale feeds. Documents go to `emit` as they are rendered (or, without it,
-    into `Result.outputs`); `read` returns a file of the previous build (archive sidecars)."""
+    into `Result.outputs`); `read` returns a file of the previous build (archive sidecars);
+    `damaged` names files of the previous build that are missing or not whole: their feeds
+    are rendered again, from their first page when an archive page or id list is among
+    them (archive pages are otherwise never rendered again)."""
     fingerprint = _fingerprint(settings)
     usable = _manifest_usable(reader, manifest, fingerprint)
     old: dict[str, Any] = manifest if (usable and manifest) else {"feeds": {}, "position": 0}
@@ -174,7 +198,12 @@ def build_site(
         record = old["feeds"].get(name)
         if record is None or record["position"] != positions[name]:
             return True
+        if damaged and any(p in damaged for p in feed_files(record)):
+            return True
         return not all(have(p) for p in current_files(record))
+
+    def archive_damaged(record: dict[str, Any]) -> bool:
+        return bool(damaged) and any(p in damaged for p in feed_files(record)[2:])
 
     todo = sorted(n for n in positions if stale(n))
     feeds_out: dict[str, Any] = {n: r for n, r in old["feeds"].items() if n in positions and n not in todo}
@@ -192,8 +221,10 @@ def build_site(
             chain = _chain_hash(reader, positions[name]) if positions[name] else None
             feed_head = {"position": positions[name], "hash": chain} if chain else None
             previous = old["feeds"].get(name)
-            if previous and previous.get("archived_bytes") and not have(sidecar_path(previous["path"])):
-                previous = None  # its archive ids are lost: cut this feed's pages afresh
+            if previous and (
+                (previous.get("archived_bytes") and not have(sidecar_path(previous["path"]))) or archive_damaged(previous)
+            ):
+                previous = None  # its archive ids or pages are lost: cut this feed's pages afresh
             record = _build_feed(
                 reader.sql, name, _title(reader.sql, settings, name), settings, year,
                 previous, since if previous else 0, feed_head, modified, sink, read, indexed,
@@ -223,7 +254,7 @@ def _removed(manifest: dict[str, Any] | None, new: dict[str, Any], usable: bool)
     gone: set[str] = set()
     for name, record in manifest["feeds"].items():
         now = new["feeds"].get(name)
-        if usable and now is not None and now["path"] == record.get("path"):
+        if usable and now is not None and now["path"] == record.get("path") and now["archives"] >= record["archives"]:
             continue
         try:
             files = set(feed_files(record))
@@ -350,6 +381,8 @@ def _build_feed(
     total = _total(sql, facet, slug, previous, since) if members else 0
 
     pages = previous["archives"] if previous else 0
+    archive_sums: list[list[Any] | None] = list(previous.get("archive_sums") or []) if previous else []
+    archive_sums = (archive_sums + [None] * pages)[:pages]
     archived_bytes = previous.get("archived_bytes", 0) if previous else 0
     rest_ids: list[str] = list(previous["rest"]) if previous else []
     left = set(rest_ids)
@@ -414,8 +447,12 @@ def _build_feed(
         pages += 1
         plinks = [("current", current_urls)] + ([("prev-archive", page_urls(pages - 1))] if pages > 1 else [])
         pdoc = document(_newest_first(page), page_urls(pages), archive=True, links=plinks)
+        page_sums: list[Any] = []
         for fmt in ("atom", "rss"):
-            sink(Output(f"archive/{base}/{pages}.{fmt}", render(pdoc, fmt), pdoc.updated))
+            data = render(pdoc, fmt)
+            page_sums += [len(data), digest(data)]
+            sink(Output(f"archive/{base}/{pages}.{fmt}", data, pdoc.updated))
+        archive_sums.append(page_sums)
         if name != STORY:
             ids = "".join(d["id"] + "\n" for d in page).encode()
             sink(Output(sidecar_path(base), ids, EPOCH, append_at=archived_bytes))
@@ -426,8 +463,11 @@ def _build_feed(
     current = _newest_first(list({d["id"]: d for d in [*newest, *rest]}.values()))
     links = [("prev-archive", page_urls(pages))] if pages else []
     doc = document(current, current_urls, head=head, links=links)
+    sums: dict[str, list[Any]] = {}
     for fmt in ("atom", "rss"):
-        sink(Output(f"{base}.{fmt}", render(doc, fmt), modified))
+        data = render(doc, fmt)
+        sums[fmt] = [len(data), digest(data)]
+        sink(Output(f"{base}.{fmt}", data, modified))
     return {
         "title": title,
         "path": base,
@@ -436,10 +476,12 @@ def _build_feed(
         "updated": doc.updated.isoformat(),
         "modified": modified.isoformat(),
         "archives": pages,
+        "archive_sums": archive_sums,
         "archived_bytes": archived_bytes,
         "rest": [d["id"] for d in rest],
         "top": [d["id"] for d in newest],
         "floor": list(_order(newest[-1])) if len(newest) >= n else None,
+        "sums": sums,
     }
 
 
@@ -493,8 +535,21 @@ def _index(
     return [Output("index.json", body, modified), Output("index.html", page.encode(), modified)]
 
 
+class UnsafePath(ValueError):
+    """An output path that would leave the folder (through '..' or a link)."""
+
+
 class Directory:
-    """Writes a build into one folder, never outside it, rewriting only changed files."""
+    """Writes a build into one folder, never outside it, rewriting only changed files.
+
+    Every file is written under a temporary name (hidden: it starts with '.') and renamed
+    into place, and the manifest is written last, so a build stopped at any moment (killed,
+    or the disk full) leaves every visible file whole, the old one or the new one, and the
+    manifest of the last build that finished: the next build redoes what it names as stale.
+    A build with `check` also looks at every file that manifest names (its size, and its
+    hash when it changed since the manifest was written, by ctime, which nothing but a
+    change to the file moves) and renders again what is missing or damaged, and removes
+    the temporary files of builds that died."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -503,19 +558,20 @@ class Directory:
         self._folders: dict[str, str] = {}  # checked folders, relative -> absolute
         self._serial = 0
         self._token = secrets.token_hex(4)
+        self._sweep = False  # remove dead builds' temporary files from folders written to
 
     @staticmethod
     def _parts(rel: str) -> list[str]:
         parts = rel.split("/")
         if "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
-            raise ValueError(f"unsafe output path {rel!r}")
+            raise UnsafePath(f"unsafe output path {rel!r}")
         return parts
 
     def path(self, rel: str) -> Path:
         parts = self._parts(rel)
         target = (self._real / Path(*parts)).resolve()
         if not target.is_relative_to(self._real):
-            raise ValueError(f"output path {rel!r} leaves {self.root}")
+            raise UnsafePath(f"output path {rel!r} leads outside {str(self.root)!r}")
         return target
 
     def have(self, rel: str) -> bool:
@@ -532,6 +588,51 @@ class Directory:
             return None
         return data if isinstance(data, dict) and data.get("format") == FORMAT else None
 
+    def damaged(self, manifest: dict[str, Any] | None) -> frozenset[str]:
+        """The files `manifest` names that are missing, not regular files, or not what it
+        recorded (size; hash, for files changed since the manifest was written)."""
+        if not manifest or not isinstance(manifest.get("feeds"), dict):
+            return frozenset()
+        try:
+            since = os.stat(self._real / MANIFEST).st_ctime_ns
+        except OSError:
+            return frozenset()
+        bad: set[str] = set()
+        for record in manifest["feeds"].values():
+            try:
+                files = list(expected_files(record))
+            except (KeyError, TypeError, ValueError, IndexError):
+                continue  # a record this version cannot read: its feed is rebuilt anyway
+            for rel, size, want, at_least in files:
+                try:
+                    full = os.path.join(self._real, *self._parts(rel))
+                    st = os.lstat(full)
+                except (OSError, ValueError):
+                    bad.add(rel)
+                    continue
+                if not self._whole(full, st, size, want, at_least, since):
+                    bad.add(rel)
+        return frozenset(bad)
+
+    def _whole(
+        self, full: str, st: os.stat_result, size: int | None, want: str | None, at_least: bool, since: int
+    ) -> bool:
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        if size is None:
+            return True
+        if st.st_size < size if at_least else st.st_size != size:
+            return False
+        return want is None or st.st_ctime_ns <= since or self._digest(full) == want
+
+    @staticmethod
+    def _digest(full: str) -> str | None:
+        try:
+            with open(full, "rb") as f:
+                return digest(f.read())
+        except OSError:
+            return None
+
     def read(self, rel: str) -> bytes | None:
         try:
             return self.path(rel).read_bytes()
@@ -541,20 +642,26 @@ class Directory:
     def append(self, rel: str, data: bytes, at: int) -> None:
         """Cut the file to `at` bytes (what the manifest knows of), then add `data`."""
         target = self.path(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder(rel.rpartition("/")[0])
         with open(target, "ab") as f:
             f.truncate(at)
             f.write(data)
 
-    def write(self, rel: str, data: bytes) -> bool:
+    def write(self, rel: str, data: bytes, mtime: int | None = None) -> bool:
+        """Write `data` at `rel` unless the file already holds it (then only set `mtime`,
+        seconds, when given); True when the file changed."""
         self._parts(rel)
         folder, _, name = rel.rpartition("/")
         parent = self._folder(folder)
         target = os.path.join(parent, name)
         try:
             with open(target, "rb") as f:
-                if f.read() == data:
-                    return False
+                same = f.read() == data
+                st = os.fstat(f.fileno())
+            if same and stat.S_ISREG(os.lstat(target).st_mode):
+                if mtime is not None and st.st_mtime_ns != mtime * 1_000_000_000:
+                    os.utime(target, (mtime, mtime))
+                return False
         except OSError:
             pass
         # A fresh name in the same folder, then an atomic rename: readers (`serve`) see the
@@ -562,12 +669,15 @@ class Directory:
         # A random part too: a file left by a killed build must not block a later process
         # that happens to get the same pid.
         self._serial += 1
-        tmp = os.path.join(parent, f".tmp-{os.getpid()}-{self._token}-{self._serial}")
+        tmp = os.path.join(parent, f"{_TMP}{os.getpid()}-{self._token}-{self._serial}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as f:
                 os.fchmod(f.fileno(), 0o644)
                 f.write(data)
+                f.flush()
+                if mtime is not None:
+                    os.utime(f.fileno(), (mtime, mtime))
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -582,7 +692,23 @@ class Directory:
             if rel:
                 self.path(rel).mkdir(parents=True, exist_ok=True)
             known = self._folders[rel] = str(self.path(rel)) if rel else str(self._real)
+            if self._sweep:
+                self._remove_dead_temporaries(known)
         return known
+
+    def _remove_dead_temporaries(self, folder: str) -> None:
+        """Temporary files whose writer is gone (a build killed, or stopped by a full
+        disk before it could clean up); a live process's are left alone."""
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if e.name.startswith(_TMP)]
+        for name in names:
+            pid, _, rest = name.removeprefix(_TMP).partition("-")
+            if pid == str(os.getpid()) and rest.startswith(self._token + "-"):
+                continue
+            if pid.isdigit() and _alive(int(pid)) and pid != str(os.getpid()):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
 
     def emit(self, out: Output) -> bool:
         """Write one output as soon as it is rendered; True when the file changed."""
@@ -591,17 +717,23 @@ class Directory:
             return False  # bookkeeping, not a feed: not reported as written
         return self.write(out.path, out.data)
 
-    def build(self, reader: Any, settings: FeedSettings) -> tuple[Result, list[str]]:
+    def build(self, reader: Any, settings: FeedSettings, check: bool = True) -> tuple[Result, list[str]]:
         """Build into this folder, writing each document as it is rendered, so a build holds
-        one feed's page at a time; returns the result and the paths written."""
+        one feed's page at a time; returns the result and the paths written. With `check`,
+        first find what the folder lost (see the class)."""
         written: list[str] = []
         self._folders.clear()  # folders may have gone since the last build
+        self._sweep = check
 
         def sink(out: Output) -> None:
             if self.emit(out):
                 written.append(out.path)
 
-        result = build_site(reader, settings, self.manifest(), self.have, sink, self.read)
+        manifest = self.manifest()
+        damaged = self.damaged(manifest) if check else frozenset()
+        if check:
+            self._folder("")
+        result = build_site(reader, settings, manifest, self.have, sink, self.read, damaged)
         self.finish(result)
         return result, written
 
@@ -609,4 +741,22 @@ class Directory:
         for rel in result.removed:
             self.path(rel).unlink(missing_ok=True)
         # Compact, so json's C encoder writes it (indent= falls back to pure Python).
-        self.write(MANIFEST, json.dumps(result.manifest, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+        data = json.dumps(result.manifest, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        if not self.write(MANIFEST, data):
+            # Unchanged: touch it, so every file this build wrote or set a time on is older
+            # (by ctime) than the manifest, and the next check need not hash it.
+            st = os.stat(self._real / MANIFEST)
+            os.utime(self._real / MANIFEST, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+_TMP = ".tmp-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True

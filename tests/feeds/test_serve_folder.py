@@ -107,9 +107,10 @@ def test_serve_answers_only_for_published_documents(sqlite_run: Any, tmp_path: P
 # --- in process: the folder and its validators, without a log ---------------------------------------------------
 
 
-def site(root: Path, monkeypatch: pytest.MonkeyPatch, poll: float = 0.0) -> fs.Site:
-    s = fs.Site(app=None, settings=None, root=root, poll=poll)  # type: ignore[arg-type]
+def site(root: Path, monkeypatch: pytest.MonkeyPatch, poll: float = 0.0, said: list[str] | None = None) -> fs.Site:
+    s = fs.Site(app=None, settings=None, root=root, poll=poll, say=(said if said is not None else []).append)  # type: ignore[arg-type]
     monkeypatch.setattr(s, "update", lambda: (0, 0))
+    s.ready.set()
     return s
 
 
@@ -190,9 +191,10 @@ def test_memory_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_a_slow_or_failing_update_never_holds_up_or_fails_a_request(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    s = site(tmp_path, monkeypatch, poll=60)
+    said: list[str] = []
+    s = site(tmp_path, monkeypatch, poll=0.02, said=said)
     (tmp_path / "story.atom").write_text("<feed/>")
     release, calls = threading.Event(), []
 
@@ -202,22 +204,68 @@ def test_a_slow_or_failing_update_never_holds_up_or_fails_a_request(
         return 0, 0
 
     monkeypatch.setattr(s, "update", slow)
-    builder = threading.Thread(target=s.refresh)
-    builder.start()
-    while not calls:
-        time.sleep(0.01)
-    began = time.monotonic()
-    assert get(s, "/story.atom")[2] == b"<feed/>"  # served from the folder meanwhile
-    assert time.monotonic() - began < 1 and len(calls) == 1
-    release.set()
-    builder.join()
+    halt = s.start()
+    try:
+        while not calls:
+            time.sleep(0.01)
+        began = time.monotonic()
+        assert get(s, "/story.atom")[2] == b"<feed/>"  # served from the folder meanwhile
+        assert time.monotonic() - began < 0.5 and len(calls) == 1
+        failing = threading.Event()
 
-    def broken() -> tuple[int, int]:
-        calls.append(2)
-        raise OSError(28, "No space left on device")
+        def broken() -> tuple[int, int]:
+            if failing.is_set():
+                calls.append(2)
+                raise OSError(28, "No space left on device")
+            calls.append(3)
+            return 0, 0
 
-    monkeypatch.setattr(s, "update", broken)
-    s._next_check = 0.0
-    assert get(s, "/story.atom")[0] == "200 OK" and get(s, "/story.atom")[0] == "200 OK"
-    assert calls == [1, 2]  # tried once, again only after the poll interval
-    assert capsys.readouterr().err == "feeds not updated: OSError: [Errno 28] No space left on device\n"
+        monkeypatch.setattr(s, "update", broken)
+        failing.set()
+        release.set()
+        began = time.monotonic()
+        while time.monotonic() < began + 1.0:
+            assert get(s, "/story.atom")[0] == "200 OK"
+            time.sleep(0.01)
+        failures = calls.count(2)
+        # One line per failed refresh, none per request; the pause doubles (0.04, 0.08,
+        # ... up to MAX_PAUSE), so about five tries in a second instead of fifty.
+        assert 3 <= failures <= 6, calls
+        assert said == ["feeds not updated: the disk is full (No space left on device)"] * failures
+        failing.clear()
+        while 3 not in calls:
+            time.sleep(0.01)
+        time.sleep(0.1)
+    finally:
+        halt()
+    assert said[failures:] == [f"feeds updated again after {failures} failed refreshes (log position #0)"]
+
+
+def test_the_first_build_runs_in_the_background_and_answers_503_until_it_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[str] = []
+    s = site(tmp_path, monkeypatch, poll=0.02, said=said)
+    s.ready.clear()
+    (tmp_path / "story.atom").write_text("<feed/>")  # built by an earlier run
+    release = threading.Event()
+
+    def first() -> tuple[int, int]:
+        release.wait(10)
+        (tmp_path / "index.html").write_text("<p>index</p>")
+        return 1, 7
+
+    monkeypatch.setattr(s, "update", first)
+    halt = s.start()
+    try:
+        assert get(s, "/story.atom")[0] == "200 OK"
+        status, h, body = get(s, "/index.html")
+        assert (status, h["Retry-After"], body) == ("503 Service Unavailable", "5", b"the feeds are being built; try again shortly\n")
+        assert get(s, "/topic/nope.atom", "HEAD")[:3:2] == ("503 Service Unavailable", b"")
+        assert get(s, "/.timeline-feeds.json")[0] == "404 Not Found"  # never a feed
+        release.set()
+        assert s.ready.wait(5)
+        assert get(s, "/index.html")[0] == "200 OK" and get(s, "/topic/nope.atom")[0] == "404 Not Found"
+    finally:
+        halt()
+    assert said == [f"1 files written in {tmp_path} (log position #7)"]

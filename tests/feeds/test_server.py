@@ -34,13 +34,18 @@ def server(sqlite_run: Any) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def started(proc: subprocess.Popen[str]) -> tuple[str, list[str]]:
-    """The URL from `serving feeds at URL`, and the lines before it (updating the folder)."""
-    lines = []
+def started(proc: subprocess.Popen[str], built: bool = True) -> tuple[str, list[str]]:
+    """The URL from `serving feeds at URL ...`, and (with `built`, once the background
+    build has said `N files written in ...`) the lines up to that one."""
+    lines, url = [], None
     for line in proc.stderr or ():
-        if line.startswith("serving feeds at http://127.0.0.1:"):
-            return line.split(" at ", 1)[1].strip().rstrip("/"), lines
         lines.append(line.rstrip("\n"))
+        if line.startswith("serving feeds at http://127.0.0.1:"):
+            url = line.split(" at ", 1)[1].split()[0].rstrip("/")
+            if not built:
+                return url, lines
+        elif url and " files written in " in line:
+            return url, lines
     raise AssertionError(f"serve exited {proc.wait()}: {lines}")
 
 

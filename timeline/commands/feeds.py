@@ -74,7 +74,7 @@ def build(session: Session, out: Path, as_of: str | None, as_json: bool, **optio
         directory = Directory(out)
     except OSError as e:
         raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror}") from None
-    with _reader(session, as_of) as reader:
+    with _reader(session, as_of) as reader, _writing(out):
         result, written = directory.build(reader, settings)
         position = reader.position
     if as_json:
@@ -97,6 +97,28 @@ def build(session: Session, out: Path, as_of: str | None, as_json: bool, **optio
         f"in {out} (log position #{position})",
         err=True,
     )
+
+
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """A build that cannot write says so in one line; what it left is whole (see
+    `feeds.site.Directory`), and the next build finishes the work."""
+    import errno
+
+    from feeds.site import UnsafePath
+
+    try:
+        yield
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise TimelineError(
+                f"the disk is full: cannot write the feeds in {str(out)!r}; every file there is still whole, "
+                "and the next build after space is freed finishes the work"
+            ) from None
+        where = f" ({e.filename})" if e.filename else ""
+        raise TimelineError(f"cannot write the feeds in {str(out)!r}: {e.strerror or e}{where}") from None
+    except UnsafePath as e:
+        raise TimelineError(f"cannot write the feeds: {e}") from None
 
 
 @feeds.group("config", context_settings=CONTEXT)
@@ -159,8 +181,9 @@ def config_unset(session: Session, key: str) -> None:
 @pass_session
 def serve(session: Session, host: str, port: int, out: Path | None, **options: Any) -> None:
     """Keep the feeds and their index built in a folder and serve it over HTTP (waitress);
-    new events appear without a restart. Prints the URL it listens on to stderr once the
-    folder is up to date."""
+    new events appear without a restart. Listens at once and prints the URL to stderr; the
+    folder is brought up to date in the background (feeds not built yet answer 503 with
+    Retry-After meanwhile), and requests never wait on the database."""
     from feeds.server import Site
     from feeds.server import serve as run
 
@@ -174,7 +197,7 @@ def serve(session: Session, host: str, port: int, out: Path | None, **options: A
     except OSError as e:
         raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror or e}") from None
     try:
-        run(site, host, port, say=lambda line: click.echo(line, err=True))
+        run(site, host, port)
     except KeyboardInterrupt:
         return
 
