@@ -30,6 +30,8 @@ HELP: dict[str, str] = {
 }
 TABLE = "timeline_feed_settings"
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+# RFC 3986's unreserved, reserved and '%': no space, quote, angle bracket or control character.
+_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(.+)$")
 
 
@@ -59,8 +61,14 @@ def check(key: str, value: str) -> str:
         return value.lower()
     if key == "base-url":
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise TimelineError(f"base URL {value!r} must be an absolute http(s) URL without query or fragment")
+        if (
+            parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment
+            or not _URL_CHARS.match(value)
+        ):  # fmt: skip
+            raise TimelineError(
+                f"base URL {value!r} must be an absolute http(s) URL without query or fragment, "
+                "in URL characters only (percent-encode others)"
+            )
         return value.rstrip("/")
     if key == "page-size":
         if not value.isdigit() or not 1 <= int(value) <= 10_000:
