@@ -65,7 +65,7 @@ from typing import Any
 
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
-from waitress.task import WSGITask
+from waitress.task import ErrorTask, WSGITask
 
 from feeds.settings import FeedSettings
 from feeds.site import MEDIA_TYPES, Directory, Output
@@ -383,8 +383,18 @@ class _KeepAliveTask(WSGITask):  # type: ignore[misc]  # waitress has no type in
         super().set_close_on_finish()
 
 
+class _ErrorTask(ErrorTask):  # type: ignore[misc]
+    """waitress's own answers to requests it cannot parse (400, 431...) carry the security
+    headers too."""
+
+    def execute(self) -> None:
+        self.response_headers.extend(SECURITY_HEADERS)
+        super().execute()
+
+
 class _KeepAliveChannel(HTTPChannel):  # type: ignore[misc]
     task_class = _KeepAliveTask
+    error_task_class = _ErrorTask
 
 
 def _bind(application: WSGIApp, host: str, port: int) -> tuple[Any, list[Any]]:
