@@ -5,6 +5,7 @@ feedgen and waitress are imported inside the callbacks, so other commands never 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -192,8 +193,19 @@ def serve(session: Session, host: str, port: int, out: Path | None, **options: A
     shown = f"[{host}]" if ":" in host else host
     settings = _settings(session, default_base_url=f"http://{shown}:{port}" if port else None, **options)
     out = out or _default_out(session.target)
+    target = session.target
+    if target.is_postgres:
+        # The refresh thread's own pool gives up a lost server after 10 tries of 2 s (the
+        # library's retries), not 10 of 5 s, and is then replaced by a fresh one.
+        target = dataclasses.replace(target, settings={**target.settings, "POSTGRES_CONNECT_TIMEOUT": "2"})
+
+    def reopen() -> Any:
+        from timeline.app import Timeline
+
+        return Timeline.open(target)
+
     try:
-        site = Site(session.app, settings, out)
+        site = Site(reopen(), settings, out, reopen=reopen, probe=_probe(target))
     except OSError as e:
         raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror or e}") from None
     try:
@@ -209,6 +221,29 @@ def _default_out(target: Any) -> Path:
         return db.with_name(f"{db.stem}-feeds")
     schema = target.settings.get("POSTGRES_SCHEMA")
     return Path(f"{target.settings['POSTGRES_DBNAME']}{'-' + schema if schema else ''}-feeds")
+
+
+def _probe(target: Any) -> Callable[[], None] | None:
+    """For PostgreSQL, a check that the server accepts connections, answered at once (a
+    refused or timed-out connection), so `serve` need not wait out the pool's retries."""
+    if not target.is_postgres:
+        return None
+    import socket
+
+    host, port = target.settings["POSTGRES_HOST"], int(target.settings["POSTGRES_PORT"])
+
+    def probe() -> None:
+        try:
+            if host.startswith("/"):
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(2)
+                    s.connect(f"{host}/.s.PGSQL.{port}")
+            else:
+                socket.create_connection((host, port), timeout=2).close()
+        except OSError as e:
+            raise TimelineError(f"cannot reach the database at {host}:{port} ({e.strerror or e})") from None
+
+    return probe
 
 
 def _free_port(host: str) -> int:
