@@ -349,7 +349,9 @@ def make_app(site: Site, handlers: Sequence[Handler] = ()) -> WSGIApp:
         method = environ.get("REQUEST_METHOD", "GET")
         head = method == "HEAD"
         if method != "GET" and not head:
-            return _answer(start_response, Response("405 Method Not Allowed", b"method not allowed\n", [("Allow", "GET, HEAD")]))
+            return _answer(
+                start_response, Response("405 Method Not Allowed", b"method not allowed\n", [("Allow", "GET, HEAD")])
+            )
         path = environ.get("PATH_INFO", "/").lstrip("/") or "index.html"
         for handler in handlers:
             answer = handler(path, environ)

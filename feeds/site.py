@@ -222,7 +222,8 @@ def build_site(
             feed_head = {"position": positions[name], "hash": chain} if chain else None
             previous = old["feeds"].get(name)
             if previous and (
-                (previous.get("archived_bytes") and not have(sidecar_path(previous["path"]))) or archive_damaged(previous)
+                (previous.get("archived_bytes") and not have(sidecar_path(previous["path"])))
+                or archive_damaged(previous)
             ):
                 previous = None  # its archive ids or pages are lost: cut this feed's pages afresh
             record = _build_feed(

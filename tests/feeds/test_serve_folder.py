@@ -260,7 +260,11 @@ def test_the_first_build_runs_in_the_background_and_answers_503_until_it_is_done
     try:
         assert get(s, "/story.atom")[0] == "200 OK"
         status, h, body = get(s, "/index.html")
-        assert (status, h["Retry-After"], body) == ("503 Service Unavailable", "5", b"the feeds are being built; try again shortly\n")
+        assert (status, h["Retry-After"], body) == (
+            "503 Service Unavailable",
+            "5",
+            b"the feeds are being built; try again shortly\n",
+        )
         assert get(s, "/topic/nope.atom", "HEAD")[:3:2] == ("503 Service Unavailable", b"")
         assert get(s, "/.timeline-feeds.json")[0] == "404 Not Found"  # never a feed
         release.set()
