@@ -257,8 +257,10 @@ class Site:
         thread.start()
 
         def halt() -> None:
+            # A build in progress may be left: every file it writes is renamed into place
+            # whole, and the next start finishes the work.
             stop.set()
-            thread.join(timeout=60)
+            thread.join(timeout=2)
 
         return halt
 

@@ -255,7 +255,12 @@ def _removed(manifest: dict[str, Any] | None, new: dict[str, Any], usable: bool)
     gone: set[str] = set()
     for name, record in manifest["feeds"].items():
         now = new["feeds"].get(name)
-        if usable and now is not None and now["path"] == record.get("path") and now["archives"] >= record["archives"]:
+        if (
+            usable
+            and now is not None
+            and now["path"] == record.get("path")
+            and now["archives"] >= record.get("archives", 0)
+        ):
             continue
         try:
             files = set(feed_files(record))
