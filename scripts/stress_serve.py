@@ -85,7 +85,7 @@ def main() -> int:
         f"{TESTS}::test_a_build_killed_at_any_moment_leaves_whole_files_and_the_next_finishes", env
     )
     failures += not ok
-    print(f"builds killed: {args.kills}, {'each finished by the next build' if ok else 'FAILED'} in {took:.1f} s")
+    print(f"killed builds: {'ok' if ok else 'FAILED'} in {took:.1f} s {json.dumps(figures)}")
     for k in range(args.outages):
         ok, figures, took = pytest(f"{TESTS}::test_serve_rides_out_a_postgresql_outage", env)
         failures += not ok
