@@ -149,6 +149,19 @@ def test_no_actor_or_topic_name_writes_outside_the_folder(sqlite_run: Any, tmp_p
         assert (out / f).resolve().is_relative_to(out.resolve())
 
 
+def test_a_folder_linked_out_of_the_output_is_refused_in_one_line(sqlite_run: Any, tmp_path: Path) -> None:
+    sqlite_run.import_seed()
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "topic").symlink_to(elsewhere)
+    result = sqlite_run("feeds", "build", "--out", str(out), "--base-url", BASE, ok=False)
+    assert result.exit_code == 1 and result.stderr == (
+        f"Error: cannot write the feeds: output path 'topic' leads outside {str(out)!r}\n"
+    )
+    assert list(elsewhere.iterdir()) == []
+
+
 # --- defect 12: a folder heals ----------------------------------------------------------------------------------
 
 
