@@ -145,7 +145,10 @@ def test_a_build_killed_at_any_moment_leaves_whole_files_and_the_next_finishes(s
     for k in range(KILLS):
         out = tmp_path / f"out{k}"
         proc = subprocess.Popen([*build, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(0.2, 0.7) * took)
+        # Kill it at a random moment once it has begun writing (however busy the machine).
+        while proc.poll() is None and not (out.is_dir() and any(out.glob("*/*"))):
+            time.sleep(0.005)
+        time.sleep(rnd.uniform(0.0, 0.5) * took)
         if proc.poll() is not None:
             continue  # finished before it could be killed (a busy machine): not counted
         os.kill(proc.pid, signal.SIGKILL)
