@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from events import KINDS, InvalidInput, Money, OccurredDate
+from events import KINDS, OccurredDate, display
 from events.slugs import slugify
 from feeds.settings import FeedSettings
 
@@ -171,22 +171,4 @@ def correction_notice(note: dict[str, Any]) -> str:
 
 
 def value_text(name: str, value: Any) -> str:
-    if value is None or value == [] or value == "":
-        return "(none)"
-    if isinstance(value, list):
-        return ", ".join(value_text(name, v) for v in value)
-    if isinstance(value, dict):
-        if "currency" in value and "amount" in value:
-            try:
-                return Money.from_primitive(value).humane()
-            except (InvalidInput, KeyError, ValueError, ArithmeticError):
-                return str(value)  # a value this version cannot read is shown as stored
-        if "url" in value:
-            return str(value["url"])
-        return ", ".join(f"{k}: {value_text(k, v)}" for k, v in sorted(value.items()))
-    if name == "occurred" and isinstance(value, str):
-        try:
-            return OccurredDate.from_canonical(value).humane()
-        except InvalidInput:
-            return value
-    return f"“{value}”" if isinstance(value, str) else str(value)
+    return display.value_text(name, value)

@@ -27,6 +27,7 @@ from timeline.commands.common import (
     print_timeline,
     progress,
 )
+from timeline.commands.conventions import convention_options, convention_params, read_by_conventions
 from timeline.errors import TimelineError
 from timeline.render import render_development, render_state
 
@@ -107,12 +108,14 @@ def _add_command(kind_name: str) -> click.Command:
             )
         )
     params += [
+        *convention_params(),
         click.Option(["--publisher"], help="Publisher of the --source(s) given here."),
         click.Option(["--published"], help="When the --source(s) given here were published."),
         click.Option(["--json", "as_json"], is_flag=True, help="Write JSON data only, to stdout."),
     ]
 
     @pass_session
+    @read_by_conventions
     def callback(session: Session, key: str | None, publisher: str | None, published: str | None,
                  as_json: bool, **values: Any) -> None:  # fmt: skip
         sources = [
@@ -151,6 +154,7 @@ for _kind in KINDS:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @json_option
 @pass_session
+@convention_options
 def import_(session: Session, file: Any, as_json: bool) -> None:
     """Import developments, corrections and retractions from JSON Lines ('-' for stdin).
 
@@ -199,6 +203,7 @@ def _parse_set(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--source", help="Source URL for the correction.")
 @json_option
 @pass_session
+@convention_options
 def correct(session: Session, dev_id: str, pairs: tuple[str, ...], reason: str, source: str | None, as_json: bool) -> None:
     """Correct fields of a development. The earlier version stays in the log."""
     result = session.app.correct(dev_id, _parse_set(pairs), reason, source)
@@ -224,6 +229,7 @@ def retract(session: Session, dev_id: str, reason: str, source: str | None, as_j
 @click.option("--published", help="When it was published.")
 @json_option
 @pass_session
+@convention_options
 def add_source(session: Session, dev_id: str, url: str, publisher: str | None, published: str | None, as_json: bool) -> None:
     """Add a source to a development."""
     src = _source(url, publisher, published)
@@ -239,6 +245,7 @@ def add_source(session: Session, dev_id: str, url: str, publisher: str | None, p
 @filter_options
 @json_option
 @pass_session
+@convention_options
 def show(session: Session, dev_id: str | None, as_json: bool, **filters: Any) -> None:
     """List developments in timeline order, or show one development (with ID)."""
     flt = make_filter(**filters)
@@ -330,9 +337,9 @@ def _print_event(item: dict[str, Any], as_json: bool) -> None:
 def _register_optional_commands() -> None:
     """Feeds and audit commands live in their own modules; none imports feedgen or the
     server at start-up, so `add` stays quick."""
-    from timeline.commands import audit, feeds
+    from timeline.commands import audit, conventions, feeds
 
-    for group in (feeds, audit):
+    for group in (feeds, audit, conventions):
         for command in group.COMMANDS:
             cli.add_command(command)
 

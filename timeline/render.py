@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events import KINDS, Money, OccurredDate
+from events import KINDS, OccurredDate
 
 
 def render_line(doc: dict[str, Any]) -> str:
@@ -49,19 +49,26 @@ def render_state(data: dict[str, Any]) -> str:
         lines.append(f"Log head: #{data['head']['position']}:{data['head']['hash']}")
     lines.append("Topics: " + (", ".join(f"{t['slug']} ({t['developments']})" for t in data["topics"]) or "none"))
     lines.append("Actors: " + (", ".join(f"{a['name']} ({a['developments']})" for a in data["actors"]) or "none"))
-    ledger = data["ledger"]
+    lines += render_ledger(data["ledger"], data["discrepancies"])
+    return "\n".join(lines)
+
+
+def render_ledger(ledger: dict[str, Any], discrepancies: list[dict[str, Any]]) -> list[str]:
+    """The pledge ledger as people read it: every total once, each discrepancy once."""
+    lines = []
     if ledger["by_donor_recipient"]:
         lines.append("Pledges (amounts as reported; packages counted once, not with their parts):")
         for row in ledger["by_donor_recipient"]:
-            money = Money.from_primitive(
-                {"amount": row["total"], "currency": row["currency"], "approximate": row["approximate"]}
-            ).humane()
-            lines.append(f"  {row['donor']} -> {row['recipient']}: {money}")
+            lines.append(f"  {row['donor']} -> {row['recipient']}: {row['text']}")
+        lines.append("  by currency: " + "; ".join(row["text"] for row in ledger["by_currency"]))
+        lines.append("  by instrument: " + "; ".join(f"{row['instrument']}: {row['text']}" for row in ledger["by_instrument"]))
     for pkg in ledger["packages"]:
+        verdict = "DISCREPANCY: " if pkg["mismatch"] else ""
         lines.append(
-            f"Package {pkg['title']!r}: reported {pkg['currency']} {pkg['reported']}, "
-            f"parts add up to {pkg['currency']} {pkg['parts_total']}"
+            f"{verdict}package “{pkg['title']}” reported as {pkg['reported_text']}; "
+            f"its parts as reported add up to {pkg['parts_total_text']}"
         )
-    for d in data["discrepancies"]:
-        lines.append(f"DISCREPANCY: {d['message']}")
-    return "\n".join(lines)
+    for d in discrepancies:
+        if d["kind"] != "package-parts-mismatch":  # those are on their package's line
+            lines.append(f"DISCREPANCY: {d['message']}")
+    return lines

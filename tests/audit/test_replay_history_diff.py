@@ -131,7 +131,7 @@ def test_history_lists_every_version(story: tuple[Cli, dict[str, Any]]) -> None:
     assert visit[1]["sources_added"] == [{"url": EXTRA, "publisher": "Example"}]
     text = run("history", X).stdout
     assert (
-        "title: X visits Phnom Penh -> X visits Phnom Penh again" in text and "reason: never happened" in text
+        "title: “X visits Phnom Penh” → “X visits Phnom Penh again”" in text and "reason: never happened" in text
     )
 
 
@@ -210,7 +210,7 @@ def test_diff_between_any_two_points_equals_the_difference_of_the_replays(
     )
     assert summarise(run.json("diff", "#26", recorded[29])) == summarise(fixes)
     text = run("diff", "#26", "#30").stdout
-    assert "place: (none) -> Siem Reap" in text and "retracted" in text and EXTRA in text
+    assert "place: (none) → “Siem Reap”" in text and "retracted" in text and EXTRA in text
 
 
 def test_state_publishes_the_head_that_verify_checks(story: tuple[Cli, dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ def test_import_show_and_state_through_the_installed_command(tmp_path: Path, tim
     shown = timeline_cmd("--db", db, "show")
     assert shown.returncode == 0 and "Kamikawa" in shown.stdout
     state = json.loads(timeline_cmd("--db", db, "state", "--json").stdout)
-    assert state["discrepancies"][0]["parts_total"] == "104200000"
+    assert state["discrepancies"][0]["parts_total"]["total"] == "104200000"
     via_env = timeline_cmd("show", "--kind", "visit", "--json", env={"TIMELINE_DB": db})
     assert [d["key"] for d in json.loads(via_env.stdout)] == ["japan-cambodia-2024/visit"]
 
@@ -27,7 +27,7 @@ def test_bad_input_through_the_installed_command(tmp_path: Path, timeline_cmd: A
     result = timeline_cmd("--db", db, "add", "pledge", "--title", "x", "--occurred", "soon",
                           "--donor", "A", "--recipient", "B", "--amount", "$1", "--source", "https://e.org")  # fmt: skip
     assert result.returncode == 1
-    assert result.stderr == "Error: occurred: cannot read 'soon' as a date\n"
+    assert result.stderr == "Error: occurred: cannot read 'soon' as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06\n"
     assert result.stdout == ""
     log = timeline_cmd("--db", db, "log", "--json")
     assert log.returncode == 0 and log.stdout == ""

@@ -99,7 +99,7 @@ BAD_INPUT = [
     (["add", "rumour", "--title", "x"], "No such command 'rumour'"),
     (["add", "pledge", "--title", "x", "--occurred", "2024", "--source", "https://e.org"], "donor: required"),
     ([*PLEDGE[:5], "sometime", *PLEDGE[6:]], "occurred: cannot read 'sometime' as a date"),
-    ([*PLEDGE[:11], "lots of yen", *PLEDGE[12:]], "amount: cannot read 'lots of yen'"),
+    ([*PLEDGE[:11], "lots of yen", *PLEDGE[12:]], "amount: no figure in 'lots of yen'; write it like '$5 million' or '5,5 Mio. €'"),
     ([*PLEDGE[:11], "8 zorkmids", *PLEDGE[12:]], "unknown currency 'zorkmids'"),
     (["add", "visit", "--title", "x", "--occurred", "2024", "--visitors", "A", "--source", "ftp://x"], "is not an absolute http(s) URL"),
     (["correct", "no-such-development", "--set", "title=y", "--reason", "r"], "no development 'no-such-development'"),

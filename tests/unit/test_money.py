@@ -18,7 +18,7 @@ from events import InvalidInput, Money
         ("USD 2.7M", "2700000", "USD", False),
         ("about $50 million", "50000000", "USD", True),
         ("eight billion yen", "8000000000", "JPY", False),
-        ("1,000 riel", "1000", "KHR", False),
+        ("1,000.00 riel", "1000", "KHR", False),
         ("JPY 8.3 billion", "8300000000", "JPY", False),
         ("5 million USD", "5000000", "USD", False),
         ("HK$10m", "10000000", "HKD", False),
@@ -64,7 +64,7 @@ def test_a_numeric_json_amount_keeps_no_float_artefacts() -> None:
     assert m.to_primitive()["amount"] == "2.7"
 
 
-@pytest.mark.parametrize("text", ["8.3bn yen", "about $50 million", "1,000 riel", "$1,234.50", "USD 0"])
+@pytest.mark.parametrize("text", ["8.3bn yen", "about $50 million", "1,000.00 riel", "$1,234.50", "USD 0"])
 def test_primitive_round_trip(text: str) -> None:
     m = Money.parse(text)
     data = m.to_primitive()
@@ -83,9 +83,11 @@ def test_primitive_form() -> None:
 
 
 def test_humane() -> None:
-    assert Money.parse("8.3bn yen").humane() == "JPY 8,300,000,000 (8.3 billion)"
-    assert Money.parse("about $51.5 million").humane() == "about USD 51,500,000 (51.5 million)"
-    assert Money.parse("1,000 riel").humane() == "KHR 1,000"
+    assert Money.parse("8.3bn yen").humane() == "JPY 8.3 billion"
+    assert Money.parse("about $51.5 million").humane() == "about USD 51.5 million"
+    assert Money.parse("1000 riel").humane() == "KHR 1,000"
+    assert Money.parse("USD 1234567").humane() == "USD 1,234,567"
+    assert Money.parse("$103 million").humane() == "USD 103 million"
 
 
 @pytest.mark.parametrize(("text", "currency"), [("8 zorkmids", "zorkmids"), ("XYZ 5", "XYZ")])

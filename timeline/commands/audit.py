@@ -6,7 +6,6 @@ callbacks so that `timeline add` does not pay for them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -20,6 +19,7 @@ from timeline.commands.common import (
     pass_session,
     print_timeline,
 )
+from timeline.commands.conventions import convention_options
 
 
 @click.command(context_settings=CONTEXT)
@@ -28,6 +28,7 @@ from timeline.commands.common import (
 @filter_options
 @json_option
 @pass_session
+@convention_options
 def replay(session: Any, when: str, as_json: bool, **filters: Any) -> None:
     """The timeline exactly as the log knew it at WHEN; same output as `show`.
 
@@ -114,19 +115,11 @@ def verify(session: Any, expect_head: str | None, as_json: bool) -> None:
 
 
 def _echo_changes(changes: dict[str, dict[str, Any]], indent: str) -> None:
-    """One line per changed field: `name: before -> after`."""
+    """One line per changed field, as people read it: `amount: USD 103 million → USD 104.2 million`."""
+    from events.display import value_text
+
     for name, change in changes.items():
-        click.echo(f"{indent}{name}: {_value(change['before'])} -> {_value(change['after'])}")
-
-
-def _value(value: Any) -> str:
-    return (
-        "(none)"
-        if value is None
-        else json.dumps(value, ensure_ascii=False)
-        if not isinstance(value, str)
-        else value
-    )
+        click.echo(f"{indent}{name}: {value_text(name, change['before'])} → {value_text(name, change['after'])}")
 
 
 COMMANDS: list[click.Command] = [replay, history, diff, verify]

@@ -109,7 +109,8 @@ def sort_key(doc: dict[str, Any]) -> str:
 
 
 def period(doc: dict[str, Any]) -> tuple[str, str]:
-    """First and last day the occurred date may cover, for --from/--to filters."""
+    """First and last day the occurred date may cover, for --from/--to filters: the
+    date's own `span`, so the SQL filter asks exactly what `OccurredDate.overlaps` does."""
     return _period(doc["occurred"])
 
 
@@ -121,10 +122,7 @@ def _sort_key(occurred: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def _period(occurred: str) -> tuple[str, str]:
-    date = OccurredDate.from_canonical(occurred)
-    start = "0000-01-01" if date.open == "before" else date.first_day.isoformat()
-    end = "9999-12-31" if date.open == "after" else date.last_day.isoformat()
-    return start, end
+    return OccurredDate.from_canonical(occurred).span()
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:

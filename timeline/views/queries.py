@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from events.money import Money, Total
 from events.slugs import slugify
 from timeline.store import Sql
 
@@ -138,32 +139,30 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """The pledge ledger, with amounts as reported: no invented exchange rates.
 
     Totals by donor and recipient, by currency and by instrument leave out retracted
-    pledges and parts of packages (a package counts once, as reported). Each package is
-    compared with the sum of its parts, per currency, counting a part in another currency
-    through the equivalent its report gave, where it gave one.
+    pledges and parts of packages (a package counts once, as reported). A bound ("up to",
+    "at least") or a range is never added as if exact: a total is the least and the most
+    its amounts can add up to (`Total`). Each package is compared with the sum of its
+    parts, per currency, counting a part in another currency through the equivalent its
+    report gave, where it gave one.
     """
     pledges = [d for d in docs if d["kind"] == "pledge" and d["retracted"] is None]
     by_id = {d["id"]: d for d in pledges}
-    totals: dict[str, dict[tuple[str, ...], Decimal]] = {
-        "by_donor_recipient": defaultdict(Decimal),
-        "by_currency": defaultdict(Decimal),
-        "by_instrument": defaultdict(Decimal),
+    amounts: dict[str, dict[tuple[str, ...], list[Money]]] = {
+        "by_donor_recipient": defaultdict(list),
+        "by_currency": defaultdict(list),
+        "by_instrument": defaultdict(list),
     }
-    approximate: set[tuple[str, tuple[str, ...]]] = set()
     for d in pledges:
         f = d["fields"]
         if f.get("part_of") in by_id:
             continue
-        amount, currency = Decimal(f["amount"]["amount"]), f["amount"]["currency"]
-        rough = bool(f["amount"].get("approximate"))
+        money = Money.from_primitive(f["amount"])
         for table, key in (
-            ("by_donor_recipient", (f["donor"], f["recipient"], currency)),
-            ("by_currency", (currency,)),
-            ("by_instrument", (f.get("instrument", "other"), currency)),
+            ("by_donor_recipient", (f["donor"], f["recipient"], money.currency)),
+            ("by_currency", (money.currency,)),
+            ("by_instrument", (f.get("instrument", "other"), money.currency)),
         ):
-            totals[table][key] += amount
-            if rough:  # a total with any approximate figure in it is approximate too
-                approximate.add((table, key))
+            amounts[table][key].append(money)
     packages = []
     discrepancies = []
     for pkg in pledges:
@@ -172,15 +171,15 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         comparison = _compare_package(pkg, parts)
         packages.append(comparison)
-        if comparison["difference"] != "0":
+        if comparison["mismatch"]:
             discrepancies.append(
                 {
                     "kind": "package-parts-mismatch",
                     "package": pkg["id"],
                     "title": pkg["title"],
                     "message": (
-                        f"package reported as {comparison['currency']} {comparison['reported']}; "
-                        f"its parts as reported add up to {comparison['currency']} {comparison['parts_total']}"
+                        f"package {pkg['title']!r} reported as {comparison['reported_text']}; "
+                        f"its parts as reported add up to {comparison['parts_total_text']}"
                     ),
                     "reported": comparison["reported"],
                     "parts_total": comparison["parts_total"],
@@ -192,30 +191,27 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
         {"kind": "missing-package", "package": p, "message": f"parts name package {p}, which is not recorded (or retracted)"}
         for p in missing
     ]
+
+    def rows(table: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
+        out = []
+        for key, found in sorted(amounts[table].items()):
+            total = Total.of(key[-1], found)
+            out.append({**dict(zip(names, key[:-1], strict=True)), **total.to_primitive(), "text": total.humane()})
+        return out
+
     return {
-        "by_donor_recipient": [
-            {"donor": k[0], "recipient": k[1], "currency": k[2], "total": _s(v),
-             "approximate": ("by_donor_recipient", k) in approximate}
-            for k, v in sorted(totals["by_donor_recipient"].items())
-        ],
-        "by_currency": [
-            {"currency": k[0], "total": _s(v), "approximate": ("by_currency", k) in approximate}
-            for k, v in sorted(totals["by_currency"].items())
-        ],
-        "by_instrument": [
-            {"instrument": k[0], "currency": k[1], "total": _s(v), "approximate": ("by_instrument", k) in approximate}
-            for k, v in sorted(totals["by_instrument"].items())
-        ],
+        "by_donor_recipient": rows("by_donor_recipient", ("donor", "recipient")),
+        "by_currency": rows("by_currency", ()),
+        "by_instrument": rows("by_instrument", ("instrument",)),
         "packages": packages,
         "discrepancies": discrepancies,
     }
 
 
 def _compare_package(pkg: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
-    currency = pkg["fields"]["amount"]["currency"]
-    reported = Decimal(pkg["fields"]["amount"]["amount"])
-    total = Decimal(0)
-    approximate = bool(pkg["fields"]["amount"].get("approximate"))
+    reported = Money.from_primitive(pkg["fields"]["amount"])
+    currency = reported.currency
+    counted: list[Money] = []
     part_rows, unconverted = [], []
     for part in parts:
         f = part["fields"]
@@ -224,19 +220,26 @@ def _compare_package(pkg: dict[str, Any], parts: list[dict[str, Any]]) -> dict[s
         if match is None:
             unconverted.append(part["id"])
         else:
-            total += Decimal(match["amount"])
-            approximate = approximate or bool(match.get("approximate"))
+            counted.append(Money.from_primitive(match))
         part_rows.append(
             {"id": part["id"], "title": part["title"], "amount": f["amount"], "counted_as": match}
         )
+    total = Total.of(currency, counted)
+    stated = Total.of(currency, [reported])
+    # Where bounds are involved, the two disagree only if they cannot be the same figure.
+    overlap = (stated.high is None or total.low <= stated.high) and (total.high is None or stated.low <= total.high)
+    exact = total.exact and stated.exact
     return {
         "id": pkg["id"],
         "title": pkg["title"],
         "currency": currency,
-        "reported": _s(reported),
-        "parts_total": _s(total),
-        "difference": _s(total - reported),
-        "approximate": approximate,
+        "reported": reported.to_primitive(),
+        "reported_text": reported.humane(),
+        "parts_total": total.to_primitive(),
+        "parts_total_text": total.humane(),
+        "difference": _s(total.low - stated.low) if exact else None,
+        "mismatch": (total.low != stated.low) if exact else not overlap,
+        "approximate": total.approximate or stated.approximate,
         "parts": part_rows,
         "parts_without_equivalent": unconverted,
     }

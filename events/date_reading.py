@@ -1,0 +1,328 @@
+"""Reading occurred dates as people write them, exactly or not at all.
+
+Read here, without guessing: ISO and EDTF text (``2024-06-04``, ``2024-06-04/05``,
+``2024-06?``), dates in words in either order ("6 July 2024", "July 6, 2024",
+"Tuesday, 4 June 2024"), ranges ("4-5 June 2024", "June 4-5, 2024", "4 to 5 June 2024",
+"30 June – 2 July 2024", "May–June 2024", "2022-2024", "between 2022 and 2024"), open
+ends ("since 1994", "before July 2024"), qualifiers ("circa 2024", "2024?"), and a time
+of day with its zone ("24 Aug 2024, 17:05 JST", "2024-06-04 10:00").
+
+Numeric day-month orders are read only when they cannot be misread: "13/04/2024" is
+13 April, "03/04/2024" is refused unless a date order is set (`events.conventions`).
+A two-digit year is refused. Other free text goes to dateutil, and is refused when
+dateutil's reading depends on the day-first choice and no date order is set.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from events.conventions import current
+from events.dates import MONTH_NAMES, OccurredDate, Time
+from events.errors import InvalidInput
+from events.time_zones import offset_of
+
+__all__ = ["read_date"]
+
+_MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, 1)}
+_MONTHS.update({name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, 1)})
+_MONTHS["sept"] = 9
+_WEEKDAYS = {
+    name: i
+    for i, day in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())
+    for name in (day, day[:3], day[:4] if day in ("tuesday", "thursday") else day[:3])
+}
+
+_CANONICAL_POINT = r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})?)?)?)?[?~%]?"
+_CANONICAL = re.compile(rf"^(?:{_CANONICAL_POINT}|\.\./{_CANONICAL_POINT}|{_CANONICAL_POINT}/(?:\.\.|{_CANONICAL_POINT}))$")
+_ISO_SLASH = re.compile(r"^(\d{4}(?:-\d{2}){0,2}[?~%]?)\s*/\s*((?:\d{4}-)?(?:\d{2}-)?\d{2}[?~%]?|\d{4}(?:-\d{2}){0,2}[?~%]?)$")
+
+_OPEN_AFTER = re.compile(r"^(since|from|after|starting|starting from|on or after)\s+", re.IGNORECASE)
+_OPEN_BEFORE = re.compile(r"^(before|until|till|by)\s+", re.IGNORECASE)
+_CIRCA = re.compile(r"^(circa|c\.|ca\.|approximately|approx\.|around|about)\s*", re.IGNORECASE)
+_UNCERTAIN = re.compile(r"\s*(\?|\(uncertain\))$", re.IGNORECASE)
+
+_BETWEEN = re.compile(r"^(?:between)\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
+_FROM_TO = re.compile(r"^(?:from\s+)?(.+?)\s+(?:to|until|till|through|thru)\s+(.+)$", re.IGNORECASE)
+_DASH = re.compile(r"\s*[–—‒]\s*|\s+-\s+")
+_DAY_DASH_DAY = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})(?![\d-])")
+_MONTH_DASH_MONTH = re.compile(r"\b([A-Za-z]{3,}\.?)-([A-Za-z]{3,})\b")
+_YEAR_DASH_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+
+_TIME = re.compile(
+    r"^(?P<date>.*?)(?:\s*,\s*|\s+at\s+|\s+|T)"
+    r"(?P<h>\d{1,2})(?:(?::(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?P<ap1>[ap]\.?m\.?))?)|\s*(?P<ap2>[ap]\.?m\.?))"
+    r"(?:\s*(?P<zone>Z|[A-Za-z]+/[A-Za-z_/+-]+|(?:UTC|GMT)\s*[+-]\s*\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}|\(?[A-Za-z]{1,6}\)?))?$",
+    re.IGNORECASE,
+)
+_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_YMD = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})$")
+_NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})$")
+_ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$", re.IGNORECASE)
+
+# Two different defaults reveal which parts dateutil actually found in the text.
+_DEFAULT_A = datetime(1, 1, 1, 0, 0, 0)
+_DEFAULT_B = datetime(2, 2, 2, 1, 1, 1)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A date as far as one side of a range gives it."""
+
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    time: Time | None = None
+    qualifier: str = ""
+    weekday: int | None = None
+
+    def build(self, text: str, open_: str | None = None) -> OccurredDate:
+        if self.year is None:
+            raise InvalidInput(f"{text!r} has no year; write it in full, like '6 July 2024'")
+        if self.day is not None and self.month is None:
+            raise InvalidInput(f"{text!r} has a day but no month")
+        d = OccurredDate(self.year, self.month, self.day, open_, self.time, self.qualifier)
+        if self.weekday is not None and d.day is not None and d.first_day.weekday() != self.weekday:
+            raise InvalidInput(f"{d.humane()} was a {d.first_day:%A}, not as {text!r} says")
+        return d
+
+
+def read_date(text: str) -> OccurredDate:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("a date is required")
+    return _cached(text, current().date_order)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached(text: str, order: str | None) -> OccurredDate:
+    # dateutil costs ~250 µs a call and a story repeats its dates: imports read each
+    # distinct text once per date order. Values are frozen, so sharing them is safe.
+    return _read(text, order)
+
+
+def _read(text: str, order: str | None) -> OccurredDate:
+    raw = " ".join(text.split())
+    if _CANONICAL.match(raw):  # looked at first: an exception per date is costly
+        try:
+            return OccurredDate.from_canonical(raw)
+        except InvalidInput as e:
+            raise InvalidInput(f"cannot read {text!r} as a date: {e}") from None
+    if m := _ISO_SLASH.match(raw):
+        return _interval(_iso_part(m.group(1)), _reduced_end(m.group(1), m.group(2)), text)
+    if ".." in raw:
+        raise InvalidInput(f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07")
+    if sides := _split_range(raw):
+        left, right = sides
+        return _interval(_part(left, order, text), _part(right, order, text), text)
+    open_: str | None = None
+    if m := _OPEN_AFTER.match(raw):
+        open_, raw = "after", raw[m.end() :]
+    elif m := _OPEN_BEFORE.match(raw):
+        open_, raw = "before", raw[m.end() :]
+    return _part(raw, order, text, whole=True).build(text, open_)
+
+
+def _split_range(raw: str) -> tuple[str, str] | None:
+    if m := _BETWEEN.match(raw):
+        return m.group(1), m.group(2)
+    if m := _YEAR_DASH_YEAR.match(raw):
+        return m.group(1), m.group(2)
+    pieces = _DASH.split(raw)
+    if len(pieces) > 2:
+        raise InvalidInput(f"cannot read {raw!r} as a date: more than one range separator")
+    if len(pieces) == 2:
+        return pieces[0], pieces[1]
+    if m := _FROM_TO.match(raw):
+        return m.group(1), m.group(2)
+    if any(c.isalpha() for c in raw):
+        if m := _DAY_DASH_DAY.search(raw):
+            return raw[: m.end(1)], raw[m.start(2) :]
+        m = _MONTH_DASH_MONTH.search(raw)
+        if m and m.group(1).rstrip(".").lower() in _MONTHS and m.group(2).lower() in _MONTHS:
+            return raw[: m.end(1)], raw[m.start(2) :]
+    return None
+
+
+def _interval(left: _Part, right: _Part, text: str) -> OccurredDate:
+    """A closed interval, each side taking what it leaves out from the other:
+    "4-5 June 2024" (the 4th takes June 2024), "June 4-5, 2024" (the 5th takes June)."""
+    if left.year is None:
+        left = replace(left, year=right.year)
+    if right.year is None:
+        right = replace(right, year=left.year)
+    if left.month is None and left.day is not None:
+        left = replace(left, month=right.month)
+    if right.month is None and right.day is not None:
+        right = replace(right, month=left.month)
+    start, end = left.build(text), right.build(text)
+    try:
+        return OccurredDate(start.year, start.month, start.day, None, start.time, start.qualifier, end)
+    except InvalidInput as e:
+        raise InvalidInput(f"cannot read {text!r} as a date range: {e}") from None
+
+
+def _iso_part(text: str) -> _Part:
+    qualifier = text[-1] if text[-1] in "?~%" else ""
+    digits = text.rstrip("?~%").split("-")
+    numbers = [int(x) for x in digits] + [None, None]
+    return _Part(numbers[0], numbers[1], numbers[2], qualifier=qualifier)
+
+
+def _reduced_end(start: str, end: str) -> _Part:
+    """ISO 8601 lets an interval's end leave out what it shares with the start:
+    2024-06-04/05 is 4 to 5 June, 2024-06/07 June to July."""
+    qualifier = end[-1] if end[-1] in "?~%" else ""
+    body = end.rstrip("?~%")
+    if re.match(r"^\d{4}", body):
+        return replace(_iso_part(body), qualifier=qualifier)
+    head = start.rstrip("?~%").split("-")
+    tail = body.split("-")
+    if len(tail) >= len(head):
+        raise InvalidInput(f"cannot read the end {end!r} of the interval after {start!r}")
+    return replace(_iso_part("-".join(head[: len(head) - len(tail)] + tail)), qualifier=qualifier)
+
+
+def _part(text: str, order: str | None, whole_text: str, whole: bool = False) -> _Part:
+    raw = text.strip().strip(",").strip()
+    qualifier = ""
+    if m := _CIRCA.match(raw):
+        qualifier, raw = "~", raw[m.end() :]
+    if m := _UNCERTAIN.search(raw):
+        qualifier, raw = ("%" if qualifier else "?"), raw[: m.start()]
+    if not raw:
+        raise InvalidInput(f"cannot read {whole_text!r} as a date")
+    time_text = None
+    if (m := _TIME.match(raw)) and m.group("date"):
+        raw, time_text = m.group("date").strip().rstrip(","), m
+    part = _date_part(raw, order, whole_text, whole)
+    if time_text is not None:
+        if part.day is None or part.year is None:
+            raise InvalidInput(f"{whole_text!r}: a time of day needs a full date")
+        part = replace(part, time=_time(time_text, part, whole_text))
+    if qualifier:
+        part = replace(part, qualifier=qualifier)
+    return part
+
+
+def _time(m: re.Match[str], part: _Part, text: str) -> Time:
+    hour, minute, second = int(m.group("h")), int(m.group("m") or 0), int(m.group("s") or 0)
+    ampm = (m.group("ap1") or m.group("ap2") or "").replace(".", "").lower()
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise InvalidInput(f"{text!r}: {hour} {ampm} is not a time of day")
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise InvalidInput(f"{text!r}: no such time of day")
+    offset = None
+    if m.group("zone"):
+        local = datetime(part.year or 1, part.month or 1, part.day or 1, hour, minute, second)
+        offset = offset_of(m.group("zone"), local)
+    return Time(hour, minute, second, offset)
+
+
+def _date_part(raw: str, order: str | None, text: str, whole: bool) -> _Part:
+    if m := _ISO_DATE.match(raw):
+        return _Part(int(m.group(1)), int(m.group(2)) if m.group(2) else None, int(m.group(3)) if m.group(3) else None)
+    if m := _YMD.match(raw):
+        return _Part(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+    if m := _NUMERIC.match(raw):
+        return _numeric(int(m.group(1)), int(m.group(3)), m.group(4), order, text)
+    if (words := _words(raw)) is not None:
+        return words
+    if not whole:
+        raise InvalidInput(f"cannot read {raw!r} in {text!r} as a date")
+    return _dateutil(raw, order, text)
+
+
+def _numeric(first: int, second: int, year: str, order: str | None, text: str) -> _Part:
+    if len(year) != 4:
+        raise InvalidInput(f"{text!r} has a two-digit year; write the year in full")
+    readings = {r for r in ("dmy", "mdy") if 1 <= (first if r == "mdy" else second) <= 12}
+    readings = {r for r in readings if 1 <= (second if r == "mdy" else first) <= 31}
+    if not readings:
+        raise InvalidInput(f"cannot read {text!r} as a date")
+    if first == second:
+        readings = {"dmy"}
+    if order is not None:
+        if order not in readings:
+            raise InvalidInput(f"{text!r} cannot be read in the date order {order}")
+        readings = {order}
+    if len(readings) > 1:
+        raise InvalidInput(
+            f"{text!r} is ambiguous (day/month or month/day); write 2024-04-03 or '3 April 2024', or set a date order (--date-order dmy|mdy, or timeline config set date-order)"
+        )
+    reading = readings.pop()
+    day, month = (first, second) if reading == "dmy" else (second, first)
+    return _Part(int(year), month, day)
+
+
+def _words(raw: str) -> _Part | None:
+    """'6 July 2024', 'July 6, 2024', 'Tuesday, 4 June', '5', 'June 2024', '2024 June 4'."""
+    tokens = [t for t in re.split(r"[\s,]+", raw) if t and t.lower() not in ("of", "the")]
+    weekday = None
+    if tokens and tokens[0].lower().rstrip(".") in _WEEKDAYS:
+        weekday = _WEEKDAYS[tokens.pop(0).lower().rstrip(".")]
+    shape, values = "", list[int]()
+    for t in tokens:
+        word = t.lower().rstrip(".")
+        if word in _MONTHS:
+            shape, values = shape + "M", [*values, _MONTHS[word]]
+        elif re.fullmatch(r"\d{4}", t):
+            shape, values = shape + "Y", [*values, int(t)]
+        elif m := _ORDINAL.match(t):
+            shape, values = shape + "D", [*values, int(m.group(1))]
+        else:
+            return None
+    if shape not in ("DMY", "MDY", "YMD", "DM", "MD", "MY", "YM", "DY", "M", "D", "Y"):
+        return None
+    found = dict(zip(shape, values, strict=True))
+    return _Part(found.get("Y"), found.get("M"), found.get("D"), weekday=weekday)
+
+
+def _dateutil(raw: str, order: str | None, text: str) -> _Part:
+    from dateutil import parser as dateparser  # only for the forms read above not being enough
+
+    if "/" in raw:
+        raise InvalidInput(f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07")
+
+    def run(dayfirst: bool) -> tuple[datetime, datetime]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an unknown zone name is a warning there: refuse it
+            a = dateparser.parse(raw, default=_DEFAULT_A, dayfirst=dayfirst)
+            b = dateparser.parse(raw, default=_DEFAULT_B, dayfirst=dayfirst)
+        return a, b
+
+    try:
+        readings = {False: run(False), True: run(True)}
+    except (ValueError, OverflowError, Warning):
+        raise InvalidInput(f"cannot read {text!r} as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06") from None
+    if readings[False] != readings[True]:
+        if order is None:
+            raise InvalidInput(f"{text!r} is ambiguous (day/month or month/day); write 2024-04-03, or set a date order (--date-order dmy|mdy, or timeline config set date-order)")
+        a, b = readings[order == "dmy"]
+    else:
+        a, b = readings[False]
+    if a.year != b.year:
+        raise InvalidInput(f"{text!r} has no year; write it in full, like '6 July 2024'")
+    if a.tzinfo is not None or b.tzinfo is not None:
+        raise InvalidInput(f"cannot read the time zone in {text!r}; write it like '24 Aug 2024, 17:05 UTC+09:00'")
+    month = a.month if a.month == b.month else None
+    day = a.day if a.day == b.day else None
+    time = None
+    if (a.hour, a.minute) == (b.hour, b.minute):
+        if day is None:
+            raise InvalidInput(f"{text!r}: a time of day needs a full date")
+        time = Time(a.hour, a.minute, a.second if a.second == b.second else 0)
+    elif a.hour == b.hour or a.minute == b.minute:
+        raise InvalidInput(f"cannot read the time of day in {text!r}; write it like 17:05")
+    if day is not None and month is None:
+        raise InvalidInput(f"{text!r} has a day but no month")
+    try:
+        date(a.year, month or 1, day or 1)
+    except ValueError:  # pragma: no cover - dateutil validates already
+        raise InvalidInput(f"cannot read {text!r} as a date") from None
+    return _Part(a.year, month, day, time)

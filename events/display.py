@@ -1,0 +1,40 @@
+"""Stored values as people read them: the one function every text output uses.
+
+`history`, `diff`, `show`, `state` and the feeds all print a field's value through
+`value_text`, so an amount reads "USD 103 million" and a date "4–5 June 2024" wherever it
+appears; `--json` keeps the stored form (exact decimal strings, EDTF dates).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.dates import OccurredDate
+from events.errors import InvalidInput
+from events.money import Money
+
+__all__ = ["value_text", "DATE_FIELDS"]
+
+DATE_FIELDS = frozenset({"occurred", "refers_to", "published"})
+
+
+def value_text(name: str, value: Any) -> str:
+    if value is None or value == [] or value == "":
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(value_text(name, v) for v in value)
+    if isinstance(value, dict):
+        if "currency" in value and "amount" in value:
+            try:
+                return Money.from_primitive(value).humane()
+            except (InvalidInput, KeyError, ValueError, ArithmeticError):
+                return str(value)  # a value this version cannot read is shown as stored
+        if "url" in value:
+            return str(value["url"])
+        return ", ".join(f"{k}: {value_text(k, v)}" for k, v in sorted(value.items()))
+    if name in DATE_FIELDS and isinstance(value, str):
+        try:
+            return OccurredDate.from_canonical(value).humane()
+        except InvalidInput:
+            return value
+    return f"“{value}”" if isinstance(value, str) else str(value)
