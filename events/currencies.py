@@ -50,7 +50,11 @@ def is_currency_code(code: str) -> bool:
 def _english_symbols() -> dict[str, str]:
     from babel import Locale
 
-    return {s: code for code, s in Locale.parse("en").currency_symbols.items() if s != code and code in _known_codes() and s != "¤"}
+    return {
+        s: code
+        for code, s in Locale.parse("en").currency_symbols.items()
+        if s != code and code in _known_codes() and s != "¤"
+    }
 
 
 def _key(token: str) -> str:
@@ -101,12 +105,16 @@ def currency_of(token: str, text: str) -> str:
     if t in _english_symbols():
         return _english_symbols()[t]
     key = _key(t)
-    for table in (_english_names(), _all_symbols()):
-        codes = table.get(key)
+    for table in (_english_names, _all_symbols):  # the second costs ~1 s: only if needed
+        codes = table().get(key)
         if codes and len(codes) == 1:
             return next(iter(codes))
         if codes:
             listed = sorted(codes)
             shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
-            raise InvalidInput(f"{t!r} in {text!r} may be any of {shown}; write the ISO code, like {listed[0]} 5 million")
-    raise InvalidInput(f"unknown currency {t!r} in {text!r}; write an ISO 4217 code (USD, EUR, KES), a symbol ($, €, KSh) or a name (yen, euros)")
+            raise InvalidInput(
+                f"{t!r} in {text!r} may be any of {shown}; write the ISO code, like {listed[0]} 5 million"
+            )
+    raise InvalidInput(
+        f"unknown currency {t!r} in {text!r}; write an ISO 4217 code (USD, EUR, KES), a symbol ($, €, KSh) or a name (yen, euros)"
+    )

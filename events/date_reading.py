@@ -38,8 +38,12 @@ _WEEKDAYS = {
 }
 
 _CANONICAL_POINT = r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})?)?)?)?[?~%]?"
-_CANONICAL = re.compile(rf"^(?:{_CANONICAL_POINT}|\.\./{_CANONICAL_POINT}|{_CANONICAL_POINT}/(?:\.\.|{_CANONICAL_POINT}))$")
-_ISO_SLASH = re.compile(r"^(\d{4}(?:-\d{2}){0,2}[?~%]?)\s*/\s*((?:\d{4}-)?(?:\d{2}-)?\d{2}[?~%]?|\d{4}(?:-\d{2}){0,2}[?~%]?)$")
+_CANONICAL = re.compile(
+    rf"^(?:{_CANONICAL_POINT}|\.\./{_CANONICAL_POINT}|{_CANONICAL_POINT}/(?:\.\.|{_CANONICAL_POINT}))$"
+)
+_ISO_SLASH = re.compile(
+    r"^(\d{4}(?:-\d{2}){0,2}[?~%]?)\s*/\s*((?:\d{4}-)?(?:\d{2}-)?\d{2}[?~%]?|\d{4}(?:-\d{2}){0,2}[?~%]?)$"
+)
 
 _OPEN_AFTER = re.compile(r"^(since|from|after|starting|starting from|on or after)\s+", re.IGNORECASE)
 _OPEN_BEFORE = re.compile(r"^(before|until|till|by)\s+", re.IGNORECASE)
@@ -114,7 +118,9 @@ def _read(text: str, order: str | None) -> OccurredDate:
     if m := _ISO_SLASH.match(raw):
         return _interval(_iso_part(m.group(1)), _reduced_end(m.group(1), m.group(2)), text)
     if ".." in raw:
-        raise InvalidInput(f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07")
+        raise InvalidInput(
+            f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07"
+        )
     if sides := _split_range(raw):
         left, right = sides
         return _interval(_part(left, order, text), _part(right, order, text), text)
@@ -287,7 +293,9 @@ def _dateutil(raw: str, order: str | None, text: str) -> _Part:
     from dateutil import parser as dateparser  # only for the forms read above not being enough
 
     if "/" in raw:
-        raise InvalidInput(f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07")
+        raise InvalidInput(
+            f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07"
+        )
 
     def run(dayfirst: bool) -> tuple[datetime, datetime]:
         with warnings.catch_warnings():
@@ -299,10 +307,14 @@ def _dateutil(raw: str, order: str | None, text: str) -> _Part:
     try:
         readings = {False: run(False), True: run(True)}
     except (ValueError, OverflowError, Warning):
-        raise InvalidInput(f"cannot read {text!r} as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06") from None
+        raise InvalidInput(
+            f"cannot read {text!r} as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06"
+        ) from None
     if readings[False] != readings[True]:
         if order is None:
-            raise InvalidInput(f"{text!r} is ambiguous (day/month or month/day); write 2024-04-03, or set a date order (--date-order dmy|mdy, or timeline config set date-order)")
+            raise InvalidInput(
+                f"{text!r} is ambiguous (day/month or month/day); write 2024-04-03, or set a date order (--date-order dmy|mdy, or timeline config set date-order)"
+            )
         a, b = readings[order == "dmy"]
     else:
         a, b = readings[False]

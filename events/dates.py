@@ -118,6 +118,9 @@ class OccurredDate:
             raise InvalidInput(f"unknown qualifier {self.qualifier!r}")
         if self.qualifier and self.time is not None:
             raise InvalidInput("a date with a time of day cannot also be uncertain or approximate")
+        if (self.open is not None or self.end is not None) and (self.time or (self.end and self.end.time)):
+            # EDTF intervals are made of dates; a time is kept on a single date only.
+            raise InvalidInput("an interval is made of dates; a time of day is kept only on a single date")
         if self.end is not None:
             if self.open is not None or self.end.open is not None or self.end.end is not None:
                 raise InvalidInput("an interval has one start and one end")

@@ -17,7 +17,9 @@ from events.errors import InvalidInput
 
 __all__ = ["offset_of", "ACCEPTED"]
 
-ACCEPTED = "write a UTC offset (UTC+09:00, +0900), an IANA name (Asia/Tokyo) or an unambiguous abbreviation (JST, CET, EST)"
+ACCEPTED = (
+    "write a UTC offset (UTC+09:00, +0900), an IANA name (Asia/Tokyo) or an unambiguous abbreviation (JST, CET, EST)"
+)
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _ABBREVIATION = re.compile(r"^[A-Z]{2,6}$")
