@@ -13,7 +13,8 @@ where it would cost ~90 ms to import and ~4 ms a date.
 Ordering and overlap are stated once, here. A date sorts at the start of its period, a
 coarser date before a finer one starting at the same moment ("2024" < "2024-07" <
 "2024-07-01" < "2024-07-06" < "2024-07-06T10:00:00"), a closed interval by its start
-(then its end), an open interval with its known end. Times sort as written (local time
+(as a date of the start's precision would, then by its end), an open interval with its
+known end. Times sort as written (local time
 where it happened). A date's `span` is the first and last calendar day it may cover;
 a filter range meets it when neither lies wholly before the other.
 
@@ -169,7 +170,11 @@ class OccurredDate:
 
     @property
     def sort_key(self) -> str:
-        return self.point + (f"/{self.end.point}" if self.end is not None else "")
+        if self.end is None:
+            return self.point
+        # A range starting in June 2024 sorts after "2024-06" and before "2024-06-01", as
+        # a coarser date does: "-00" keeps that whether or not a collation skips punctuation.
+        return f"{self.point}{'-00' if self.day is None else ''}/{self.end.point}"
 
     @property
     def first_day(self) -> date:

@@ -178,6 +178,21 @@ def test_ranges_sort_by_their_start_then_their_end() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["2024-06", "June–July 2024", "June–August 2024", "2024-06-01"],
+        ["2022", "2022-2024", "2022-01", "2022-01-05"],
+        ["2024-06-04", "4-5 June 2024", "2024-06-04T00:00:00", "2024-06-05"],
+    ],
+)
+def test_a_range_sorts_where_a_date_of_its_start_precision_would(texts: list[str]) -> None:
+    keys = [OccurredDate.parse(t).sort_key for t in texts]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    # The same order where a collation ignores punctuation (PostgreSQL outside the C locale).
+    assert sorted(keys, key=lambda k: [c for c in k if c.isalnum()]) == keys
+
+
 def test_a_range_overlaps_a_filter_that_meets_any_of_its_days() -> None:
     d = OccurredDate.parse("30 June – 2 July 2024")
     assert d.span() == ("2024-06-30", "2024-07-02")
