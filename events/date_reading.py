@@ -89,7 +89,10 @@ class _Part:
             raise InvalidInput(f"{text!r} has no year; write it in full, like '6 July 2024'")
         if self.day is not None and self.month is None:
             raise InvalidInput(f"{text!r} has a day but no month")
-        d = OccurredDate(self.year, self.month, self.day, open_, self.time, self.qualifier)
+        try:
+            d = OccurredDate(self.year, self.month, self.day, open_, self.time, self.qualifier)
+        except InvalidInput as e:
+            raise InvalidInput(f"cannot read {text!r} as a date: {e}") from None
         if self.weekday is not None and d.day is not None and d.first_day.weekday() != self.weekday:
             raise InvalidInput(f"{d.humane()} was a {d.first_day:%A}, not as {text!r} says")
         return d
@@ -292,10 +295,14 @@ def _words(raw: str) -> _Part | None:
 def _dateutil(raw: str, order: str | None, text: str) -> _Part:
     from dateutil import parser as dateparser  # only for the forms read above not being enough
 
+    # dateutil reads nearly anything, guessing; it is trusted only where a month is named
+    # and every number written is one it used (nothing dropped).
     if "/" in raw:
         raise InvalidInput(
             f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07"
         )
+    if not any(w.lower().rstrip(".") in _MONTHS for w in re.findall(r"[A-Za-z]+\.?", raw)):
+        raise InvalidInput(f"cannot read {text!r} as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06")
 
     def run(dayfirst: bool) -> tuple[datetime, datetime]:
         with warnings.catch_warnings():
@@ -313,7 +320,7 @@ def _dateutil(raw: str, order: str | None, text: str) -> _Part:
     if readings[False] != readings[True]:
         if order is None:
             raise InvalidInput(
-                f"{text!r} is ambiguous (day/month or month/day); write 2024-04-03, or set a date order (--date-order dmy|mdy, or timeline config set date-order)"
+                f"{text!r} is ambiguous (day/month or month/day); write it as 2024-07-06, or set a date order (--date-order dmy|mdy, or timeline config set date-order)"
             )
         a, b = readings[order == "dmy"]
     else:
@@ -333,6 +340,10 @@ def _dateutil(raw: str, order: str | None, text: str) -> _Part:
         raise InvalidInput(f"cannot read the time of day in {text!r}; write it like 17:05")
     if day is not None and month is None:
         raise InvalidInput(f"{text!r} has a day but no month")
+    used = {a.year, month, day, *((a.hour % 12 or 12, a.hour, a.minute, a.second) if time else ())}
+    numbers = [int(n) for n in re.findall(r"\d+", raw)]
+    if str(a.year) not in re.findall(r"\d{4}", raw) or any(n not in used for n in numbers if n != 0):
+        raise InvalidInput(f"cannot read {text!r} as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06")
     try:
         date(a.year, month or 1, day or 1)
     except ValueError:  # pragma: no cover - dateutil validates already

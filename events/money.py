@@ -46,9 +46,7 @@ _BOUND_WORDS = [
     (r"more than|over|above|in excess of|upwards of", "more-than"),
 ]
 _BOUND = [(re.compile(rf"^({words})\s+", re.IGNORECASE), bound) for words, bound in _BOUND_WORDS]
-_APPROX = re.compile(
-    r"^(about|approximately|approx\.?|around|roughly|some|nearly|almost|~|≈)\s*", re.IGNORECASE
-)
+_APPROX = re.compile(r"^(about|approximately|approx\.?|around|roughly|some|nearly|almost|~|≈)\s*", re.IGNORECASE)
 # Scale words of English reports (as CLDR's English compact forms, and the press's
 # "bn", "mn", "mln"), German "Mio."/"Mrd.", and Indian lakh and crore. "billion" is
 # always 10^9: German "Billion" (10^12) is not read.
@@ -65,6 +63,7 @@ _GROUPS = "'\u00a0\u202f\u2009 "
 _NUMBER = re.compile(r"\d+(?:[,.'\u00a0\u202f\u2009]\d+|\s\d{3}(?!\d))*")
 _WORD_NUMBER = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
 _RANGE = re.compile(r"\s*[-–—]\s*|\s+to\s+")
+_BETWEEN = re.compile(r"^between\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,9 @@ class Money:
             if self.bound is not None:
                 raise InvalidInput("a range has no bound")
             if self.to <= self.amount:
-                raise InvalidInput(f"the top of a range ({_plain(self.to)}) must be above its bottom ({_plain(self.amount)})")
+                raise InvalidInput(
+                    f"the top of a range ({_plain(self.to)}) must be above its bottom ({_plain(self.amount)})"
+                )
 
     @property
     def amount_text(self) -> str:
@@ -127,14 +128,14 @@ class Money:
     @classmethod
     def from_primitive(cls, data: dict[str, Any]) -> Money:
         if isinstance(data.get("amount"), float) or isinstance(data.get("to"), float):
-            raise InvalidInput("write the amount as text (\"2.7\"), not a JSON number: floats lose digits")
+            raise InvalidInput('write the amount as text ("2.7"), not a JSON number: floats lose digits')
         unknown = set(data) - {"amount", "currency", "approximate", "bound", "to"}
         if unknown:
             raise InvalidInput(f"unknown amount key {sorted(unknown)[0]!r}")
         text, top = data["amount"], data.get("to")
         for value in (text, top):
             if value is not None and (not isinstance(value, str) or not _PLAIN.match(value)):
-                raise InvalidInput(f"amount {value!r} is not plain digits like \"8300000000\" or \"2.7\"")
+                raise InvalidInput(f'amount {value!r} is not plain digits like "8300000000" or "2.7"')
         if not isinstance(data["currency"], str) or not isinstance(data.get("approximate", False), bool):
             raise InvalidInput("currency is text and approximate is true or false")
         return cls(
@@ -177,9 +178,12 @@ class Money:
                 break
         if not approximate and (m := _APPROX.match(raw)):
             approximate, raw = True, raw[m.end() :]
-        sides = _RANGE.split(raw)
+        between = _BETWEEN.match(raw)
+        sides = [between.group(1), between.group(2)] if between else _RANGE.split(raw)
         if len(sides) > 2 or any(not s.strip() for s in sides):
-            raise InvalidInput(f"cannot read {text!r} as an amount; write it like '$5 million', '$5-6 million' or 'up to 10 billion yen'")
+            raise InvalidInput(
+                f"cannot read {text!r} as an amount; write it like '$5 million', '$5-6 million' or 'up to 10 billion yen'"
+            )
         if len(sides) == 2:
             if bound is not None:
                 raise InvalidInput(f"{text!r} is both a bound and a range; write one of them")
@@ -260,7 +264,9 @@ def _number(written: str, text: str) -> Decimal:
     whole, _, fraction = written.rpartition(decimal_mark) if decimal_mark else (written, "", "")
     groups = re.split(r"[,.'\u00a0\u202f\u2009 ]", whole)
     if len(groups) > 1 and not _grouped(groups):
-        raise InvalidInput(f"cannot read {written!r} in {text!r} as a number: digits are grouped in threes, like 1,234,567")
+        raise InvalidInput(
+            f"cannot read {written!r} in {text!r} as a number: digits are grouped in threes, like 1,234,567"
+        )
     try:
         return Decimal("".join(groups) + ("." + fraction if fraction else ""))
     except InvalidOperation:  # pragma: no cover - only digits reach here

@@ -163,7 +163,7 @@ def test_a_date_order_contradicted_by_the_text_is_refused() -> None:
     "text",
     ["03/04/24", "2024-06-05/2024-06-04", "2024-06-04/2024-06-04", "Monday, 4 June 2024", "24 Aug 2024 JST",
      "4-5-6 June 2024", "June 4", "mid-June 2024", "2024/2024-06", "25:00 6 July 2024", "2024-06-04T10:00:00/..",
-     "since 6 July 2024, 10:00"],
+     "since 6 July 2024, 10:00", "040", "2024.06", "2024 5", "20240706", "2024-6", "2024 June 31"],
 )  # fmt: skip
 def test_refused(text: str) -> None:
     with pytest.raises(InvalidInput):
@@ -243,3 +243,19 @@ def test_no_ambiguous_numeric_date_is_accepted(first: int, second: int, year: in
         assert str(OccurredDate.parse(text)) == f"{year:04d}-{second:02d}-{first:02d}"
     with reading(Conventions(date_order="mdy")):
         assert str(OccurredDate.parse(text)) == f"{year:04d}-{first:02d}-{second:02d}"
+
+
+@settings(database=None, max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*"0123456789 -–/.,:?~", "June", "2024", "to", "since", "circa", "JST", "IST", "pm", "T10:00"]),
+        max_size=10,
+    ).map("".join)
+)
+def test_any_text_is_read_or_refused_in_one_line_never_crashing(text: str) -> None:
+    try:
+        d = OccurredDate.parse(text)
+    except InvalidInput as e:
+        assert "\n" not in str(e)
+        return
+    assert OccurredDate.parse(str(d)) == d

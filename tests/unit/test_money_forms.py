@@ -48,6 +48,7 @@ def test_a_decimal_comma_is_not_a_thousands_separator() -> None:
         ("$5-6 million", {"amount": "5000000", "currency": "USD", "to": "6000000"}),
         ("$5–6 million", {"amount": "5000000", "currency": "USD", "to": "6000000"}),
         ("5 to 6 million euros", {"amount": "5000000", "currency": "EUR", "to": "6000000"}),
+        ("between $5 million and $6 million", {"amount": "5000000", "currency": "USD", "to": "6000000"}),
         ("USD 500000 - USD 1.2 million", {"amount": "500000", "currency": "USD", "to": "1200000"}),
     ],
 )
@@ -172,3 +173,19 @@ def test_no_ambiguous_number_is_accepted(head: int, tail: int, mark: str, curren
         assert Money.parse(text).amount == Decimal(f"{head}.{tail:03d}")
     with reading(Conventions(decimal_mark="comma" if mark == "." else "point")):
         assert Money.parse(text).amount == Decimal(head * 1000 + tail)
+
+
+@settings(database=None, max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*"0123456789 -–.,$€¥~", "million", "bn", "yen", "USD", "up to", "about", "Rs", "KSh", "Mio."]),
+        max_size=10,
+    ).map("".join)
+)
+def test_any_text_is_read_or_refused_in_one_line_never_crashing(text: str) -> None:
+    try:
+        m = Money.parse(text)
+    except InvalidInput as e:
+        assert "\n" not in str(e)
+        return
+    assert Money.from_primitive(m.to_primitive()) == m
