@@ -66,6 +66,7 @@ _TIME = re.compile(
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _YMD = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})$")
+_COMMON = re.compile(r"^(?:\d{1,2} [A-Za-z]+\.?,? \d{4}|[A-Za-z]+\.? \d{1,2},? \d{4}|[A-Za-z]+\.?,? \d{4})$")
 _ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$", re.IGNORECASE)
 
 # Two different defaults reveal which parts dateutil actually found in the text.
@@ -124,6 +125,8 @@ def _read(text: str, order: str | None) -> OccurredDate:
         raise InvalidInput(
             f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07"
         )
+    if _COMMON.match(raw) and (common := _words(raw)) is not None:  # most reports: no range to look for
+        return common.build(text)
     if sides := _split_range(raw):
         left, right = sides
         return _interval(_part(left, order, text), _part(right, order, text), text)

@@ -24,6 +24,7 @@ bottom is "amount"). Amounts stored before bounds existed read unchanged.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, Inexact, InvalidOperation, localcontext
@@ -45,7 +46,9 @@ _BOUND_WORDS = [
     (r"at least|no less than|not less than|a minimum of|minimum of|min\.?", "at-least"),
     (r"more than|over|above|in excess of|upwards of", "more-than"),
 ]
-_BOUND = [(re.compile(rf"^({words})\s+", re.IGNORECASE), bound) for words, bound in _BOUND_WORDS]
+_BOUND = re.compile(
+    "^(?:" + "|".join(f"(?P<{b.replace('-', '_')}>{words})" for words, b in _BOUND_WORDS) + r")\s+", re.IGNORECASE
+)
 _APPROX = re.compile(r"^(about|approximately|approx\.?|around|roughly|some|nearly|almost|~|≈)\s*", re.IGNORECASE)
 # Scale words of English reports (as CLDR's English compact forms, and the press's
 # "bn", "mn", "mln"), German "Mio."/"Mrd.", and Indian lakh and crore. "billion" is
@@ -168,14 +171,16 @@ class Money:
                 raise InvalidInput(f"cannot read {text!r} as an amount") from None
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("an amount is required")
+        return _parse_cached(text, current().decimal_mark)
+
+    @classmethod
+    def _parse(cls, text: str) -> Money:
         raw = " ".join(text.split())
         approximate, bound = False, None
         if m := _APPROX.match(raw):
             approximate, raw = True, raw[m.end() :]
-        for pattern, name in _BOUND:
-            if m := pattern.match(raw):
-                bound, raw = name, raw[m.end() :]
-                break
+        if m := _BOUND.match(raw):
+            bound, raw = m.lastgroup.replace("_", "-") if m.lastgroup else None, raw[m.end() :]
         if not approximate and (m := _APPROX.match(raw)):
             approximate, raw = True, raw[m.end() :]
         between = _BETWEEN.match(raw)
@@ -195,6 +200,12 @@ class Money:
             return cls(bottom, currency, approximate, None, top)
         side = _side(raw, text)
         return cls(side.value(text), _currency(side.currencies, text), approximate, bound)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str, decimal_mark: str | None) -> Money:
+    # A story repeats its figures; values are frozen, so sharing them is safe.
+    return Money._parse(text)
 
 
 @dataclass(frozen=True)
