@@ -2,8 +2,9 @@
 
 A currency is read from
 - its ISO 4217 code, in capitals ("USD", "KES"): any code CLDR knows, historic ones too;
-- a symbol of the English locale ("$" US dollar, "¥" yen, "£" pound sterling, "€", "A$",
-  "R$", "HK$"...): English-language reports use these, so they decide;
+- a symbol of the English locales `en` and `en_001` ("$" and "US$" US dollar, "¥" yen,
+  "£" pound sterling, "€", "A$", "R$", "HK$"...): English-language reports use these, so
+  they decide;
 - any other symbol in any CLDR locale ("Ksh", "KSh", "Rs", "kr", "FCFA"), matched without
   regard to case or a final dot, among the currencies in use today;
 - an English name or the end of one ("US dollars", "Japanese yen", "yen", "euros",
@@ -48,13 +49,15 @@ def is_currency_code(code: str) -> bool:
 
 @functools.cache
 def _english_symbols() -> dict[str, str]:
+    """Symbols of English (`en`) and of World English (`en_001`: "US$", "JP¥")."""
     from babel import Locale
 
-    return {
-        s: code
-        for code, s in Locale.parse("en").currency_symbols.items()
-        if s != code and code in _known_codes() and s != "¤"
-    }
+    found: dict[str, str] = {}
+    for name in ("en_001", "en"):
+        for code, symbol in Locale.parse(name).currency_symbols.items():
+            if symbol != code and symbol != "¤" and code in _known_codes():
+                found[symbol] = code
+    return found
 
 
 def _key(token: str) -> str:

@@ -37,6 +37,8 @@ def test_a_decimal_comma_is_not_a_thousands_separator() -> None:
         ("Ksh 2 billion", {"amount": "2000000000", "currency": "KES"}),
         ("KSh 2 billion", {"amount": "2000000000", "currency": "KES"}),
         ("R$ 10 million", {"amount": "10000000", "currency": "BRL"}),
+        ("US$2.7 million", {"amount": "2700000", "currency": "USD"}),
+        ("JP¥8 billion", {"amount": "8000000000", "currency": "JPY"}),
         ("5 billion West African CFA francs", {"amount": "5000000000", "currency": "XOF"}),
         ("10 million Kenyan shillings", {"amount": "10000000", "currency": "KES"}),
         ("₦3 billion", {"amount": "3000000000", "currency": "NGN"}),
