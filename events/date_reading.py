@@ -89,7 +89,7 @@ class _Part:
         if self.year is None:
             raise InvalidInput(f"{text!r} has no year; write it in full, like '6 July 2024'")
         if self.day is not None and self.month is None:
-            raise InvalidInput(f"{text!r} has a day but no month")
+            raise InvalidInput(f"{text!r} has a day but no month; write it like '6 July 2024'")
         try:
             d = OccurredDate(self.year, self.month, self.day, open_, self.time, self.qualifier)
         except InvalidInput as e:
@@ -145,7 +145,9 @@ def _split_range(raw: str) -> tuple[str, str] | None:
         return m.group(1), m.group(2)
     pieces = _DASH.split(raw)
     if len(pieces) > 2:
-        raise InvalidInput(f"cannot read {raw!r} as a date: more than one range separator")
+        raise InvalidInput(
+            f"cannot read {raw!r} as a date: more than one range separator; write one range, like '4-5 June 2024'"
+        )
     if len(pieces) == 2:
         return pieces[0], pieces[1]
     if m := _FROM_TO.match(raw):
@@ -194,7 +196,9 @@ def _reduced_end(start: str, end: str) -> _Part:
     head = start.rstrip("?~%").split("-")
     tail = body.split("-")
     if len(tail) >= len(head):
-        raise InvalidInput(f"cannot read the end {end!r} of the interval after {start!r}")
+        raise InvalidInput(
+            f"cannot read the end {end!r} of the interval after {start!r}; write it like 2024-06-04/2024-06-05"
+        )
     return replace(_iso_part("-".join(head[: len(head) - len(tail)] + tail)), qualifier=qualifier)
 
 
@@ -206,14 +210,16 @@ def _part(text: str, order: str | None, whole_text: str, whole: bool = False) ->
     if m := _UNCERTAIN.search(raw):
         qualifier, raw = ("%" if qualifier else "?"), raw[: m.start()]
     if not raw:
-        raise InvalidInput(f"cannot read {whole_text!r} as a date")
+        raise InvalidInput(
+            f"cannot read {whole_text!r} as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06"
+        )
     time_text = None
     if (m := _TIME.match(raw)) and m.group("date"):
         raw, time_text = m.group("date").strip().rstrip(","), m
     part = _date_part(raw, order, whole_text, whole)
     if time_text is not None:
         if part.day is None or part.year is None:
-            raise InvalidInput(f"{whole_text!r}: a time of day needs a full date")
+            raise InvalidInput(f"{whole_text!r}: a time of day needs a full date, like '24 Aug 2024, 17:05'")
         part = replace(part, time=_time(time_text, part, whole_text))
     if qualifier:
         part = replace(part, qualifier=qualifier)
@@ -225,10 +231,10 @@ def _time(m: re.Match[str], part: _Part, text: str) -> Time:
     ampm = (m.group("ap1") or m.group("ap2") or "").replace(".", "").lower()
     if ampm:
         if not 1 <= hour <= 12:
-            raise InvalidInput(f"{text!r}: {hour} {ampm} is not a time of day")
+            raise InvalidInput(f"{text!r}: {hour} {ampm} is not a time of day; write it like 17:05 or 5:05 pm")
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise InvalidInput(f"{text!r}: no such time of day")
+        raise InvalidInput(f"{text!r}: no such time of day; write it like 17:05")
     offset = None
     if m.group("zone"):
         local = datetime(part.year or 1, part.month or 1, part.day or 1, hour, minute, second)
@@ -246,7 +252,9 @@ def _date_part(raw: str, order: str | None, text: str, whole: bool) -> _Part:
     if (words := _words(raw)) is not None:
         return words
     if not whole:
-        raise InvalidInput(f"cannot read {raw!r} in {text!r} as a date")
+        raise InvalidInput(
+            f"cannot read {raw!r} in {text!r} as a date; write ranges like '4-5 June 2024' or 'May-June 2024'"
+        )
     return _dateutil(raw, order, text)
 
 
@@ -256,12 +264,12 @@ def _numeric(first: int, second: int, year: str, order: str | None, text: str) -
     readings = {r for r in ("dmy", "mdy") if 1 <= (first if r == "mdy" else second) <= 12}
     readings = {r for r in readings if 1 <= (second if r == "mdy" else first) <= 31}
     if not readings:
-        raise InvalidInput(f"cannot read {text!r} as a date")
+        raise InvalidInput(f"cannot read {text!r} as a date; write it like '6 July 2024' or 2024-07-06")
     if first == second:
         readings = {"dmy"}
     if order is not None:
         if order not in readings:
-            raise InvalidInput(f"{text!r} cannot be read in the date order {order}")
+            raise InvalidInput(f"{text!r} cannot be read in the date order {order}; write it like 2024-04-13")
         readings = {order}
     if len(readings) > 1:
         raise InvalidInput(
@@ -337,12 +345,12 @@ def _dateutil(raw: str, order: str | None, text: str) -> _Part:
     time = None
     if (a.hour, a.minute) == (b.hour, b.minute):
         if day is None:
-            raise InvalidInput(f"{text!r}: a time of day needs a full date")
+            raise InvalidInput(f"{text!r}: a time of day needs a full date, like '24 Aug 2024, 17:05'")
         time = Time(a.hour, a.minute, a.second if a.second == b.second else 0)
     elif a.hour == b.hour or a.minute == b.minute:
         raise InvalidInput(f"cannot read the time of day in {text!r}; write it like 17:05")
     if day is not None and month is None:
-        raise InvalidInput(f"{text!r} has a day but no month")
+        raise InvalidInput(f"{text!r} has a day but no month; write it like '6 July 2024'")
     used = {a.year, month, day, *((a.hour % 12 or 12, a.hour, a.minute, a.second) if time else ())}
     numbers = [int(n) for n in re.findall(r"\d+", raw)]
     if str(a.year) not in re.findall(r"\d{4}", raw) or any(n not in used for n in numbers if n != 0):
@@ -350,5 +358,5 @@ def _dateutil(raw: str, order: str | None, text: str) -> _Part:
     try:
         date(a.year, month or 1, day or 1)
     except ValueError:  # pragma: no cover - dateutil validates already
-        raise InvalidInput(f"cannot read {text!r} as a date") from None
+        raise InvalidInput(f"cannot read {text!r} as a date; write it like '6 July 2024' or 2024-07-06") from None
     return _Part(a.year, month, day, time)

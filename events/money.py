@@ -228,9 +228,11 @@ class _Side:
                 amount = self.digits.scaleb(_SCALES[self.scale]) if self.scale else self.digits
                 plain = _plain(amount)
             except Inexact:
-                raise InvalidInput(f"{text!r} has more than {MAX_DIGITS} digits") from None
+                raise InvalidInput(
+                    f"{text!r} has more than {MAX_DIGITS} digits; at most {MAX_DIGITS} are kept exactly"
+                ) from None
         if len(plain.replace(".", "").lstrip("0")) > MAX_DIGITS:
-            raise InvalidInput(f"{text!r} has more than {MAX_DIGITS} digits")
+            raise InvalidInput(f"{text!r} has more than {MAX_DIGITS} digits; at most {MAX_DIGITS} are kept exactly")
         return Decimal(plain)
 
 
@@ -271,7 +273,7 @@ def _number(written: str, text: str) -> Decimal:
         elif mark == ("." if current().decimal_mark == "point" else ","):
             decimal_mark = mark
     if decimal_mark and compact.count(decimal_mark) > 1:
-        raise InvalidInput(f"{written!r} in {text!r} has more than one decimal mark")
+        raise InvalidInput(f"{written!r} in {text!r} has more than one decimal mark; write it like 1,234.5 or 1.234,5")
     whole, _, fraction = written.rpartition(decimal_mark) if decimal_mark else (written, "", "")
     groups = re.split(r"[,.'\u00a0\u202f\u2009 ]", whole)
     if len(groups) > 1 and not _grouped(groups):
@@ -297,7 +299,7 @@ def _currency(tokens: list[str | None], text: str) -> str:
     if not found:
         raise InvalidInput(f"no currency in {text!r}; write it like 'USD 5 million', '$5 million' or '5 million yen'")
     if len(found) > 1:
-        raise InvalidInput(f"two currencies in {text!r}: {', '.join(sorted(found))}")
+        raise InvalidInput(f"two currencies in {text!r}: {', '.join(sorted(found))}; write one")
     return found.pop()
 
 
