@@ -191,3 +191,32 @@ def test_any_text_is_read_or_refused_in_one_line_never_crashing(text: str) -> No
         assert "\n" not in str(e)
         return
     assert Money.from_primitive(m.to_primitive()) == m
+
+
+def test_no_symbol_or_name_standing_for_several_currencies_is_accepted() -> None:
+    """Checked against CLDR itself: every symbol (any locale) and English name that babel
+    gives two or more current currencies is refused, unless English decides it ("$")."""
+    from events import currencies
+
+    tables = {**currencies._all_symbols(), **currencies._english_names()}
+    ambiguous = {
+        key: codes
+        for key, codes in tables.items()
+        if len(codes) > 1
+        and not any(c.isdigit() for c in key)
+        and key not in {currencies._key(s) for s in currencies._english_symbols()}
+    }
+    assert {"rs", "kr", "cfa francs", "dollars", "pounds", "won"} <= set(ambiguous)
+    for key, codes in ambiguous.items():
+        for text in (f"{key} 5", f"5 {key}"):
+            with pytest.raises(InvalidInput) as info:
+                Money.parse(text)
+            message = str(info.value)
+            if "may be any of" in message:  # else refused for another reason ("5 k": k is a scale)
+                listed = (
+                    message.split("may be any of ", 1)[1]
+                    .split(";", maxsplit=1)[0]
+                    .split(" and ", maxsplit=1)[0]
+                    .split(", ")
+                )
+                assert set(listed) <= codes, (text, message)
