@@ -50,6 +50,7 @@ _OPEN_BEFORE = re.compile(r"^(before|until|till|by)\s+", re.IGNORECASE)
 _CIRCA = re.compile(r"^(circa|c\.|ca\.|approximately|approx\.|around|about)\s*", re.IGNORECASE)
 _UNCERTAIN = re.compile(r"\s*(\?|\(uncertain\))$", re.IGNORECASE)
 
+_NAMED_ENDS = re.compile(r"^(from|between)\s", re.IGNORECASE)
 _BETWEEN = re.compile(r"^(?:between)\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
 _FROM_TO = re.compile(r"^(?:from\s+)?(.+?)\s+(?:to|until|till|through|thru)\s+(.+)$", re.IGNORECASE)
 _DASH = re.compile(r"\s*[–—‒]\s*|\s+-\s+")
@@ -127,15 +128,29 @@ def _read(text: str, order: str | None) -> OccurredDate:
         )
     if _COMMON.match(raw) and (common := _words(raw)) is not None:  # most reports: no range to look for
         return common.build(text)
-    if sides := _split_range(raw):
-        left, right = sides
-        return _interval(_part(left, order, text), _part(right, order, text), text)
+    # "circa 4-5 June 2024" and "4-5 June 2024?" qualify the whole range: both its ends.
+    # ("from circa 1999 to 2000" qualifies one end: "from" and "between" name each end.)
+    whole, qualifier = raw, ""
+    if not _NAMED_ENDS.match(whole):
+        if m := _CIRCA.match(whole):
+            whole, qualifier = whole[m.end() :], "~"
+        if m := _UNCERTAIN.search(whole):
+            whole, qualifier = whole[: m.start()], ("%" if qualifier else "?")
+    if sides := _split_range(whole):
+        left, right = (_part(side, order, text) for side in sides)
+        if qualifier:
+            left, right = (replace(p, qualifier=_combine(p.qualifier, qualifier)) for p in (left, right))
+        return _interval(left, right, text)
     open_: str | None = None
     if m := _OPEN_AFTER.match(raw):
         open_, raw = "after", raw[m.end() :]
     elif m := _OPEN_BEFORE.match(raw):
         open_, raw = "before", raw[m.end() :]
     return _part(raw, order, text, whole=True).build(text, open_)
+
+
+def _combine(a: str, b: str) -> str:
+    return "%" if "%" in (a, b) or {a, b} == {"?", "~"} else (a or b)
 
 
 def _split_range(raw: str) -> tuple[str, str] | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 
@@ -126,7 +126,9 @@ class OccurredDate:
             if self.open is not None or self.end.open is not None or self.end.end is not None:
                 raise InvalidInput("an interval has one start and one end")
             if not (self._lower() < self.end._lower() and self._upper() < self.end._upper()):
-                raise InvalidInput(f"the end of an interval ({self.end.point}) must come after its start ({self.point})")
+                raise InvalidInput(
+                    f"the end of an interval ({self.end.point}) must come after its start ({self.point})"
+                )
 
     # --- the point's parts --------------------------------------------------------
 
@@ -298,7 +300,13 @@ def _qualified(text: str, qualifier: str) -> str:
 
 
 def _humane_interval(a: OccurredDate, b: OccurredDate) -> str:
-    plain = not (a.qualifier or b.qualifier or a.time or b.time)
+    """'4–5 June 2024', 'circa 2022–2024' (both ends approximate), 'from circa 2022 to 2024'."""
+    if a.qualifier != b.qualifier:
+        return f"from {a._humane_point()} to {b._humane_point()}"
+    if a.qualifier:
+        bare = _humane_interval(replace(a, qualifier="", end=None), replace(b, qualifier=""))
+        return _qualified(bare, a.qualifier)
+    plain = not (a.time or b.time)
     if plain and a.precision is b.precision:
         if a.precision is Precision.YEAR:
             return f"{a.year}–{b.year}"

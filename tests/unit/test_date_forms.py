@@ -67,6 +67,10 @@ def test_closed_ranges(text: str, canonical: str, humane: str) -> None:
         ("c. 2024", "2024~", "circa 2024"),
         ("2024%", "2024%", "circa 2024 (uncertain)"),
         ("since circa 1994", "1994~/..", "since circa 1994"),
+        ("circa 4-5 June 2024", "2024-06-04~/2024-06-05~", "circa 4–5 June 2024"),
+        ("4-5 June 2024?", "2024-06-04?/2024-06-05?", "4–5 June 2024 (uncertain)"),
+        ("from circa 2022 to 2024", "2022~/2024", "from circa 2022 to 2024"),
+        ("2022~/2024?", "2022~/2024?", "from circa 2022 to 2024 (uncertain)"),
     ],
 )
 def test_uncertain_and_approximate(text: str, canonical: str, humane: str) -> None:
