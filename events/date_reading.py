@@ -67,7 +67,9 @@ _TIME = re.compile(
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _YMD = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})$")
-_COMMON = re.compile(r"^(?:\d{1,2} [A-Za-z]+\.?,? \d{4}|[A-Za-z]+\.? \d{1,2},? \d{4}|[A-Za-z]+\.?,? \d{4})$")
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2}) ([A-Za-z]+)\.?,? (\d{4})$")
+_MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.? (\d{1,2}),? (\d{4})$")
+_MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?,? (\d{4})$")
 _ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$", re.IGNORECASE)
 
 # Two different defaults reveal which parts dateutil actually found in the text.
@@ -126,7 +128,7 @@ def _read(text: str, order: str | None) -> OccurredDate:
         raise InvalidInput(
             f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07"
         )
-    if _COMMON.match(raw) and (common := _words(raw)) is not None:  # most reports: no range to look for
+    if common := _common(raw):  # most reports: no range to look for, no tokens to weigh
         return common.build(text)
     # "circa 4-5 June 2024" and "4-5 June 2024?" qualify the whole range: both its ends.
     # ("from circa 1999 to 2000" qualifies one end: "from" and "between" name each end.)
@@ -293,6 +295,20 @@ def _numeric(first: int, second: int, year: str, order: str | None, text: str) -
     reading = readings.pop()
     day, month = (first, second) if reading == "dmy" else (second, first)
     return _Part(int(year), month, day)
+
+
+def _common(raw: str) -> _Part | None:
+    """'6 July 2024', 'July 6, 2024', 'July 2024' by regular expression alone."""
+    if m := _DAY_MONTH_YEAR.match(raw):
+        day, month, year = m.group(1), m.group(2), m.group(3)
+    elif m := _MONTH_DAY_YEAR.match(raw):
+        month, day, year = m.group(1), m.group(2), m.group(3)
+    elif m := _MONTH_YEAR.match(raw):
+        month, day, year = m.group(1), None, m.group(2)
+    else:
+        return None
+    number = _MONTHS.get(month.lower())
+    return _Part(int(year), number, int(day) if day else None) if number else None
 
 
 def _words(raw: str) -> _Part | None:
