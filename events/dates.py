@@ -14,9 +14,9 @@ Ordering and overlap are stated once, here. A date sorts at the start of its per
 coarser date before a finer one starting at the same moment ("2024" < "2024-07" <
 "2024-07-01" < "2024-07-06" < "2024-07-06T10:00:00"), a closed interval by its start
 (as a date of the start's precision would, then by its end), an open interval with its
-known end. Times sort as written (local time
-where it happened). A date's `span` is the first and last calendar day it may cover;
-a filter range meets it when neither lies wholly before the other.
+known end. Times sort as written (local time where it happened). A date's `span` is the
+first and last calendar day it may cover; a filter range meets it when neither lies
+wholly before the other.
 
 Free text is read in `events.date_reading`.
 """
