@@ -345,6 +345,12 @@ class Total:
             "approximate": self.approximate,
         }
 
+    @classmethod
+    def from_primitive(cls, data: dict[str, Any]) -> Total:
+        up_to = data.get("up_to")
+        return cls(data["currency"], Decimal(data["at_least"]), Decimal(up_to) if up_to is not None else None,
+                   bool(data.get("approximate")))  # fmt: skip
+
     def humane(self) -> str:
         about = "about " if self.approximate else ""
         if self.exact:

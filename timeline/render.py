@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from events import KINDS, OccurredDate
+from events.display import value_text
+from events.money import Total
 
 
 def render_line(doc: dict[str, Any]) -> str:
@@ -59,16 +61,22 @@ def render_ledger(ledger: dict[str, Any], discrepancies: list[dict[str, Any]]) -
     if ledger["by_donor_recipient"]:
         lines.append("Pledges (amounts as reported; packages counted once, not with their parts):")
         for row in ledger["by_donor_recipient"]:
-            lines.append(f"  {row['donor']} -> {row['recipient']}: {row['text']}")
-        lines.append("  by currency: " + "; ".join(row["text"] for row in ledger["by_currency"]))
-        lines.append("  by instrument: " + "; ".join(f"{row['instrument']}: {row['text']}" for row in ledger["by_instrument"]))
+            lines.append(f"  {row['donor']} -> {row['recipient']}: {_total(row)}")
+        lines.append("  by currency: " + "; ".join(_total(row) for row in ledger["by_currency"]))
+        lines.append(
+            "  by instrument: " + "; ".join(f"{row['instrument']}: {_total(row)}" for row in ledger["by_instrument"])
+        )
     for pkg in ledger["packages"]:
         verdict = "DISCREPANCY: " if pkg["mismatch"] else ""
         lines.append(
-            f"{verdict}package “{pkg['title']}” reported as {pkg['reported_text']}; "
-            f"its parts as reported add up to {pkg['parts_total_text']}"
+            f"{verdict}package “{pkg['title']}” reported as {value_text('amount', pkg['reported'])}; "
+            f"its parts as reported add up to {_total(pkg['parts_total'])}"
         )
     for d in discrepancies:
         if d["kind"] != "package-parts-mismatch":  # those are on their package's line
             lines.append(f"DISCREPANCY: {d['message']}")
     return lines
+
+
+def _total(row: dict[str, Any]) -> str:
+    return Total.from_primitive(row).humane()

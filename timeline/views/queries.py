@@ -171,6 +171,8 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         comparison = _compare_package(pkg, parts)
         packages.append(comparison)
+        reported_text = Money.from_primitive(comparison["reported"]).humane()
+        parts_text = Total.from_primitive(comparison["parts_total"]).humane()
         if comparison["mismatch"]:
             discrepancies.append(
                 {
@@ -178,8 +180,8 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
                     "package": pkg["id"],
                     "title": pkg["title"],
                     "message": (
-                        f"package {pkg['title']!r} reported as {comparison['reported_text']}; "
-                        f"its parts as reported add up to {comparison['parts_total_text']}"
+                        f"package {pkg['title']!r} reported as {reported_text}; "
+                        f"its parts as reported add up to {parts_text}"
                     ),
                     "reported": comparison["reported"],
                     "parts_total": comparison["parts_total"],
@@ -196,7 +198,7 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
         out = []
         for key, found in sorted(amounts[table].items()):
             total = Total.of(key[-1], found)
-            out.append({**dict(zip(names, key[:-1], strict=True)), **total.to_primitive(), "text": total.humane()})
+            out.append({**dict(zip(names, key[:-1], strict=True)), **total.to_primitive()})
         return out
 
     return {
@@ -234,9 +236,7 @@ def _compare_package(pkg: dict[str, Any], parts: list[dict[str, Any]]) -> dict[s
         "title": pkg["title"],
         "currency": currency,
         "reported": reported.to_primitive(),
-        "reported_text": reported.humane(),
         "parts_total": total.to_primitive(),
-        "parts_total_text": total.humane(),
         "difference": _s(total.low - stated.low) if exact else None,
         "mismatch": (total.low != stated.low) if exact else not overlap,
         "approximate": total.approximate or stated.approximate,
