@@ -180,7 +180,7 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
                     "package": pkg["id"],
                     "title": pkg["title"],
                     "message": (
-                        f"package {pkg['title']!r} reported as {reported_text}; "
+                        f"package “{pkg['title']}” reported as {reported_text}; "
                         f"its parts as reported add up to {parts_text}"
                     ),
                     "reported": comparison["reported"],
