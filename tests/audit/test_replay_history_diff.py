@@ -255,7 +255,7 @@ def test_replay_near_the_start_reads_only_the_start(sqlite_run: Cli, monkeypatch
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["replay", "--as-of", "not a time"], "Error: 'not a time' is neither a log position #N nor a time"),
+        (["replay", "--as-of", "not a time"], "Error: 'not a time' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'"),
         (["replay", "--as-of", "#99"], "Error: #99 is beyond the log, which ends at #25"),
         (["replay", "--as-of", "#x"], "Error: '#x' is not a log position #N"),
         (
@@ -267,7 +267,7 @@ def test_replay_near_the_start_reads_only_the_start(sqlite_run: Cli, monkeypatch
         (["diff", "#5", "#3"], "Error: FROM #5 is after TO #3"),
         (["diff", "2024-02-01", "2024-01-01"], "Error: FROM 2024-02-01 is after TO 2024-01-01"),
         (["diff", "#1", "#26"], "Error: #26 is beyond the log, which ends at #25"),
-        (["diff", "yesterday-ish", "#3"], "Error: 'yesterday-ish' is neither a log position #N nor a time"),
+        (["diff", "yesterday-ish", "#3"], "Error: 'yesterday-ish' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'"),
         (
             ["verify", "--expect-head", "#3"],
             "Error: '#3' is not a head '#N:HEX' (N a position, HEX 64 hex digits)",

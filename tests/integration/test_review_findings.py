@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,4 +55,38 @@ def test_a_file_that_is_not_utf8(sqlite_run: Cli, tmp_path: Path) -> None:
 
 def test_a_time_without_a_date_is_refused(sqlite_run: Cli) -> None:
     result = sqlite_run("replay", "--as-of", "10:00", ok=False)
-    assert result.exit_code == 1 and "has no full date" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: '10:00' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        (
+            "03/04/2024",
+            "'03/04/2024' is ambiguous (day/month or month/day); write 2024-04-03 or '3 April 2024',"
+            " or set a date order (--date-order dmy|mdy, or timeline config set date-order)",
+        ),
+        (
+            "2024-07",
+            "'2024-07' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'",
+        ),
+    ],
+)
+def test_a_recorded_time_is_read_exactly_or_refused(sqlite_run: Cli, when: str, message: str) -> None:
+    # dateutil alone read "03/04/2024" as 4 March without a word, and "2024-07" as 1 July.
+    sqlite_run.import_seed()
+    result = sqlite_run("replay", "--as-of", when, ok=False)
+    assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
+
+
+def test_a_recorded_time_follows_the_date_order(sqlite_run: Cli) -> None:
+    sqlite_run.import_seed()
+    last = json.loads(sqlite_run("log", "--json").stdout.splitlines()[-1])["recorded"]
+    day = datetime.fromisoformat(last).date() + timedelta(days=1)
+    dmy = sqlite_run("replay", "--as-of", day.strftime("%d/%m/%Y"), "--date-order", "dmy", "--json")
+    assert len(json.loads(dmy.stdout)) == len(sqlite_run.json("show"))
+    # The exact time `log --json` prints is a point too: everything up to that event.
+    assert len(json.loads(sqlite_run("replay", "--as-of", last, "--json").stdout)) == len(sqlite_run.json("show"))

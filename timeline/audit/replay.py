@@ -1,9 +1,10 @@
 """The timeline as it stood at a point of the log: `replay --as-of WHEN`.
 
-A point WHEN is a log position written `#N`, or a recorded time in any form dateutil
-reads (naive times are UTC; a date without a time means its first instant, as dateutil
-reads it). A time stands for the last event recorded at or before it: the log is read in
-append order and reading stops at the first event recorded later.
+A point WHEN is a log position written `#N`, or a recorded time: ISO 8601, or a day with
+or without a time as the occurred-date reader reads it, under the same date-order
+convention (naive times are UTC; a day without a time means its first instant). A time
+stands for the last event recorded at or before it: the log is read in append order and
+reading stops at the first event recorded later.
 
 `reader_as_of(app, when_text)` is a context manager that yields a `timeline.reading.Reader`
 over scratch views built in a private SQLite file by the same `ViewWriter` that maintains
@@ -27,7 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from timeline.errors import TimelineError
 
 PAGE = 1000
 _POSITION = re.compile(r"#(\d+)")
+# A full ISO 8601 date and time, as `log --json` writes recorded times (no other reading).
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?")
 
 Batch = list[tuple[Notification, Any]]
 
@@ -61,16 +64,7 @@ class Point:
             return cls(text, position=int(m.group(1)))
         if text.startswith("#"):
             raise BadPoint(f"{text!r} is not a log position #N")
-        from dateutil import parser
-
-        try:
-            when = parser.parse(text, default=datetime(1, 1, 1))
-            other = parser.parse(text, default=datetime(2, 2, 2))
-        except (ValueError, OverflowError):
-            raise BadPoint(f"{text!r} is neither a log position #N nor a time") from None
-        if (when.year, when.month, when.day) != (other.year, other.month, other.day):
-            # "10:00" alone would silently mean 1 January of year 1.
-            raise BadPoint(f"{text!r} has no full date: write e.g. '2024-07-07 10:00'")
+        when = _instant(text)
         when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
         return cls(text, time=when)
 
@@ -82,6 +76,33 @@ class Point:
 
     def __str__(self) -> str:
         return self.text
+
+
+def _instant(text: str) -> datetime:
+    """A recorded time as written: ISO 8601 as `log --json` prints it, or a day (with or
+    without a time of day and zone) read by the same reader, under the same date-order
+    convention, as occurred dates: "03/04/2024" is refused as ambiguous, never guessed."""
+    from events.dates import OccurredDate, Precision
+    from events.errors import InvalidInput
+
+    try:
+        if _ISO_INSTANT.fullmatch(text):
+            return datetime.fromisoformat(text)
+        when = OccurredDate.parse(text)
+    except (ValueError, InvalidInput) as e:
+        if isinstance(e, InvalidInput) and "ambiguous" in e.message:
+            raise BadPoint(e.message) from None
+        when = None
+    if when is None or when.is_interval or when.precision not in (Precision.DAY, Precision.TIME):
+        raise BadPoint(
+            f"{text!r} is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'"
+        )
+    day = (when.year, when.month or 1, when.day or 1)
+    t = when.time
+    if t is None:
+        return datetime(*day)
+    zone = None if t.offset is None else timezone(timedelta(minutes=t.offset))
+    return datetime(*day, t.hour, t.minute, t.second, tzinfo=zone)
 
 
 def point(app: Any, text: str) -> Point:
