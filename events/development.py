@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from events.errors import InvalidInput
+from events.fields import line as read_line
 from events.fields import source as read_source
-from events.fields import text as read_text
 from events.kinds import COMMON_FIELDS, KINDS, get_kind
 
 __all__ = [
@@ -70,11 +70,15 @@ def natural_key(kind: str, occurred: str, title: str) -> str:
 
 @dataclass(frozen=True)
 class Report:
-    """A validated development ready to be recorded: fields are JSON primitives."""
+    """A validated development ready to be recorded: fields are JSON primitives.
+
+    `references` keeps each reference field as it was written (`part_of`), so an error
+    about it can name what the user wrote, not only the id it resolved to."""
 
     kind: str
     key: str
     fields: Mapping[str, Any]
+    references: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @functools.cached_property
     def id(self) -> UUID:
@@ -96,16 +100,21 @@ def read_report(raw: Mapping[str, Any]) -> Report:
     table = _field_table(kind.name)
     for name in raw:
         if name not in table and name not in _RESERVED:
-            raise InvalidInput(f"unknown field for a {kind.name}", name)
+            raise InvalidInput(f"unknown field for {kind.article} {kind.name}", name)
+    missing = kind.missing({k: v for k, v in raw.items() if not (k in table and table[k].absent(v))})
+    if missing:
+        raise InvalidInput(f"required for {kind.article} {kind.name}: {', '.join(missing)}")
     fields: dict[str, Any] = {}
+    references: dict[str, str] = {}
     for name, fld in table.items():
         value = raw.get(name)
-        if value is None or value == "" or value == []:
-            if fld.required:
-                raise InvalidInput(f"required for a {kind.name}", name)
+        if fld.absent(value):
             continue
         value = fld.read(value)
+        if fld.absent(value):
+            continue
         if name == "part_of":
+            references[name] = value
             value = str(resolve_reference(value))
         fields[name] = value
     kind.check(fields)
@@ -114,7 +123,7 @@ def read_report(raw: Mapping[str, Any]) -> Report:
         raise InvalidInput("an id key is non-empty text", "id")
     key = normalise_key(given_key) if given_key else natural_key(kind.name, fields["occurred"], fields["title"])
     _check_not_own_part(fields, development_id(key))
-    return Report(kind.name, key, fields)
+    return Report(kind.name, key, fields, references)
 
 
 def _check_not_own_part(fields: Mapping[str, Any], own_id: UUID) -> None:
@@ -136,12 +145,15 @@ def read_changes(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         if name not in table:
             raise InvalidInput(f"unknown field for a {kind}", name)
         fld = table[name]
-        if value is None or value == "" or value == []:
+        if isinstance(value, list) and not fld.many:
+            raise InvalidInput("takes one value, not a list (was it given more than once?)", name)
+        if not fld.absent(value):
+            value = fld.read(value)
+        if fld.absent(value):
             if fld.required:
-                raise InvalidInput(f"required for a {kind}; it cannot be unset", name)
+                raise InvalidInput(f"required for {get_kind(kind).article} {kind}; it cannot be unset", name)
             out[name] = None
             continue
-        value = fld.read(value)
         if name == "part_of":
             value = str(resolve_reference(value))
         out[name] = value
@@ -215,6 +227,8 @@ class Development(Aggregate):
         self.reported = dict(fields)  # as first recorded, to recognise a repeat
         self.fields = dict(fields)
         self.retraction: dict[str, Any] | None = None
+        # What each correction left, to recognise the same correction made again.
+        self.corrections_seen: list[dict[str, Any]] = []
 
     @classmethod
     def record(cls, report: Report) -> Development:
@@ -225,7 +239,7 @@ class Development(Aggregate):
 
     def correct(self, changes: Mapping[str, Any], reason: str | None, source: Any = None) -> None:
         self._check_open()
-        reason = _read(read_text, reason, "reason")
+        reason = _read(read_line, reason, "reason")
         src = _read(read_source, source, "source") if source else None
         diff = {
             name: {"before": self.fields.get(name), "after": after}
@@ -242,10 +256,31 @@ class Development(Aggregate):
     @event(Corrected)
     def _corrected(self, changes: dict[str, dict[str, Any]], reason: str, source: dict[str, Any] | None) -> None:
         self.fields = with_source(apply_changes(self.fields, changes), source)
+        self.corrections_seen = [*self.corrections_seen, _seen(changes, reason, source, self.fields)]
+
+    def repeats(self, op: str, reason: Any = None, source: Any = None, changes: Mapping[str, Any] | None = None) -> bool:
+        """Whether this change is one the development already has: a correction with the
+        same reason and source that set those fields to those values (fields the request
+        names that it did not change already had them), the same retraction, or a source
+        already listed with the same details. Re-importing a file relies on it."""
+        reason = _read(read_line, reason, "reason") if op != "source" else None
+        src = _read(read_source, source, "source") if source else None
+        url = src["url"] if src else None
+        if op == "correct":
+            wanted = dict(changes or {})
+            return any(
+                c["reason"] == reason and c["source"] == url and set(c["changed"]) <= set(wanted)
+                and all(c["after"].get(k) == v for k, v in wanted.items())
+                for c in self.corrections_seen
+            )  # fmt: skip
+        if op == "retract":
+            r = self.retraction
+            return r is not None and r["reason"] == reason and (r["source"] or {}).get("url") == url
+        return src is not None and src in self.fields.get("sources", [])
 
     def retract(self, reason: str | None, source: Any = None) -> None:
         self._check_open()
-        reason = _read(read_text, reason, "reason")
+        reason = _read(read_line, reason, "reason")
         self._retracted(reason=reason, source=_read(read_source, source, "source") if source else None)
 
     @event(Retracted)
@@ -266,6 +301,11 @@ class Development(Aggregate):
     def _check_open(self) -> None:
         if self.retraction is not None:
             raise AlreadyRetracted(f"development {self.id} is retracted; it can no longer change")
+
+
+def _seen(changes: Mapping[str, Any], reason: str, source: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
+    return {"reason": reason, "source": source["url"] if source else None, "changed": sorted(changes),
+            "after": {k: v for k, v in after.items() if k != "sources"}}  # fmt: skip
 
 
 def _read(parse: Any, value: Any, name: str) -> Any:

@@ -7,6 +7,7 @@ JSON primitives, so the stored log is plain, hashable and readable without this 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -20,8 +21,8 @@ from events.money import Money
 from events.slugs import check_topic
 
 __all__ = [
-    "Field", "text", "date", "money", "choice", "topic", "source", "reference",
-    "MAX_TEXT",
+    "Field", "text", "line", "flag", "language", "date", "money", "choice", "topic", "source", "reference",
+    "source_text", "MAX_TEXT",
 ]  # fmt: skip
 
 MAX_TEXT = 20_000
@@ -38,6 +39,10 @@ class Field:
     required: bool = False
     many: bool = False
     actor_role: bool = False  # its values are actors taking part
+
+    def absent(self, value: Any) -> bool:
+        """Nothing said: no value, empty text, an empty list (or `no` for a yes/no field)."""
+        return value is None or value == "" or value == [] or (self.parse is flag and value is False)
 
     def read(self, raw: Any) -> Any:
         """Parse one field's raw value; lists for `many` fields."""
@@ -59,33 +64,80 @@ class Field:
 
 
 def _as_list(raw: Any) -> list[Any]:
+    """The one rule for list fields, on every path (add, correct, import): each text is
+    one item, commas and all ("Korea, Republic of" is one name); a text that is a JSON
+    array is its items. Lists come from repeating an option, from a JSON array on the
+    command line, or from a JSON array in an import line."""
     if raw is None:
         return []
-    if isinstance(raw, (list, tuple)):
-        return list(raw)
-    if isinstance(raw, str):
-        s = raw.strip()
-        if s.startswith("["):
+    items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str) and item.strip().startswith("["):
             try:
-                value = json.loads(s)
+                value = json.loads(item)
             except json.JSONDecodeError:
-                raise InvalidInput(f"cannot read {raw!r} as a JSON list") from None
-            if isinstance(value, list):
-                return value
-        # On the command line a list is written "a, b, c".
-        return [part for part in (p.strip() for p in s.split(",")) if part]
-    return [raw]
+                value = None
+            if not isinstance(value, list):
+                raise InvalidInput(f"cannot read {item!r} as a JSON array such as [\"A\", \"B\"]") from None
+            out.extend(value)
+        else:
+            out.append(item)
+    return out
 
 
 def text(raw: Any) -> str:
+    """Text that may hold paragraphs (a summary, a quote): line breaks are kept, written
+    as newlines whatever the input used."""
     if not isinstance(raw, str):
         raise InvalidInput(f"expected text, got {type(raw).__name__}")
-    value = _XML_FORBIDDEN.sub("", raw).strip()
+    value = _XML_FORBIDDEN.sub("", raw).replace("\r\n", "\n").replace("\r", "\n").strip()
     if not value:
         raise InvalidInput("must not be empty")
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"longer than {MAX_TEXT} characters")
     return value
+
+
+def line(raw: Any) -> str:
+    """One-line text (a title, a name, a place): every run of whitespace, line breaks
+    included, is one space, so one-line listings stay one line."""
+    return " ".join(text(raw).split())
+
+
+def flag(raw: Any) -> bool:
+    """Yes or no: JSON true/false, or yes/no/true/false as text."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        value = raw.strip().lower()
+        if value in ("yes", "true"):
+            return True
+        if value in ("no", "false"):
+            return False
+    raise InvalidInput(f"{raw!r} is not yes or no")
+
+
+def language(raw: Any) -> str:
+    """A language as a BCP 47 tag ('en', 'ja', 'pt-BR', 'zh-Hant'), from the tag or its
+    English name ('Japanese'), checked against CLDR through babel."""
+    from babel import Locale, UnknownLocaleError
+
+    value = line(raw)
+    names = _language_names()
+    code = names.get(value.casefold(), value.replace("-", "_"))
+    try:
+        loc = Locale.parse(code)
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise InvalidInput(f"{raw!r} is not a language: write a tag such as en, ja, sw, pt-BR, or a name such as Japanese") from None
+    return "-".join(p for p in (loc.language, loc.script, loc.territory) if p)
+
+
+@functools.cache
+def _language_names() -> dict[str, str]:
+    from babel import Locale
+
+    return {name.casefold(): code for code, name in Locale("en").languages.items() if "_" not in code}
 
 
 def date(raw: Any) -> str:
@@ -126,24 +178,44 @@ def url(raw: Any) -> str:
     return value
 
 
+SOURCE_KEYS = ("url", "publisher", "published", "language", "via")
+
+
 def source(raw: Any) -> dict[str, Any]:
-    """A source: a URL, or {"url", "publisher", "published"}."""
+    """A source: a URL, or {"url", "publisher", "published", "language", "via"}.
+
+    `language` is the language the source is written in; `via` the outlet or agency it
+    cites for the report ("Anadolu Agency" for a paper citing it)."""
     if isinstance(raw, str):
         raw = {"url": raw}
     if not isinstance(raw, dict):
         raise InvalidInput("a source is a URL or an object with a url")
-    unknown = set(raw) - {"url", "publisher", "published"}
+    unknown = set(raw) - set(SOURCE_KEYS)
     if unknown:
-        raise InvalidInput(f"unknown source key {sorted(unknown)[0]!r}")
+        raise InvalidInput(f"unknown source key {sorted(unknown)[0]!r} (known: {', '.join(SOURCE_KEYS)})")
     out: dict[str, Any] = {"url": url(raw.get("url"))}
     if raw.get("publisher"):
-        out["publisher"] = text(raw["publisher"])
+        out["publisher"] = line(raw["publisher"])
     if raw.get("published"):
         out["published"] = date(raw["published"])
+    if raw.get("language"):
+        out["language"] = language(raw["language"])
+    if raw.get("via"):
+        out["via"] = line(raw["via"])
     return out
+
+
+def source_text(src: Any) -> str:
+    """A source as people read it: 'CamboJA News citing Kyodo, https://...'."""
+    if not isinstance(src, dict) or not isinstance(src.get("url"), str):
+        return str(src)  # a value this version cannot read is shown as stored
+    who = src.get("publisher") or ""
+    if src.get("via"):
+        who = f"{who} citing {src['via']}".strip()
+    return f"{who}, {src['url']}" if who else src["url"]
 
 
 def reference(raw: Any) -> str:
     """A reference to another development: its id or its natural key, kept as given
     and resolved to an id by the aggregate module."""
-    return text(raw)
+    return line(raw)

@@ -6,6 +6,7 @@ own errors, never the library's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,19 @@ from eventsourcing.persistence import IntegrityError
 
 from events import Development, Report, read_changes, resolve_reference
 from timeline import config
-from timeline.errors import Conflict, DevelopmentNotFound, StoreUnavailable, TimelineError, first_line
+from timeline.errors import (
+    AmbiguousReference,
+    Conflict,
+    DevelopmentNotFound,
+    MissingReference,
+    StoreUnavailable,
+    TimelineError,
+    first_line,
+)
 from timeline.store import Sql
+
+MIN_PREFIX = 6  # hex digits of an id that name it, when no other id starts so
+_HEX = re.compile("[0-9a-f]+")
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ class Timeline(Application[UUID]):
     # --- appending -------------------------------------------------------------------
 
     def record(self, report: Report) -> Recorded:
+        self._check_package(report.fields.get("part_of"), report.references.get("part_of"))
         existing = self._find(report.id)
         if existing is not None:
             return Recorded(str(report.id), self._compare(existing, report))
@@ -52,6 +65,13 @@ class Timeline(Application[UUID]):
             # Another writer recorded the same id between our look and our save.
             return self.record(report)
         return Recorded(str(report.id), "new")
+
+    def _check_package(self, package_id: str | None, written: str | None) -> None:
+        """A part names a package pledge that is recorded."""
+        if not package_id:
+            return
+        package = self._find(UUID(package_id))
+        check_package(package.kind if package else None, written or package_id)
 
     def _compare(self, existing: Development, report: Report) -> str:
         if existing.same_as(report):
@@ -63,7 +83,10 @@ class Timeline(Application[UUID]):
 
     def correct(self, ref: str, raw_changes: Mapping[str, Any], reason: str, source: Any = None) -> dict[str, Any]:
         dev = self._get(ref)
-        dev.correct(read_changes(dev.kind, raw_changes), reason, source)
+        changes = read_changes(dev.kind, raw_changes)
+        if changes.get("part_of"):
+            self._check_package(changes["part_of"], str(raw_changes.get("part_of")))
+        dev.correct(changes, reason, source)
         self.save(dev)
         return self._plain(dev)
 
@@ -105,12 +128,50 @@ class Timeline(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
-    def _get(self, ref: str) -> Development:
+    def resolve(self, ref: str) -> UUID:
+        """The id a reference names: a full id, the natural key, or a unique prefix of at
+        least 6 hex digits of an id (what `show` prints is 8). A reference that could be a
+        key and a prefix, or a prefix of several ids, is refused with the candidates."""
+        if not isinstance(ref, str) or not ref.strip():
+            raise DevelopmentNotFound(str(ref))
+        ref = ref.strip()
         try:
-            dev_id = resolve_reference(ref)
-        except (ValueError, TypeError):
-            raise DevelopmentNotFound(ref) from None
+            return UUID(ref)
+        except ValueError:
+            pass
+        candidates: list[UUID] = []
+        by_key = resolve_reference(ref)
+        if self._find(by_key) is not None:
+            candidates.append(by_key)
+        digits = ref.replace("-", "").lower()
+        if len(digits) >= MIN_PREFIX and _HEX.fullmatch(digits):
+            candidates += [i for i in self._ids_with_prefix(digits) if i not in candidates]
+        if not candidates:
+            raise DevelopmentNotFound(ref)
+        if len(candidates) > 1:
+            raise AmbiguousReference(ref, [(str(i), self._title(i)) for i in candidates])
+        return candidates[0]
+
+    def _ids_with_prefix(self, digits: str, limit: int = 10) -> list[UUID]:
+        """Ids of developments starting with `digits`: a range on the log's primary key."""
+        low, high = UUID(digits.ljust(32, "0")), UUID(digits.ljust(32, "f"))
+        sql = self.sql()
+        table = sql.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        statement = (
+            f"SELECT originator_id FROM {table} WHERE originator_id >= ? AND originator_id <= ?"
+            " AND originator_version = 1 ORDER BY originator_id LIMIT ?"
+        )
+        params: list[Any] = [low, high] if sql.postgres else [low.hex, high.hex]
+        with sql.transaction(commit=False) as c:
+            rows = sql.rows(c, statement, [*params, limit])
+        return [r["originator_id"] if isinstance(r["originator_id"], UUID) else UUID(r["originator_id"]) for r in rows]
+
+    def _title(self, dev_id: UUID) -> str:
         dev = self._find(dev_id)
+        return str(dev.fields.get("title", "")) if dev is not None else ""
+
+    def _get(self, ref: str) -> Development:
+        dev = self._find(self.resolve(ref))
         if dev is None:
             raise DevelopmentNotFound(ref)
         return dev
@@ -130,4 +191,12 @@ class Timeline(Application[UUID]):
         return Sql.for_recorder(self.recorder)
 
 
-__all__ = ["Timeline", "Recorded", "TimelineError"]
+def check_package(kind: str | None, written: str) -> None:
+    """`part_of` must name a recorded pledge; `kind` is what it names (None: nothing)."""
+    if kind is None:
+        raise MissingReference(f"part_of: no package {written!r} is recorded; record the package pledge first")
+    if kind != "pledge":
+        raise MissingReference(f"part_of: {written!r} is a {kind}, not a package pledge")
+
+
+__all__ = ["Timeline", "Recorded", "TimelineError", "check_package"]

@@ -1,8 +1,11 @@
 """The `timeline` command: a thin shell over the application. Parse, call, print.
 
-Expected errors (bad input, unknown ids, a store that cannot be opened) become one line
-`Error: ...` on stderr and exit status 1 (2 for usage errors). `--json` writes only data
-to stdout; messages go to stderr.
+Expected errors become one line `Error: ...` on stderr. Exit status 2: the command line
+cannot be used as written (an unknown command or option, a missing argument, or a value
+given on it that cannot be read: `--kind bogus`, `--instrument bogus`, `--set x`).
+Exit status 1: a well-formed command that could not be done (an unknown id, a conflict,
+a bad line in an import file, a retracted development, a store that cannot be opened).
+`--json` writes only data to stdout; messages go to stderr.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 
 import click
 
-from events import COMMON_FIELDS, KINDS, InvalidInput, read_report
+from events import COMMON_FIELDS, KINDS, AlreadyRetracted, InvalidInput, NothingChanged, read_report
+from events.fields import flag
 from timeline import __version__, config
 from timeline.commands.common import (
     CONTEXT,
@@ -29,7 +33,7 @@ from timeline.commands.common import (
 )
 from timeline.commands.conventions import convention_options, convention_params, read_by_conventions
 from timeline.errors import TimelineError
-from timeline.render import render_development, render_state
+from timeline.render import import_summary, render_development, render_event, render_facets, render_state
 
 
 class TimelineGroup(click.Group):
@@ -53,9 +57,12 @@ class TimelineGroup(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
-        except (TimelineError, InvalidInput) as e:
+        except (TimelineError, AlreadyRetracted, NothingChanged) as e:
             click.echo(f"Error: {e}", err=True)
             sys.exit(1)
+        except InvalidInput as e:  # a value given on the command line: a usage error
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(2)
         except BrokenPipeError:
             # `timeline show | head`: the reader left; say nothing more (as the docs advise).
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -84,9 +91,11 @@ def cli(ctx: click.Context, db: str | None) -> None:
 # --- appending ---------------------------------------------------------------------------
 
 
-def _source(url: str, publisher: str | None, published: str | None) -> dict[str, str]:
+def _source(url: str, publisher: str | None, published: str | None, language: str | None = None,
+            via: str | None = None) -> dict[str, str]:  # fmt: skip
     """A source as the domain reads it; absent parts are left out, not empty."""
-    return {"url": url, **({"publisher": publisher} if publisher else {}), **({"published": published} if published else {})}
+    parts = {"url": url, "publisher": publisher, "published": published, "language": language, "via": via}
+    return {k: v for k, v in parts.items() if v}
 
 
 def _option_name(field_name: str) -> str:
@@ -104,6 +113,8 @@ def _add_command(kind_name: str) -> click.Command:
             click.Option(
                 [_option_name(name), fld.name],
                 multiple=fld.many,
+                is_flag=fld.parse is flag,
+                default=None,
                 help=fld.help + (" [required]" if fld.required else ""),
             )
         )
@@ -111,15 +122,17 @@ def _add_command(kind_name: str) -> click.Command:
         *convention_params(),
         click.Option(["--publisher"], help="Publisher of the --source(s) given here."),
         click.Option(["--published"], help="When the --source(s) given here were published."),
+        click.Option(["--source-language"], help="Language the --source(s) given here are written in: en, ja, ..."),
+        click.Option(["--via"], help="Agency or outlet the --source(s) given here cite ('Anadolu Agency')."),
         click.Option(["--json", "as_json"], is_flag=True, help="Write JSON data only, to stdout."),
     ]
 
     @pass_session
     @read_by_conventions
     def callback(session: Session, key: str | None, publisher: str | None, published: str | None,
-                 as_json: bool, **values: Any) -> None:  # fmt: skip
+                 source_language: str | None, via: str | None, as_json: bool, **values: Any) -> None:  # fmt: skip
         sources = [
-            _source(url, publisher, published)
+            _source(url, publisher, published, source_language, via)
             for url in values.pop("sources")
         ]
         raw = {"kind": kind_name, "id": key, "sources": sources, **values}
@@ -136,7 +149,7 @@ def _add_command(kind_name: str) -> click.Command:
         kind_name,
         params=params,
         callback=callback,
-        help=f"Record a {kind_name}. Prints the development's id.",
+        help=f"Record {kind.article} {kind_name}. Prints the development's id.",
         context_settings=CONTEXT,
     )
 
@@ -167,11 +180,7 @@ def import_(session: Session, file: Any, as_json: bool) -> None:
     if as_json:
         emit_json(result.as_dict())
         return
-    click.echo(
-        f"{result.new} new, {result.existing} already there, {result.corrections} corrections, "
-        f"{result.retractions} retractions, {result.sources} sources added ({result.lines} lines)",
-        err=True,
-    )
+    click.echo(import_summary(result.as_dict()), err=True)
 
 
 def _count_lines(file: Any) -> int | None:
@@ -186,13 +195,20 @@ def _count_lines(file: Any) -> int | None:
     return count
 
 
-def _parse_set(pairs: tuple[str, ...]) -> dict[str, str]:
-    changes: dict[str, str] = {}
+def _parse_set(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """--set FIELD=VALUE pairs; a list field given more than once collects its values
+    (`--set visitors=A --set visitors=B`), as a repeated option does for `add`."""
+    changes: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
+        name = name.strip().replace("-", "_")
+        if not sep or not name:
             raise click.BadParameter(f"{pair!r} is not FIELD=VALUE", param_hint="--set")
-        changes[name.strip().replace("-", "_")] = value
+        if name in changes:
+            earlier = changes[name]
+            changes[name] = [*(earlier if isinstance(earlier, list) else [earlier]), value]
+        else:
+            changes[name] = value
     return changes
 
 
@@ -250,10 +266,11 @@ def show(session: Session, dev_id: str | None, as_json: bool, **filters: Any) ->
     """List developments in timeline order, or show one development (with ID)."""
     flt = make_filter(**filters)
     if dev_id:
-        doc = session.reader.development(dev_id)
-        emit_json(doc) if as_json else click.echo(render_development(doc))
+        doc = session.reader.development(str(session.app.resolve(dev_id)))
+        emit_json(doc) if as_json else click.echo(render_development(doc, session.reader.related(doc)))
         return
-    print_timeline(session.reader.iter_timeline(flt), as_json)
+    if not print_timeline(session.reader.iter_timeline(flt), as_json) and not as_json:
+        click.echo("no developments match" if any(filters.values()) else "the timeline is empty", err=True)
 
 
 def _facet_command(name: str, attr: str) -> click.Command:
@@ -264,9 +281,10 @@ def _facet_command(name: str, attr: str) -> click.Command:
         if as_json:
             emit_json(rows)
             return
-        for r in rows:
-            retracted = f" ({r['retracted']} retracted)" if r["retracted"] else ""
-            click.echo(f"{r['developments']:6d}  {r['slug']:<32} {r['name']}{retracted}")
+        for line in render_facets(rows):
+            click.echo(line)
+        if not rows:
+            click.echo(f"no {name} yet", err=True)
 
     return click.Command(name, callback=callback, params=callback.__click_params__, context_settings=CONTEXT,  # type: ignore[attr-defined]
                          help=f"List {name} with how many developments name each.")  # fmt: skip
@@ -303,7 +321,7 @@ def rebuild(session: Session) -> None:
 @click.option("--from", "start", metavar="#N", default=None, help="Start after log position N.")
 @pass_session
 def log(session: Session, as_json: bool, follow: bool, start: str | None) -> None:
-    """Print the stored events in log order (JSON Lines with --json)."""
+    """Print the stored events in log order, one line each (JSON Lines with --json)."""
     from timeline.audit.log import follow_events, stored_events
 
     after = _position(start) if start else 0
@@ -311,6 +329,8 @@ def log(session: Session, as_json: bool, follow: bool, start: str | None) -> Non
         for item in stored_events(session.app, after):
             _print_event(item, as_json)
             after = item["position"]
+        if not follow and not as_json and after == (_position(start) if start else 0):
+            click.echo("no events" + (f" after #{after}" if after else ""), err=True)
         if follow:
             for item in follow_events(session.app, after):
                 _print_event(item, as_json)
@@ -329,8 +349,7 @@ def _print_event(item: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(item, sort_keys=True, ensure_ascii=False))
     else:
-        fields = json.dumps(item["data"], sort_keys=True, ensure_ascii=False)
-        click.echo(f"#{item['position']:<6} {item['recorded']}  {item['event']:<12} {item['id']}  {fields}")
+        click.echo(render_event(item))
     sys.stdout.flush()
 
 

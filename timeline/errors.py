@@ -35,3 +35,16 @@ class Conflict(TimelineError):
 
 class StoreUnavailable(TimelineError):
     """The --db target cannot be opened."""
+
+
+class AmbiguousReference(TimelineError):
+    """A short id (or a key that is also one) that names more than one development."""
+
+    def __init__(self, ref: str, candidates: list[tuple[str, str]]) -> None:
+        self.candidates = candidates
+        listed = "; ".join(f"{i} ({title})" if title else i for i, title in candidates)
+        super().__init__(f"{ref!r} names more than one development: {listed}; give more of the id")
+
+
+class MissingReference(TimelineError):
+    """A field names a development that is not recorded (or not one it can name)."""

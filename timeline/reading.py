@@ -40,6 +40,13 @@ class Reader:
             raise DevelopmentNotFound(ref)
         return doc
 
+    def related(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """For `show ID`: the package a part belongs to and the parts of a package."""
+        package_id = doc["fields"].get("part_of")
+        package = queries.document(self.sql, package_id) if package_id else None
+        parts = queries.parts_of(self.sql, doc["id"]) if doc["kind"] == "pledge" else []
+        return {"package": package, "parts": parts}
+
     def timeline(self, f: Filter = queries.EVERYTHING) -> list[dict[str, Any]]:
         return queries.timeline(self.sql, f)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from events import KINDS, OccurredDate
 from events.display import value_text
+from events.fields import source_text
 from events.money import Total
 
 
@@ -15,8 +16,22 @@ def render_line(doc: dict[str, Any]) -> str:
     return f"{occurred:<13} {doc['kind']:<10} {doc['title']}{mark}  ({doc['id'][:8]})"
 
 
-def render_development(doc: dict[str, Any]) -> str:
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 line', '2 lines', '1 development', '3 corrections'."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def short(dev_id: str) -> str:
+    return dev_id[:8]
+
+
+def _sourced(src: Any) -> str:
+    return f" (source: {source_text(src)})" if src else ""
+
+
+def render_development(doc: dict[str, Any], related: dict[str, Any] | None = None) -> str:
     f = doc["fields"]
+    related = related or {}
     lines = [
         doc["title"],
         f"  id:        {doc['id']}",
@@ -33,15 +48,66 @@ def render_development(doc: dict[str, Any]) -> str:
     if f.get("summary"):
         lines.append(f"  summary:   {f['summary']}")
     lines += ["  " + line for line in KINDS[doc["kind"]].describe(f)]
+    if f.get("part_of"):
+        package = related.get("package")
+        what = f"{package['title']} ({short(package['id'])})" if package else f"{f['part_of']} (not recorded)"
+        lines.append(f"  part of:   {what}")
+    for part in related.get("parts", []):
+        amount = value_text("amount", part["fields"]["amount"])
+        mark = " [RETRACTED]" if part["retracted"] else ""
+        lines.append(f"  part:      {part['title']} ({short(part['id'])}): {amount}{mark}")
     for s in f.get("sources", []):
-        by = f" ({s['publisher']})" if s.get("publisher") else ""
-        lines.append(f"  source:    {s['url']}{by}")
+        lines.append(f"  source:    {source_text(s)}")
     for c in doc["corrections"]:
         changed = ", ".join(c["changes"])
-        lines.append(f"  corrected: {c['recorded']}: {changed}; reason: {c['reason']}")
+        lines.append(f"  corrected: {c['recorded']}: {changed}; reason: {c['reason']}{_sourced(c.get('source'))}")
     if doc["retracted"]:
-        lines.append(f"  RETRACTED: {doc['retracted']['recorded']}: {doc['retracted']['reason']}")
+        r = doc["retracted"]
+        lines.append(f"  RETRACTED: {r['recorded']}: {r['reason']}{_sourced(r.get('source'))}")
     return "\n".join(lines)
+
+
+def render_event(item: dict[str, Any]) -> str:
+    """One stored event on one line, for `log` without --json:
+    `#12     2024-07-07 10:00:00Z  Corrected    5a2180c8  amount; reason: ...`."""
+    data = item["data"]
+    event = item["event"]
+    if event == "Reported":
+        what = f"{data.get('kind')}: {data.get('fields', {}).get('title', '')}"
+    elif event == "Corrected":
+        what = f"{', '.join(data.get('changes', {}))}; reason: {data.get('reason')}{_sourced(data.get('source'))}"
+    elif event == "Retracted":
+        what = f"reason: {data.get('reason')}{_sourced(data.get('source'))}"
+    elif event == "SourceAdded":
+        what = source_text(data.get("source"))
+    else:
+        what = ", ".join(sorted(data))
+    recorded = item["recorded"][:19].replace("T", " ") + "Z" if item["recorded"].endswith("Z") else item["recorded"]
+    return f"#{item['position']:<6} {recorded}  {event:<12} {short(item['id'])}  {what}"
+
+
+def import_summary(counts: dict[str, int]) -> str:
+    """'1 new, 2 already there, 1 correction, 0 retractions, 1 source added (5 lines)'."""
+    return (
+        f"{counts['new']} new, {counts['existing']} already there, {plural(counts['corrections'], 'correction')}, "
+        f"{plural(counts['retractions'], 'retraction')}, {plural(counts['sources'], 'source')} added "
+        f"({plural(counts['lines'], 'line')})"
+    )
+
+
+def render_facets(rows: list[dict[str, Any]]) -> list[str]:
+    """`topics` / `actors`: count, slug and (where it differs from the slug) the name, in
+    columns as wide as the widest value."""
+    if not rows:
+        return []
+    count_width = max(len(str(r["developments"])) for r in rows)
+    slug_width = max(len(r["slug"]) for r in rows)
+    out = []
+    for r in rows:
+        retracted = f" ({r['retracted']} retracted)" if r["retracted"] else ""
+        name = f"  {r['name']}" if r["name"] != r["slug"] else ""
+        out.append(f"{r['developments']:>{count_width}}  {r['slug']:<{slug_width}}{name}{retracted}".rstrip())
+    return out
 
 
 def render_state(data: dict[str, Any]) -> str:

@@ -9,11 +9,11 @@ KIND = Kind(
     name="agreement",
     verb="agreed",
     fields=(
-        f.Field("parties", f.text, "Party to the agreement (repeatable).", required=True, many=True, actor_role=True),
-        f.Field("subject", f.text, "What was agreed.", required=True),
+        f.Field("parties", f.line, "Party to the agreement (repeatable).", required=True, many=True, actor_role=True),
+        f.Field("subject", f.line, "What was agreed.", required=True),
         f.Field("agreement_type", f.choice(*TYPES), f"One of: {', '.join(TYPES)}."),
     ),
-    describe=lambda d: [
+    details=lambda d: [
         f"Parties: {', '.join(d['parties'])}",
         f"Agreed: {d['subject']}",
         *([f"Type: {d['agreement_type']}"] if d.get("agreement_type") else []),

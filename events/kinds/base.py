@@ -7,18 +7,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events import fields as f
+from events.dates import OccurredDate
+from events.errors import InvalidInput
 
 __all__ = ["COMMON_FIELDS", "Kind"]
 
 COMMON_FIELDS: tuple[f.Field, ...] = (
-    f.Field("title", f.text, "Headline of the development.", required=True),
+    f.Field("title", f.line, "Headline of the development.", required=True),
     f.Field("summary", f.text, "A sentence or two on what happened."),
     f.Field("occurred", f.date, "When it happened: '6 July 2024', '2024-07', 'since 1994'.", required=True),
-    f.Field("place", f.text, "Where it happened."),
+    f.Field("refers_to", f.date, "A second date it refers to ('towards TICAD 9 in 2025'); shown, never used for ordering."),
+    f.Field("place", f.line, "Where it happened."),
     f.Field("topics", f.topic, "Topic slug (repeatable): aid, mine-action, ...", many=True),
-    f.Field("actors", f.text, "Person, government or body taking part (repeatable).", many=True, actor_role=True),
+    f.Field("actors", f.line, "Person, government or body taking part (repeatable).", many=True, actor_role=True),
     f.Field("sources", f.source, "Source URL (repeatable; at least one).", many=True, required=True),
 )  # fmt: skip
+
+
+def _common_lines(d: Mapping[str, Any]) -> list[str]:
+    if not d.get("refers_to"):
+        return []
+    try:
+        when = OccurredDate.from_canonical(d["refers_to"]).humane()
+    except InvalidInput:
+        when = str(d["refers_to"])
+    return [f"Refers to: {when}"]
 
 
 @dataclass(frozen=True)
@@ -26,12 +39,36 @@ class Kind:
     name: str
     fields: tuple[f.Field, ...]
     verb: str  # how a summary line says it: "pledged", "visited", ...
-    check: Callable[[Mapping[str, Any]], None] = lambda details: None
-    describe: Callable[[Mapping[str, Any]], list[str]] = lambda details: []
+    # Groups of fields of which at least one must be given: (("quote", "paraphrase"),).
+    one_of: tuple[tuple[str, ...], ...] = ()
+    rules: Callable[[Mapping[str, Any]], None] = lambda details: None
+    details: Callable[[Mapping[str, Any]], list[str]] = lambda details: []
     field_index: dict[str, f.Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "field_index", {x.name: x for x in self.fields})
+
+    @property
+    def article(self) -> str:
+        return "an" if self.name[0] in "aeiou" else "a"
+
+    def missing(self, details: Mapping[str, Any]) -> list[str]:
+        """Every required field (common or the kind's own) that `details` lacks, and each
+        one-of group none of whose fields it has: all of them, so one line can say it."""
+        absent = [x.name for x in (*COMMON_FIELDS, *self.fields) if x.required and not details.get(x.name)]
+        absent += [" or ".join(group) for group in self.one_of if not any(details.get(n) for n in group)]
+        return absent
+
+    def check(self, details: Mapping[str, Any]) -> None:
+        """The kind's rules over a whole set of fields (after a report or a correction)."""
+        missing = [m for m in self.missing(details) if " or " in m]
+        if missing:
+            raise InvalidInput(f"{self.article} {self.name} needs {'; '.join(_either(m) for m in missing)}")
+        self.rules(details)
+
+    def describe(self, details: Mapping[str, Any]) -> list[str]:
+        """Readable lines of the kind's own fields and the common ones not shown elsewhere."""
+        return [*self.details(details), *_common_lines(details)]
 
     def actors_in(self, details: Mapping[str, Any]) -> list[str]:
         names: list[str] = []
@@ -40,3 +77,8 @@ class Kind:
                 value = details[fld.name]
                 names.extend(value if isinstance(value, list) else [value])
         return names
+
+
+def _either(group: str) -> str:
+    """'quote or paraphrase' -> 'a quote or a paraphrase'; plurals take no article."""
+    return " or ".join(n if n.endswith("s") else f"{'an' if n[0] in 'aeiou' else 'a'} {n}" for n in group.split(" or "))

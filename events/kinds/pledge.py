@@ -30,13 +30,13 @@ KIND = Kind(
     name="pledge",
     verb="pledged",
     fields=(
-        f.Field("donor", f.text, "Who pledges.", required=True, actor_role=True),
-        f.Field("recipient", f.text, "Who receives.", required=True, actor_role=True),
+        f.Field("donor", f.line, "Who pledges.", required=True, actor_role=True),
+        f.Field("recipient", f.line, "Who receives.", required=True, actor_role=True),
         f.Field("amount", f.money, "Amount as reported: '8.3bn yen', '$51.5 million'.", required=True),
         f.Field("instrument", f.choice(*INSTRUMENTS), f"One of: {', '.join(INSTRUMENTS)}."),
-        f.Field("purpose", f.text, "Purpose or project."),
+        f.Field("purpose", f.line, "Purpose or project."),
         f.Field("equivalents", f.money, "Equivalent as reported (repeatable): 'about $51.5 million'.", many=True),
         f.Field("part_of", f.reference, "Id or key of the package pledge this is part of."),
     ),
-    describe=_describe,
+    details=_describe,
 )  # fmt: skip

@@ -26,7 +26,7 @@ def test_bad_input_through_the_installed_command(tmp_path: Path, timeline_cmd: A
     db = str(tmp_path / "story.db")
     result = timeline_cmd("--db", db, "add", "pledge", "--title", "x", "--occurred", "soon",
                           "--donor", "A", "--recipient", "B", "--amount", "$1", "--source", "https://e.org")  # fmt: skip
-    assert result.returncode == 1
+    assert result.returncode == 2  # a value on the command line that cannot be read: a usage error
     assert result.stderr == "Error: occurred: cannot read 'soon' as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06\n"
     assert result.stdout == ""
     log = timeline_cmd("--db", db, "log", "--json")

@@ -134,7 +134,17 @@ def test_pledge_part_of_resolves_a_key_to_an_id() -> None:
 def test_missing_required_field_is_named(kind: str, name: str, empty: Any) -> None:
     with pytest.raises(InvalidInput) as info:
         read_report(raw(kind, **{name: empty}))
-    assert info.value.field == name
+    named = "visitors or participants" if name == "visitors" else name
+    assert str(info.value) == f"required for a{'n' if kind == 'agreement' else ''} {kind}: {named}"
+
+
+def test_every_missing_required_field_in_one_line() -> None:
+    with pytest.raises(InvalidInput) as info:
+        read_report({"kind": "statement", "title": " ", "role": "Minister"})
+    assert str(info.value) == "required for a statement: occurred, sources, speaker, quote or paraphrase"
+    with pytest.raises(InvalidInput) as info:
+        read_report({"kind": "agreement"})
+    assert str(info.value) == "required for an agreement: title, occurred, sources, parties, subject"
 
 
 @pytest.mark.parametrize("kind", ["meeting", "", None, "Visit"])
@@ -165,7 +175,7 @@ def test_unknown_field_is_named(kind: str, name: str) -> None:
 def test_statement_needs_quote_or_paraphrase() -> None:
     with pytest.raises(InvalidInput) as info:
         read_report(raw("statement", quote=...))
-    assert info.value.field == "quote"
+    assert str(info.value) == "required for a statement: quote or paraphrase"
     with pytest.raises(InvalidInput):
         read_report(raw("statement", quote="   "))
 
@@ -431,13 +441,22 @@ def test_read_changes_rejects_unknown_fields(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "name"), [(k, n) for k, names in REQUIRED.items() for n in names if n != "sources"]
+    ("kind", "name"), [(k, n) for k, names in REQUIRED.items() for n in names if n not in ("sources", "visitors")]
 )
 @pytest.mark.parametrize("empty", [None, "", []])
 def test_read_changes_cannot_unset_a_required_field(kind: str, name: str, empty: Any) -> None:
     with pytest.raises(InvalidInput) as info:
         read_changes(kind, {name: empty})
     assert info.value.field == name
+
+
+def test_a_visit_keeps_visitors_or_participants() -> None:
+    dev = recorded("visit")
+    with pytest.raises(InvalidInput) as info:
+        dev.correct(read_changes("visit", {"visitors": ""}), "wrong name")
+    assert str(info.value) == "a visit needs visitors or participants"
+    dev.correct(read_changes("visit", {"visitors": "", "participants": ["A", "B"]}), "a meeting of two")
+    assert dev.fields["participants"] == ["A", "B"] and "visitors" not in dev.fields
 
 
 def test_read_changes_needs_something() -> None:

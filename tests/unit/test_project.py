@@ -26,7 +26,7 @@ def test_a_development_through_its_life() -> None:
     report = read_report({"kind": "statement", "title": "Said", "occurred": "2024-07", "speaker": "Hun Manet",
                           "quote": "Hello", "topics": ["diplomacy"], "sources": ["https://e.org/1"]})  # fmt: skip
     dev = Development.record(report)
-    dev.correct(read_changes("statement", {"occurred": "2024-07-06", "topics": "diplomacy, aid"}), "exact day")
+    dev.correct(read_changes("statement", {"occurred": "2024-07-06", "topics": ["diplomacy", "aid"]}), "exact day")
     dev.add_source("https://e.org/2")
     dev.retract("misattributed", "https://e.org/3")
     events = dev.collect_events()

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from events.fields import source_text
 from timeline.commands.common import (
     CONTEXT,
     emit_json,
@@ -38,7 +39,12 @@ def replay(session: Any, when: str, as_json: bool, **filters: Any) -> None:
 
     flt = make_filter(**filters)
     with reader_as_of(session.app, when) as reader:
-        print_timeline(reader.iter_timeline(flt), as_json)
+        printed = print_timeline(reader.iter_timeline(flt), as_json)
+        if not printed and not as_json:
+            if not reader.position:
+                click.echo(f"the log held no events as of {when}", err=True)
+            else:
+                click.echo(f"no developments match as of {when} (#{reader.position})", err=True)
 
 
 @click.command(context_settings=CONTEXT)
@@ -49,7 +55,7 @@ def history(session: Any, dev_id: str, as_json: bool) -> None:
     """Every version of one development: position, time, event, what changed and why."""
     from timeline.audit.history import history as versions_of
 
-    data = versions_of(session.app, dev_id)
+    data = versions_of(session.app, str(session.app.resolve(dev_id)))
     if as_json:
         emit_json(data)
         return
@@ -58,7 +64,7 @@ def history(session: Any, dev_id: str, as_json: bool) -> None:
         click.echo(f"v{v['version']:<3} #{v['position']:<6} {v['recorded']}  {v['event']}")
         _echo_changes(v["changes"], " " * 7)
         for s in v["sources_added"]:
-            click.echo(f"       source: + {s['url']}")
+            click.echo(f"       source: + {source_text(s)}")
         if v["reason"]:
             click.echo(f"       reason: {v['reason']}")
 
@@ -79,9 +85,14 @@ def diff(session: Any, start: str, end: str, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    click.echo(f"From #{data['from']['position']} to #{data['to']['position']}:")
+    span = f"#{data['from']['position']} to #{data['to']['position']}"
+    if not any(data[k] for k in ("added", "corrected", "retracted", "sourced")):
+        click.echo(f"no changes from {span}", err=True)
+        return
+    click.echo(f"From {span}:")
+    width = max((len(d["occurred"]) for d in data["added"]), default=0)
     for d in data["added"]:
-        click.echo(f"  added      {d['occurred']:<12} {d['title']}  ({d['id'][:8]})")
+        click.echo(f"  added      {d['occurred']:<{width}}  {d['title']}  ({d['id'][:8]})")
     for d in data["corrected"]:
         click.echo(f"  corrected  {d['title']}  ({d['id'][:8]})")
         _echo_changes(d["changes"], " " * 15)
@@ -89,7 +100,7 @@ def diff(session: Any, start: str, end: str, as_json: bool) -> None:
         click.echo(f"  retracted  {d['title']}  ({d['id'][:8]}): {d['reason']}")
     for d in data["sourced"]:
         for s in d["sources"]:
-            click.echo(f"  sourced    {d['title']}  ({d['id'][:8]}): {s['url']}")
+            click.echo(f"  sourced    {d['title']}  ({d['id'][:8]}): {source_text(s)}")
 
 
 @click.command(context_settings=CONTEXT)

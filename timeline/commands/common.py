@@ -125,10 +125,11 @@ def make_filter(topic: str | None, actor: str | None, kind: str | None, start: s
     return Filter(topic=topic, actor=actor, kind=kind, start=lo, end=hi)
 
 
-def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> None:
-    """Streams: the same bytes as emit_json(list(docs)) without holding the list."""
+def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> int:
+    """Streams: the same bytes as emit_json(list(docs)) without holding the list.
+    Returns how many it printed."""
     try:
-        _print_timeline(docs, as_json)
+        return _print_timeline(docs, as_json)
     finally:
         # If the reader goes away mid-stream (`| head`), end the query now, while its
         # connection pool is still open.
@@ -137,14 +138,16 @@ def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> None:
             close()
 
 
-def _print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> None:
+def _print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> int:
+    count = 0
     if not as_json:
         for doc in docs:
             click.echo(render_line(doc))
-        return
-    first = True
+            count += 1
+        return count
     for doc in docs:
         item = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        click.echo(("[\n  " if first else ",\n  ") + item, nl=False)
-        first = False
-    click.echo("[]" if first else "\n]")
+        click.echo(("[\n  " if not count else ",\n  ") + item, nl=False)
+        count += 1
+    click.echo("[]" if not count else "\n]")
+    return count

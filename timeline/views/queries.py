@@ -39,6 +39,21 @@ def document(sql: Sql, dev_id: str) -> dict[str, Any] | None:
     return json.loads(rows[0]["doc"]) if rows else None
 
 
+def parts_of(sql: Sql, package_id: str) -> list[dict[str, Any]]:
+    """The pledges whose `part_of` names `package_id`, in timeline order. Read from the
+    pledges whose document mentions the id at all (a text match over the pledges, which
+    has no index; for `show` of one pledge, not for feeds)."""
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(
+            c,
+            "SELECT doc FROM timeline_developments WHERE kind = 'pledge' AND id <> ? AND doc LIKE ?"
+            " ORDER BY sort_key, first_position",
+            [package_id, f"%{package_id}%"],
+        )
+    docs = (json.loads(r["doc"]) for r in rows)
+    return [d for d in docs if d["fields"].get("part_of") == package_id]
+
+
 def timeline(sql: Sql, f: Filter = EVERYTHING) -> list[dict[str, Any]]:
     """Developments in timeline order: occurred (precision-aware), then recorded order."""
     return list(iter_timeline(sql, f))
