@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from events import KINDS, OccurredDate, display
+from events.fields import source_text
 from events.slugs import slugify
 from feeds.settings import FeedSettings
 
@@ -156,7 +157,7 @@ def retraction_notice(doc: dict[str, Any]) -> str | None:
     r = doc["retracted"]
     if not r:
         return None
-    source = f" (source: {r['source']})" if r.get("source") else ""
+    source = f" (source: {source_text(r['source'])})" if r.get("source") else ""
     return f"Retracted on {r['recorded'][:10]}: {r['reason']}{source}. This development is withdrawn; it is kept here so the record stays complete."
 
 
@@ -166,7 +167,7 @@ def correction_notice(note: dict[str, Any]) -> str:
         f"{name}: {value_text(name, ch.get('before'))} → {value_text(name, ch.get('after'))}"
         for name, ch in sorted(note["changes"].items())
     )
-    source = f" (source: {note['source']})" if note.get("source") else ""
+    source = f" (source: {source_text(note['source'])})" if note.get("source") else ""
     return f"Corrected on {note['recorded'][:10]}: {changes}; reason: {note['reason']}{source}."
 
 

@@ -522,7 +522,7 @@ def _index(
     story = rows[0] if rows else None
     items = "\n".join(
         f'<li><a href="{h(r["atom"])}">{h(xml_text(r["title"]))}</a> (<a href="{h(r["rss"])}">RSS</a>),'
-        f" {r['developments']} developments</li>"
+        f" {r['developments']} development{'' if r['developments'] == 1 else 's'}</li>"
         for r in rows
     )
     head_text = f"#{head['position']} {head['hash']}" if head else "(empty log)"

@@ -243,12 +243,15 @@ def retract(session: Session, dev_id: str, reason: str, source: str | None, as_j
 @click.argument("url")
 @click.option("--publisher", help="Who published it.")
 @click.option("--published", help="When it was published.")
+@click.option("--language", help="Language it is written in: en, ja, ...")
+@click.option("--via", help="Agency or outlet it cites ('Anadolu Agency').")
 @json_option
 @pass_session
 @convention_options
-def add_source(session: Session, dev_id: str, url: str, publisher: str | None, published: str | None, as_json: bool) -> None:
+def add_source(session: Session, dev_id: str, url: str, publisher: str | None, published: str | None,
+               language: str | None, via: str | None, as_json: bool) -> None:  # fmt: skip
     """Add a source to a development."""
-    src = _source(url, publisher, published)
+    src = _source(url, publisher, published, language, via)
     result = session.app.add_source(dev_id, src)
     emit_json(result) if as_json else click.echo(result["id"])
 

@@ -31,7 +31,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
-from timeline.app import Timeline
+from timeline.app import Timeline, check_package
 from timeline.errors import TimelineError, first_line
 from timeline.store import Sql, first_events
 
@@ -98,17 +98,18 @@ class _Scratch:
     Rows are read for a whole chunk in one query and written back in one `executemany`.
     `current` is None while it equals `reported` (a file's own development) or while it
     has not been loaded yet (a development from the log); so is `version`, the version of
-    its last event, for a development from the log not loaded yet.
+    its last event, for a development from the log not loaded yet. `seen` holds its
+    corrections and retraction once it has any, to recognise a change line made again.
     """
 
-    COLUMNS = ("kind", "key", "reported", "current", "retracted", "origin", "version")
+    COLUMNS = ("kind", "key", "reported", "current", "retracted", "origin", "version", "seen")
 
     def __init__(self, path: Path) -> None:
         self.sql = Sql.scratch(path)
         with self.sql.transaction(commit=True) as c:
             c.execute(
                 "CREATE TABLE dev (id BLOB PRIMARY KEY, kind TEXT, key TEXT, reported TEXT,"
-                " current TEXT, retracted INTEGER, origin TEXT, version INTEGER) WITHOUT ROWID"
+                " current TEXT, retracted INTEGER, origin TEXT, version INTEGER, seen TEXT) WITHOUT ROWID"
             )
 
     def close(self) -> None:
@@ -126,8 +127,8 @@ class _Scratch:
 
     def save(self, c: Any, rows: dict[UUID, dict[str, Any]]) -> None:
         c.executemany(
-            "INSERT OR REPLACE INTO dev (id, kind, key, reported, current, retracted, origin, version)"
-            " VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO dev (id, kind, key, reported, current, retracted, origin, version, seen)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
             [(i.bytes, *(r[k] for k in self.COLUMNS)) for i, r in rows.items()],
         )
 
@@ -204,11 +205,12 @@ Known = dict[UUID, dict[str, Any]]
 
 
 def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: _Spool, tick: Tick) -> ImportResult:
-    n = {"new": 0, "existing": 0, "correct": 0, "retract": 0, "source": 0, "lines": 0}
+    n = {"new": 0, "existing": 0, "correct": 0, "retract": 0, "source": 0, "lines": 0}  # existing: lines already in the log
     for chunk in _chunks(lines):
         parsed = [(number, p) for number, line in chunk if (p := _parse(number, line)) is not None]
         with scratch.sql.transaction(commit=True) as c:
             ids = {item.id if op == "add" else item["target"] for _, (op, item) in parsed}
+            ids |= {r for _, (op, item) in parsed if (r := _package_named(op, item)) is not None}
             known = scratch.rows(c, ids)
             _load_from_store(app, known, [i for i in ids if i not in known])
             dirty: Known = {}
@@ -217,8 +219,7 @@ def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: _Sp
                     if op == "add":
                         n[_check_add(known, dirty, item, spool)] += 1
                     else:
-                        _check_change(app, known, dirty, op, item, spool)
-                        n[op] += 1
+                        n[_check_change(app, known, dirty, op, item, spool)] += 1
                 except (InvalidInput, TimelineError) as e:
                     raise ImportRejected(number, str(e)) from None
             scratch.save(c, dirty)
@@ -233,15 +234,40 @@ def _load_from_store(app: Timeline, known: Known, missing: list[UUID]) -> None:
     for dev_id, stored in first_events(app.recorder, missing).items():
         event = cast(Development.Reported, app.mapper.to_domain_event(stored))
         known[dev_id] = {"kind": event.kind, "key": event.key, "reported": _dumps(event.fields),
-                         "current": None, "retracted": None, "origin": "store", "version": None}  # fmt: skip
+                         "current": None, "retracted": None, "origin": "store", "version": None,
+                         "seen": None}  # fmt: skip
+
+
+def _package_named(op: str, item: Any) -> UUID | None:
+    """The package a line's `part_of` names, so that its chunk looks it up too."""
+    if op == "add":
+        named = item.fields.get("part_of")
+        return UUID(named) if named else None
+    named = (item.get("set") or {}).get("part_of") if isinstance(item.get("set"), dict) else None
+    if not isinstance(named, str) or not named.strip():
+        return None
+    try:
+        return resolve_reference(named.strip())
+    except (ValueError, TypeError):
+        return None
+
+
+def _check_package(known: Known, package_id: str | None, written: str | None) -> None:
+    if package_id:
+        row = known.get(UUID(package_id))
+        try:
+            check_package(row["kind"] if row else None, written or package_id)
+        except TimelineError as e:
+            raise InvalidInput(f"{e} (in the log or earlier in this file)") from None
 
 
 def _check_add(known: Known, dirty: Known, report: Report, spool: _Spool) -> str:
     fields = _dumps(report.fields)
+    _check_package(known, report.fields.get("part_of"), report.references.get("part_of"))
     row = known.get(report.id)
     if row is None:
         row = {"kind": report.kind, "key": report.key, "reported": fields, "current": None, "retracted": 0,
-               "origin": "file", "version": 1}  # fmt: skip
+               "origin": "file", "version": 1, "seen": None}  # fmt: skip
         known[report.id] = dirty[report.id] = row
         (reported,) = Development.record(report).collect_events()
         spool.add(reported, report.id, 1)
@@ -257,32 +283,45 @@ def _check_add(known: Known, dirty: Known, report: Report, spool: _Spool) -> str
     )
 
 
-def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict[str, Any], spool: _Spool) -> None:
+def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict[str, Any], spool: _Spool) -> str:
+    """Check one correct/retract/source line; spool its event. Returns the count it adds
+    to: the op's own, or "existing" for a change the development already has."""
     target: UUID = item["target"]
     row = known.get(target)
     if row is None:
         raise InvalidInput(f"no development {item['id']!r} in the log or earlier in this file", "id")
     if row["current"] is None and row["origin"] == "store":  # first change of a stored one: load it
         stored = app._get(str(target))
-        row.update(current=_dumps(stored.fields), retracted=int(stored.retraction is not None), version=stored.version)
+        row.update(current=_dumps(stored.fields), retracted=int(stored.retraction is not None), version=stored.version,
+                   seen=_dumps({"corrections": stored.corrections_seen, "retraction": stored.retraction}))  # fmt: skip
     # A throwaway aggregate in the state this line meets, so that the domain's own rules
     # decide and the domain makes the event; only its version is the real one's.
     dev = Development.record(Report(row["kind"], row["key"], json.loads(row["current"] or row["reported"])))
     dev.collect_events()
-    if row["retracted"]:
-        dev.retraction = {"reason": "(retracted)", "source": None}
+    seen = json.loads(row["seen"]) if row["seen"] else {"corrections": [], "retraction": None}
+    dev.corrections_seen, dev.retraction = seen["corrections"], seen["retraction"]
     if op == "correct":
-        dev.correct(read_changes(dev.kind, item.get("set") or {}), item.get("reason"), item.get("source"))
+        changes = read_changes(dev.kind, item.get("set") or {})
+        if dev.repeats(op, item.get("reason"), item.get("source"), changes):
+            return "existing"
+        _check_package(known, changes.get("part_of"), (item.get("set") or {}).get("part_of"))
+        dev.correct(changes, item.get("reason"), item.get("source"))
     elif op == "retract":
+        if dev.repeats(op, item.get("reason"), item.get("source")):
+            return "existing"
         dev.retract(item.get("reason"), item.get("source"))
     else:
         if not item.get("source"):
             raise InvalidInput("is required", "source")
+        if dev.repeats(op, source=item["source"]):
+            return "existing"
         dev.add_source(item["source"])
     (change,) = dev.collect_events()
-    row.update(current=_dumps(dev.fields), retracted=int(dev.retraction is not None), version=row["version"] + 1)
+    row.update(current=_dumps(dev.fields), retracted=int(dev.retraction is not None), version=row["version"] + 1,
+               seen=_dumps({"corrections": dev.corrections_seen, "retraction": dev.retraction}))  # fmt: skip
     dirty[target] = row
     spool.add(change, target, row["version"])
+    return op
 
 
 # --- pass 2 -----------------------------------------------------------------------------

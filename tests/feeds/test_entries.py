@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.entries import correction_notice, entry, xml_text
+from feeds.entries import correction_notice, entry, retraction_notice, xml_text
 from feeds.settings import resolve
 from feeds.site import Directory, feed_path, safe_segment
 from timeline.errors import TimelineError
@@ -80,6 +80,20 @@ def test_retraction_marks_title_and_makes_a_tombstone() -> None:
     assert e.title == "Retracted: A title"
     assert e.tombstone is not None and e.tombstone.ref == e.id and e.tombstone.when.day == 10
     assert "never happened" in e.content and "never happened" in e.summary
+
+
+def test_notices_show_a_source_as_publisher_and_link_not_a_dict() -> None:
+    src = {"url": "https://c.example/r", "publisher": "Daily Sabah", "via": "Anadolu Agency"}
+    r = {"position": 3, "recorded": "2024-07-10T00:00:00Z", "reason": "never happened", "source": src}
+    assert retraction_notice(doc(retracted=r)) == (
+        "Retracted on 2024-07-10: never happened (source: Daily Sabah citing Anadolu Agency, https://c.example/r)."
+        " This development is withdrawn; it is kept here so the record stays complete."
+    )
+    note = {"position": 2, "recorded": "2024-07-09T00:00:00Z", "changes": {"title": {"before": "A", "after": "B"}},
+            "reason": "typo", "source": {"url": "https://d.example/c"}}  # fmt: skip
+    assert correction_notice(note) == "Corrected on 2024-07-09: title: “A” → “B”; reason: typo (source: https://d.example/c)."
+    e = entry(doc(retracted=r, corrections=[note]), SETTINGS)
+    assert "{" not in e.summary and "'url'" not in e.content
 
 
 def test_xml_forbidden_characters_are_the_only_thing_stripped() -> None:

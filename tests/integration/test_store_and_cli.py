@@ -73,9 +73,22 @@ def test_import_from_stdin_with_corrections_and_retractions(run: Cli, tmp_path: 
         "https://example.org/v", "https://example.org/w", "https://example.org/x"
     ]
     assert [c["changes"]["occurred"] for c in doc["corrections"]] == [{"before": "2024-07", "after": "2024-07-06"}]
-    # the same file again: the development is there, and a retracted one cannot change again
-    again = run("import", "-", input=text, ok=False)
-    assert again.exit_code == 1 and "line 2:" in again.stderr and "retracted" in again.stderr
+    # the same file again: every line is already there, and nothing is written
+    events = log_count(run)
+    again = json.loads(run("import", "-", "--json", input=text).stdout)
+    assert again == {"new": 0, "existing": 4, "corrections": 0, "retractions": 0, "sources": 0, "lines": 4}
+    assert log_count(run) == events
+    assert run("import", "-", input=text).stderr == (
+        "0 new, 4 already there, 0 corrections, 0 retractions, 0 sources added (4 lines)\n"
+    )
+    # a different change to the retracted development is still refused
+    other = text + json.dumps({"op": "correct", "id": "v1", "set": {"title": "B"}, "reason": "new"}) + "\n"
+    refused = run("import", "-", input=other, ok=False)
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: line 5: ") and "retracted" in refused.stderr
+    retold = text + json.dumps({"op": "retract", "id": "v1", "reason": "another reason"}) + "\n"
+    refused = run("import", "-", input=retold, ok=False)
+    assert refused.stderr.startswith("Error: line 5: ") and "retracted" in refused.stderr
+    assert log_count(run) == events
 
 
 def test_correct_retract_and_source_from_the_command_line(run: Cli) -> None:
