@@ -206,10 +206,12 @@ def source(raw: Any) -> dict[str, Any]:
 
 
 def source_text(src: Any) -> str:
-    """A source as people read it: 'CamboJA News citing Kyodo, https://...'."""
+    """A source as people read it: 'Daily Sabah (tr) citing Anadolu Agency, https://...'."""
     if not isinstance(src, dict) or not isinstance(src.get("url"), str):
         return str(src)  # a value this version cannot read is shown as stored
     who = src.get("publisher") or ""
+    if src.get("language"):
+        who = f"{who} ({src['language']})".strip()
     if src.get("via"):
         who = f"{who} citing {src['via']}".strip()
     return f"{who}, {src['url']}" if who else src["url"]

@@ -46,8 +46,8 @@ def render_development(doc: dict[str, Any], related: dict[str, Any] | None = Non
         f"  recorded:  {doc['recorded']}  (updated {doc['updated']})",
     ]
     if f.get("summary"):
-        lines.append(f"  summary:   {f['summary']}")
-    lines += ["  " + line for line in KINDS[doc["kind"]].describe(f)]
+        lines.append(_indented(f"  summary:   {f['summary']}", 13))
+    lines += [_indented("  " + line, 3) for line in KINDS[doc["kind"]].describe(f)]
     if f.get("part_of"):
         package = related.get("package")
         what = f"{package['title']} ({short(package['id'])})" if package else f"{f['part_of']} (not recorded)"
@@ -65,6 +65,11 @@ def render_development(doc: dict[str, Any], related: dict[str, Any] | None = Non
         r = doc["retracted"]
         lines.append(f"  RETRACTED: {r['recorded']}: {r['reason']}{_sourced(r.get('source'))}")
     return "\n".join(lines)
+
+
+def _indented(text: str, width: int) -> str:
+    """A value with paragraphs, its later lines indented under its first."""
+    return text.replace("\n", "\n" + " " * width)
 
 
 def render_event(item: dict[str, Any]) -> str:

@@ -75,7 +75,7 @@ def test_a_translated_statement_and_sources_with_language_and_via(run: Cli) -> N
     assert (
         "  “We thank Japan.”\n  (en, translated from sw by Example Wire)\n  Original: “Tunaishukuru Japani.”\n" in text
     )
-    assert f"  source:    Daily Example citing Anadolu Agency, {SRC}\n" in text
+    assert f"  source:    Daily Example (tr) citing Anadolu Agency, {SRC}\n" in text
     run("source", dev, "https://example.org/news/2", "--publisher", "Nation", "--language", "sw", "--via", "KNA")
     assert run.json("show", dev)["fields"]["sources"][1] == {
         "url": "https://example.org/news/2", "publisher": "Nation", "language": "sw", "via": "KNA"
