@@ -101,22 +101,35 @@ def read_report(raw: Mapping[str, Any]) -> Report:
     for name in raw:
         if name not in table and name not in _RESERVED:
             raise InvalidInput(f"unknown field for {kind.article} {kind.name}", name)
-    missing = kind.missing({k: v for k, v in raw.items() if not (k in table and table[k].absent(v))})
-    if missing:
-        raise InvalidInput(f"required for {kind.article} {kind.name}: {', '.join(missing)}")
     fields: dict[str, Any] = {}
     references: dict[str, str] = {}
+    missing: list[str] = []
+    error: InvalidInput | None = None
     for name, fld in table.items():
         value = raw.get(name)
-        if fld.absent(value):
+        if value is None or fld.absent(value):
+            if fld.required:
+                missing.append(name)
             continue
-        value = fld.read(value)
-        if fld.absent(value):
+        if error is not None:
+            continue  # only looking for what is missing now
+        try:
+            value = fld.read(value)
+        except InvalidInput as e:
+            error = e
+            continue
+        if value is False:  # a yes/no field said no: the same as not saying
             continue
         if name == "part_of":
             references[name] = value
             value = str(resolve_reference(value))
         fields[name] = value
+    missing += [" or ".join(g) for g in kind.one_of if not any(n in fields for n in g) and
+                all(table[n].absent(raw.get(n)) for n in g)]  # fmt: skip
+    if missing:  # every missing field in one line, before any value that cannot be read
+        raise InvalidInput(f"required for {kind.article} {kind.name}: {', '.join(missing)}")
+    if error is not None:
+        raise error
     kind.check(fields)
     given_key = raw.get("id")
     if given_key is not None and not (isinstance(given_key, str) and given_key.strip()):

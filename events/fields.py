@@ -42,7 +42,7 @@ class Field:
 
     def absent(self, value: Any) -> bool:
         """Nothing said: no value, empty text, an empty list (or `no` for a yes/no field)."""
-        return value is None or value == "" or value == [] or (self.parse is flag and value is False)
+        return value is None or value == "" or value == [] or value == () or (value is False and self.parse is flag)
 
     def read(self, raw: Any) -> Any:
         """Parse one field's raw value; lists for `many` fields."""
@@ -71,6 +71,8 @@ def _as_list(raw: Any) -> list[Any]:
     if raw is None:
         return []
     items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+    if not any(isinstance(item, str) and item[:1] in "[ \t\n" for item in items):
+        return items
     out: list[Any] = []
     for item in items:
         if isinstance(item, str) and item.strip().startswith("["):
@@ -91,7 +93,10 @@ def text(raw: Any) -> str:
     as newlines whatever the input used."""
     if not isinstance(raw, str):
         raise InvalidInput(f"expected text, got {type(raw).__name__}")
-    value = _XML_FORBIDDEN.sub("", raw).replace("\r\n", "\n").replace("\r", "\n").strip()
+    value = _XML_FORBIDDEN.sub("", raw)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = value.strip()
     if not value:
         raise InvalidInput("must not be empty")
     if len(value) > MAX_TEXT:
@@ -102,7 +107,9 @@ def text(raw: Any) -> str:
 def line(raw: Any) -> str:
     """One-line text (a title, a name, a place): every run of whitespace, line breaks
     included, is one space, so one-line listings stay one line."""
-    return " ".join(text(raw).split())
+    value = text(raw)
+    # Every whitespace character but the space is unprintable: a quick test first.
+    return " ".join(value.split()) if "  " in value or not value.isprintable() else value
 
 
 def flag(raw: Any) -> bool:

@@ -61,7 +61,7 @@ class Kind:
 
     def check(self, details: Mapping[str, Any]) -> None:
         """The kind's rules over a whole set of fields (after a report or a correction)."""
-        missing = [m for m in self.missing(details) if " or " in m]
+        missing = [" or ".join(g) for g in self.one_of if not any(details.get(n) for n in g)]
         if missing:
             raise InvalidInput(f"{self.article} {self.name} needs {'; '.join(_either(m) for m in missing)}")
         self.rules(details)

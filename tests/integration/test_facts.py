@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 from events.development import NAMESPACE, normalise_key
@@ -324,12 +325,15 @@ def test_empty_results_say_so(run: Cli) -> None:
     assert run("log", "--from", "#1").stderr == "no events after #1\n"
 
 
-def test_grammar_and_columns(run: Cli) -> None:
+def test_grammar_and_columns(run: Cli, tmp_path: Path) -> None:
     assert "Record an agreement." in run("add", "agreement", "--help").stdout
     assert "Record a visit." in run("add", "visit", "--help").stdout
     one = run("import", "-", input=lines(visit("v", topics=["aid"], actors=["A body with a very long name indeed"])))
     assert one.stderr == "1 new, 0 already there, 0 corrections, 0 retractions, 0 sources added (1 line)\n"
     assert run("topics").stdout == "1  aid\n"
+    run("feeds", "build", "--out", str(tmp_path / "site"))
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert " 1 development</li>" in index and " 1 developments" not in index
     assert run("actors").stdout.splitlines() == [
         "1  a                                    A",
         "1  a-body-with-a-very-long-name-indeed  A body with a very long name indeed",
