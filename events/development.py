@@ -317,7 +317,8 @@ class Development(Aggregate):
 
 
 def _seen(changes: Mapping[str, Any], reason: str, source: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
-    return {"reason": reason, "source": source["url"] if source else None, "changed": sorted(changes),
+    url = source.get("url") if isinstance(source, Mapping) else source
+    return {"reason": reason, "source": url, "changed": sorted(changes),
             "after": {k: v for k, v in after.items() if k != "sources"}}  # fmt: skip
 
 

@@ -260,6 +260,13 @@ def test_a_short_id_names_a_development_everywhere(run: Cli) -> None:
         " give more of the id\n"
     )
     assert run.json("show", ids[0][:12])["id"] == ids[0]
+    # A key that is also the start of another id: two readings, so neither is guessed.
+    keyed = run("add", "visit", "--id", dev[:8], "--title", "keyed", "--occurred", "2024", "--visitors", "A",
+                "--source", SRC).stdout.strip()  # fmt: skip
+    both = run("correct", dev[:8], "--set", "place=X", "--reason", "r", ok=False)
+    assert both.exit_code == 1 and both.stderr.startswith(f"Error: '{dev[:8]}' names more than one development: ")
+    assert keyed in both.stderr and dev in both.stderr
+    assert run.json("show", keyed)["title"] == "keyed"
 
 
 def test_one_rule_for_list_fields_on_every_path(run: Cli) -> None:
