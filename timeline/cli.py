@@ -59,7 +59,7 @@ class TimelineGroup(click.Group):
             sys.exit(130)
         except (TimelineError, AlreadyRetracted, NothingChanged) as e:
             click.echo(f"Error: {e}", err=True)
-            sys.exit(1)
+            sys.exit(getattr(e, "exit_code", 1))
         except InvalidInput as e:  # a value given on the command line: a usage error
             click.echo(f"Error: {e}", err=True)
             sys.exit(2)

@@ -15,6 +15,12 @@ class TimelineError(Exception):
     """An expected error, shown to the user as one line."""
 
 
+class BadValue(TimelineError):
+    """A value given on the command line that cannot be read: a usage error (exit 2)."""
+
+    exit_code = 2
+
+
 class DevelopmentNotFound(TimelineError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"no development {ref!r}")

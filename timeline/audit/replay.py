@@ -18,7 +18,8 @@ the live views, so every answer has the shape `show`, `state`, `topics` and the 
 The log is streamed in pages up to the point and no further, so memory stays flat however
 long the log is, and a point near the start reads only the start. A point before the first
 event gives empty views; a time in the future gives the current ones. An unreadable WHEN or
-a position beyond the log raises `BadPoint` (a `TimelineError`, shown as one line).
+a position beyond the log raises `BadPoint` (a `TimelineError`, shown as one line; exit 2
+for a WHEN that cannot be read, 1 for one beyond the log).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from timeline.errors import TimelineError
+from timeline.errors import BadValue
 
 PAGE = 1000
 _POSITION = re.compile(r"#(\d+)")
@@ -44,8 +45,14 @@ _ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)
 Batch = list[tuple[Notification, Any]]
 
 
-class BadPoint(TimelineError):
-    """A WHEN that names no point of this log."""
+class BadPoint(BadValue):
+    """A WHEN that cannot be read, or names no point of this log."""
+
+
+class PointBeyondLog(BadPoint):
+    """A well-formed WHEN past the end of the log: like an unknown id, not a usage error."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,7 @@ def point(app: Any, text: str) -> Point:
     if p.position is not None:
         last = app.event_count()
         if p.position > last:
-            raise BadPoint(f"{p.text} is beyond the log, which ends at #{last}")
+            raise PointBeyondLog(f"{p.text} is beyond the log, which ends at #{last}")
     return p
 
 
