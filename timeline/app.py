@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from events import Development, Report, read_changes, resolve_reference
+from events import Development, Report, read_changes, read_report, resolve_reference
 from timeline import config
 from timeline.errors import (
     AmbiguousReference,
@@ -54,6 +54,21 @@ class Timeline(Application[UUID]):
 
     # --- appending -------------------------------------------------------------------
 
+    def read_report(self, raw: Mapping[str, Any]) -> Report:
+        """`read_report` for one development given on the command line, where `part_of`
+        may also be a short id (import files name packages by key or full id: a prefix
+        unique today may not be once more is recorded)."""
+        if isinstance(raw.get("part_of"), str) and raw["part_of"].strip():
+            raw = {**raw, "part_of": self._expand(raw["part_of"])}
+        return read_report(raw)
+
+    def _expand(self, ref: str) -> str:
+        """A short id as the full id; anything else as written, for the domain to read."""
+        try:
+            return str(self.resolve(ref))
+        except DevelopmentNotFound:
+            return ref
+
     def record(self, report: Report) -> Recorded:
         self._check_package(report.fields.get("part_of"), report.references.get("part_of"))
         existing = self._find(report.id)
@@ -83,6 +98,8 @@ class Timeline(Application[UUID]):
 
     def correct(self, ref: str, raw_changes: Mapping[str, Any], reason: str, source: Any = None) -> dict[str, Any]:
         dev = self._get(ref)
+        if isinstance(raw_changes.get("part_of"), str) and raw_changes["part_of"].strip():
+            raw_changes = {**raw_changes, "part_of": self._expand(raw_changes["part_of"])}
         changes = read_changes(dev.kind, raw_changes)
         if changes.get("part_of"):
             self._check_package(changes["part_of"], str(raw_changes.get("part_of")))

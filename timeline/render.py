@@ -116,7 +116,7 @@ def render_facets(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def render_state(data: dict[str, Any]) -> str:
-    kinds = ", ".join(f"{n} {k}" for k, n in data["developments"].items()) or "none"
+    kinds = ", ".join(plural(n, k) for k, n in data["developments"].items()) or "none"
     lines = [f"Developments: {kinds} ({data['retracted']} retracted), log position #{data['position']}"]
     if data["head"]:
         lines.append(f"Log head: #{data['head']['position']}:{data['head']['hash']}")

@@ -189,6 +189,9 @@ def test_part_of_a_package_that_is_not_recorded_is_refused(run: Cli) -> None:
         "import", "-", input=lines(pledge("ticad/package", instrument="package"), pledge("p1", part_of="ticad/package"))
     )
     run(*add, "--part-of", "TICAD/package")
+    package = run.json("show", "ticad/package")["id"]
+    short = run(*add[:3], "Part by short id", *add[4:], "--part-of", package[:8]).stdout.strip()
+    assert run.json("show", short)["fields"]["part_of"] == package
     run("import", "-", input=lines(visit("v")))
     refused = run("import", "-", input=lines(pledge("p2", part_of="v")), ok=False)
     assert "part_of: 'v' is a visit, not a package pledge" in refused.stderr
@@ -338,6 +341,7 @@ def test_grammar_and_columns(run: Cli, tmp_path: Path) -> None:
     one = run("import", "-", input=lines(visit("v", topics=["aid"], actors=["A body with a very long name indeed"])))
     assert one.stderr == "1 new, 0 already there, 0 corrections, 0 retractions, 0 sources added (1 line)\n"
     assert run("topics").stdout == "1  aid\n"
+    assert run("state").stdout.startswith("Developments: 1 visit (0 retracted)")
     run("feeds", "build", "--out", str(tmp_path / "site"))
     index = (tmp_path / "site" / "index.html").read_text()
     assert " 1 development</li>" in index and " 1 developments" not in index
