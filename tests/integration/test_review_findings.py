@@ -55,7 +55,7 @@ def test_a_file_that_is_not_utf8(sqlite_run: Cli, tmp_path: Path) -> None:
 
 def test_a_time_without_a_date_is_refused(sqlite_run: Cli) -> None:
     result = sqlite_run("replay", "--as-of", "10:00", ok=False)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a WHEN that cannot be read: a usage error
     assert result.stderr == (
         "Error: '10:00' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'\n"
     )
@@ -79,7 +79,7 @@ def test_a_recorded_time_is_read_exactly_or_refused(sqlite_run: Cli, when: str, 
     # dateutil alone read "03/04/2024" as 4 March without a word, and "2024-07" as 1 July.
     sqlite_run.import_seed()
     result = sqlite_run("replay", "--as-of", when, ok=False)
-    assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
+    assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n")
 
 
 def test_a_recorded_time_follows_the_date_order(sqlite_run: Cli) -> None:
