@@ -200,15 +200,15 @@ def source(raw: Any) -> dict[str, Any]:
     unknown = set(raw) - set(SOURCE_KEYS)
     if unknown:
         raise InvalidInput(f"unknown source key {sorted(unknown)[0]!r} (known: {', '.join(SOURCE_KEYS)})")
-    out: dict[str, Any] = {"url": url(raw.get("url"))}
-    if raw.get("publisher"):
-        out["publisher"] = line(raw["publisher"])
-    if raw.get("published"):
-        out["published"] = date(raw["published"])
-    if raw.get("language"):
-        out["language"] = language(raw["language"])
-    if raw.get("via"):
-        out["via"] = line(raw["via"])
+    readers: dict[str, Callable[[Any], Any]] = {"url": url, "publisher": line, "published": date,
+                                                "language": language, "via": line}  # fmt: skip
+    out: dict[str, Any] = {}
+    for key in SOURCE_KEYS:
+        if key == "url" or raw.get(key):
+            try:
+                out[key] = readers[key](raw.get(key))
+            except InvalidInput as e:
+                raise InvalidInput(e.message if key == "url" else f"{key}: {e.message}") from None
     return out
 
 
