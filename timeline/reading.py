@@ -41,10 +41,12 @@ class Reader:
         return doc
 
     def related(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """For `show ID`: the package a part belongs to and the parts of a package."""
+        """For `show ID`: the package a part belongs to and the parts of a package (a
+        pledge whose instrument is `package`: finding parts reads every pledge's text)."""
         package_id = doc["fields"].get("part_of")
         package = queries.document(self.sql, package_id) if package_id else None
-        parts = queries.parts_of(self.sql, doc["id"]) if doc["kind"] == "pledge" else []
+        is_package = doc["kind"] == "pledge" and doc["fields"].get("instrument") == "package"
+        parts = queries.parts_of(self.sql, doc["id"]) if is_package else []
         return {"package": package, "parts": parts}
 
     def timeline(self, f: Filter = queries.EVERYTHING) -> list[dict[str, Any]]:
