@@ -327,13 +327,13 @@ def log(session: Session, as_json: bool, follow: bool, start: str | None) -> Non
     """Print the stored events in log order, one line each (JSON Lines with --json)."""
     from timeline.audit.log import follow_events, stored_events
 
-    after = _position(start) if start else 0
+    after = begin = _position(start) if start else 0
     try:
         for item in stored_events(session.app, after):
             _print_event(item, as_json)
             after = item["position"]
-        if not follow and not as_json and after == (_position(start) if start else 0):
-            click.echo("no events" + (f" after #{after}" if after else ""), err=True)
+        if after == begin and not follow and not as_json:
+            click.echo("no events" + (f" after #{begin}" if begin else ""), err=True)
         if follow:
             for item in follow_events(session.app, after):
                 _print_event(item, as_json)
