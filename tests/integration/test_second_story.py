@@ -61,6 +61,25 @@ def test_the_facts_of_the_story(run: Cli) -> None:
     assert "Mizu Shinbun (ja), https://mizu-shinbun.example.jp/2024/06/taishi-hatsugen" in text
 
 
+def test_the_story_in_its_feed(sqlite_run: Cli, tmp_path: Path) -> None:
+    from lxml import etree
+
+    sqlite_run("import", str(STORY))
+    sqlite_run("feeds", "build", "--out", str(tmp_path / "site"))
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = etree.fromstring((tmp_path / "site" / "story.atom").read_bytes())
+    content = {e.findtext(f"{atom}title"): e.findtext(f"{atom}content") for e in root.iter(f"{atom}entry")}
+    assert (
+        '<li dir="auto">Refers to: 2026</li>'
+        in content["Lake states sign the Kisumu declaration on water quality monitoring"]
+    )
+    summit = content["Great Lakes water summit opens in Kisumu"]
+    assert '<li dir="auto">Format: summit</li>' in summit and "Duration: two days" in summit
+    retracted = content["Retracted: Tanzania pledges $20 million to the lake monitoring network"]
+    assert "(source: Lake Region Daily (en) citing Lakes News Agency, https://lakeregion.example.org/" in retracted
+    assert "{'url'" not in etree.tostring(root, encoding="unicode")
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="needs closed date ranges and bounded amounts (issue 11, values branch): when this passes,"
