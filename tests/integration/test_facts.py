@@ -62,7 +62,7 @@ def test_a_summit_a_call_and_a_meeting(run: Cli) -> None:
 
 def test_a_translated_statement_and_sources_with_language_and_via(run: Cli) -> None:
     dev = run("add", "statement", "--title", "Minister thanks Japan", "--occurred", "2024-08-25",
-              "--speaker", "Amina Mohamed", "--quote", "We thank Japan.", "--language", "en", "--translated",
+              "--speaker", "Amina Wekesa", "--quote", "We thank Japan.", "--language", "en", "--translated",
               "--translator", "Example Wire", "--original", "Tunaishukuru Japani.", "--original-language", "Swahili",
               "--source", SRC, "--publisher", "Daily Example", "--source-language", "tr",
               "--via", "Anadolu Agency").stdout.strip()  # fmt: skip
