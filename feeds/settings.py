@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from timeline.errors import TimelineError
+from timeline.errors import BadValue
 from timeline.store import Sql
 
 DEFAULTS: dict[str, str] = {
@@ -50,14 +50,14 @@ class FeedSettings:
 def check(key: str, value: str) -> str:
     """The value as stored, or a one-line error."""
     if key not in DEFAULTS:
-        raise TimelineError(f"unknown feed setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+        raise BadValue(f"unknown feed setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
     value = value.strip()
     if not value:
-        raise TimelineError(f"feed setting {key} must not be empty")
+        raise BadValue(f"feed setting {key} must not be empty")
     if key == "authority":
         email = _EMAIL.match(value)
         if not _DOMAIN.match(email.group(1) if email else value):
-            raise TimelineError(f"authority {value!r} is neither a domain name nor an email address")
+            raise BadValue(f"authority {value!r} is neither a domain name nor an email address")
         return value.lower()
     if key == "base-url":
         parts = urlsplit(value)
@@ -65,14 +65,14 @@ def check(key: str, value: str) -> str:
             parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment
             or not _URL_CHARS.match(value)
         ):  # fmt: skip
-            raise TimelineError(
+            raise BadValue(
                 f"base URL {value!r} must be an absolute http(s) URL without query or fragment, "
                 "in URL characters only (percent-encode others)"
             )
         return value.rstrip("/")
     if key == "page-size":
         if not value.isdigit() or not 1 <= int(value) <= 10_000:
-            raise TimelineError(f"page-size {value!r} must be a whole number from 1 to 10000")
+            raise BadValue(f"page-size {value!r} must be a whole number from 1 to 10000")
         return str(int(value))
     return value
 

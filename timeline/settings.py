@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from events.conventions import DATE_ORDERS, DECIMAL_MARKS, Conventions
-from timeline.errors import TimelineError
+from timeline.errors import BadValue, TimelineError
 from timeline.store import Sql
 
 TABLE = "timeline_settings"
@@ -23,10 +23,10 @@ HELP: dict[str, str] = {
 
 def check(key: str, value: str) -> str:
     if key not in CHOICES:
-        raise TimelineError(f"unknown setting {key!r}; known: {', '.join(CHOICES)}")
+        raise BadValue(f"unknown setting {key!r}; known: {', '.join(CHOICES)}")
     value = value.strip().lower()
     if value not in CHOICES[key]:
-        raise TimelineError(f"{key} must be one of {', '.join(CHOICES[key])}, not {value!r}")
+        raise BadValue(f"{key} must be one of {', '.join(CHOICES[key])}, not {value!r}")
     return value
 
 

@@ -219,7 +219,7 @@ def test_settings_per_database_and_per_command(sqlite_run: Any, build: Any) -> N
     assert len(built.result["written"]) == len(list(built.out.rglob("*.atom"))) * 2 + 2  # settings changed: all
     bad = sqlite_run("feeds", "config", "set", "authority", "not a domain", ok=False)
     assert (
-        bad.exit_code == 1
+        bad.exit_code == 2
         and bad.stderr == "Error: authority 'not a domain' is neither a domain name nor an email address\n"
     )
     sqlite_run("feeds", "config", "unset", "authority")

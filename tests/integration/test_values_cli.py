@@ -75,7 +75,7 @@ AMBIGUOUS = (
 
 def test_an_ambiguous_date_is_refused_by_add_and_import_and_nothing_is_written(run: Cli, tmp_path: Path) -> None:
     refused = add_visit(run, "03/04/2024", ok=False)
-    assert (refused.exit_code, refused.stderr) == (1, AMBIGUOUS)
+    assert (refused.exit_code, refused.stderr) == (2, AMBIGUOUS)  # on the command line: a usage error
     refused = import_lines(run, tmp_path, visit("03/04/2024"), ok=False)
     assert refused.exit_code == 1 and "line 1" in refused.stderr and "'03/04/2024' is ambiguous" in refused.stderr
     assert len(refused.stderr.splitlines()) == 1
@@ -94,7 +94,7 @@ def test_a_date_order_given_or_stored_reads_numeric_dates(run: Cli, tmp_path: Pa
     assert run.json("show", c)["occurred"] == "2024-09-10"
     assert [d["occurred"] for d in run.json("show", "--from", "01/04/2024", "--to", "30/04/2024")] == ["2024-04-03"]
     run("config", "unset", "date-order")
-    assert add_visit(run, "11/12/2024", ok=False).exit_code == 1
+    assert add_visit(run, "11/12/2024", ok=False).exit_code == 2
     bad = run("config", "set", "date-order", "ymd", ok=False)
     assert bad.stderr == "Error: date-order must be one of dmy, mdy, not 'ymd'\n"
 
