@@ -160,7 +160,13 @@ def test_a_growing_file_reimports_and_adds_only_its_new_lines(run: Cli) -> None:
     for line in [
         {"op": "correct", "id": "v", "set": {"place": "Osaka"}, "reason": "venue"},
         {"op": "correct", "id": "v", "set": {"place": "Yokohama"}, "reason": "venue, again"},
-        {"op": "correct", "id": "v", "set": {"place": "Yokohama"}, "reason": "venue", "source": "https://example.org/9"},
+        {
+            "op": "correct",
+            "id": "v",
+            "set": {"place": "Yokohama"},
+            "reason": "venue",
+            "source": "https://example.org/9",
+        },
         {"op": "source", "id": "v", "source": {"url": "https://example.org/2", "publisher": "Q"}},
     ]:
         refused = run("import", "-", input=grown + lines(line), ok=False)
