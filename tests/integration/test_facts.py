@@ -229,6 +229,8 @@ def test_one_line_fields_fold_line_breaks_and_summaries_keep_paragraphs(run: Cli
     f = run.json("show", "s")["fields"]
     assert (f["title"], f["speaker"], f["quote"]) == ("Said this", "S T", "Line one.\nLine two.")
     assert all(len(line.split("  (")) == 2 for line in run("show").stdout.splitlines())
+    history = run("history", dev).stdout.splitlines()
+    assert "       summary: (none) → “First." in history and "         Second.”" in history
 
 
 def _two_ids_sharing_a_prefix(digits: int = 6) -> tuple[str, str]:

@@ -130,7 +130,8 @@ def _echo_changes(changes: dict[str, dict[str, Any]], indent: str) -> None:
     from events.display import value_text
 
     for name, change in changes.items():
-        click.echo(f"{indent}{name}: {value_text(name, change['before'])} → {value_text(name, change['after'])}")
+        line = f"{indent}{name}: {value_text(name, change['before'])} → {value_text(name, change['after'])}"
+        click.echo(line.replace("\n", "\n" + indent + "  "))  # a paragraph stays under its field
 
 
 COMMANDS: list[click.Command] = [replay, history, diff, verify]
