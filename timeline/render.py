@@ -10,10 +10,22 @@ from events.fields import source_text
 from events.money import Total
 
 
+# Wide enough for a closed range of days (2024-06-04/2024-06-05) and a time with its zone.
+DATE_COLUMN = 22
+
+
 def render_line(doc: dict[str, Any]) -> str:
-    occurred = doc["occurred"]
     mark = "  [RETRACTED]" if doc["retracted"] else ""
-    return f"{occurred:<13} {doc['kind']:<10} {doc['title']}{mark}  ({doc['id'][:8]})"
+    return f"{date_cell(doc['occurred']):<{DATE_COLUMN}} {doc['kind']:<10} {doc['title']}{mark}  ({doc['id'][:8]})"
+
+
+def date_cell(occurred: str) -> str:
+    """The stored date, compact: '2024-08-24T17:05:00+09:00' as '2024-08-24 17:05+09:00'."""
+    day, sep, time = occurred.partition("T")
+    if not sep:
+        return occurred
+    clock, zone = time[:8], time[8:]
+    return f"{day} {clock[:5] if clock.endswith(':00') else clock}{zone}"
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

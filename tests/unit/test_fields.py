@@ -99,3 +99,19 @@ def test_translated_no_is_the_same_as_not_saying() -> None:
     with pytest.raises(InvalidInput) as info:
         read_report({**base, "translated": "maybe"})
     assert str(info.value) == "translated: 'maybe' is not yes or no"
+
+
+def test_show_lines_keep_ranges_and_times_in_their_column() -> None:
+    from timeline.render import DATE_COLUMN, render_line
+
+    lines = [
+        render_line({"occurred": o, "kind": "visit", "title": "T", "retracted": False, "id": "0123456789"})
+        for o in ("2024-06-04", "2024-06-04/2024-06-05", "2024-08-24T17:05:00+09:00", "2024-08-24T17:05:30")
+    ]
+    assert [line[:DATE_COLUMN].rstrip() for line in lines] == [
+        "2024-06-04",
+        "2024-06-04/2024-06-05",
+        "2024-08-24 17:05+09:00",
+        "2024-08-24 17:05:30",
+    ]
+    assert {line.index("visit") for line in lines} == {DATE_COLUMN + 1}
