@@ -85,14 +85,16 @@ def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
     details = kind.describe(f)
     base = settings.base_url
 
-    summary_parts = [p for p in (retraction, f"{doc['kind'].capitalize()}, {occurred}.", f.get("summary")) if p]
+    # A visit held as a summit, a meeting or a call says so ("Summit, 4–5 June 2024.").
+    label = str(f.get("format") or doc["kind"]).capitalize()
+    summary_parts = [p for p in (retraction, f"{label}, {occurred}.", f.get("summary")) if p]
     summary_parts += corrections
 
     h = html.escape
     body: list[str] = []
     if retraction:
         body.append(f'<p dir="auto"><strong>{h(retraction)}</strong></p>')
-    body.append(f'<p dir="auto">{h(doc["kind"].capitalize())}, occurred {h(occurred)} ({h(doc["precision"])} precision)'
+    body.append(f'<p dir="auto">{h(label)}, occurred {h(occurred)} ({h(doc["precision"])} precision)'
                 + (f", in {h(f['place'])}" if f.get("place") else "") + ".</p>")  # fmt: skip
     if f.get("summary"):
         body.append(f'<p dir="auto">{h(f["summary"])}</p>')

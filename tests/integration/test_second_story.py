@@ -76,7 +76,9 @@ def test_the_story_in_its_feed(sqlite_run: Cli, tmp_path: Path) -> None:
         in content["Lake states sign the Kisumu declaration on water quality monitoring"]
     )
     summit = content["Great Lakes water summit opens in Kisumu"]
-    assert "4–5 June 2024" in summit
+    assert '<p dir="auto">Summit, occurred 4–5 June 2024 (day precision), in Kisumu.</p>' in summit
+    summaries = {e.findtext(f"{atom}title"): e.findtext(f"{atom}summary") for e in root.iter(f"{atom}entry")}
+    assert summaries["Great Lakes water summit opens in Kisumu"].startswith("Summit, 4–5 June 2024.")
     assert '<li dir="auto">Format: summit</li>' in summit and "Duration: two days" in summit
     retracted = content["Retracted: Tanzania pledges $20 million to the lake monitoring network"]
     assert "(source: Lake Region Daily (en) citing Lakes News Agency, https://lakeregion.example.org/" in retracted
