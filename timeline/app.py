@@ -24,7 +24,7 @@ from timeline.errors import (
     MissingReference,
     StoreUnavailable,
     TimelineError,
-    first_line,
+    store_problem,
 )
 from timeline.store import Sql
 
@@ -43,14 +43,40 @@ class Timeline(Application[UUID]):
 
     @classmethod
     def open(cls, target: config.Target) -> Timeline:
-        """Open the log at a --db target, turning every way that fails into one error."""
+        """Open the log at a --db target, turning every way that fails into one error.
+
+        A PostgreSQL server is asked once, directly, before the library's pool is made: the
+        pool retries for seconds and then says only that it got no connection, while the
+        first refusal names the cause. A read-only SQLite file is opened read-only; when its
+        views are behind the log they are brought up to date in a scratch copy (see
+        `timeline.readonly`), and `app.notes` says so.
+        """
+        if target.is_postgres:
+            from timeline.pgprobe import probe
+
+            probe(target)
+        elif target.read_only:
+            from timeline.readonly import open_read_only
+
+            return open_read_only(cls, target)
+        return cls._open(target)
+
+    @classmethod
+    def _open(cls, target: config.Target, display: str | None = None) -> Timeline:
         try:
             app = cls(env=target.settings)
             app.recorder.max_notification_id()  # touch the store now, not mid-command
         except Exception as e:
-            raise StoreUnavailable(f"cannot open database {target.display}: {first_line(e)}") from None
+            raise StoreUnavailable(f"cannot open database {display or target.display}: {store_problem(e)}") from None
         app.target = target  # type: ignore[attr-defined]
+        app.notes = []  # type: ignore[attr-defined]
         return app
+
+    def close(self) -> None:
+        super().close()
+        close_scratch = getattr(self, "close_scratch", None)
+        if close_scratch:
+            close_scratch()
 
     # --- appending -------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from timeline.commands.common import (
     progress,
 )
 from timeline.commands.conventions import convention_options, convention_params, read_by_conventions
-from timeline.errors import TimelineError
+from timeline.errors import TimelineError, check_arguments, store_failed
 from timeline.render import import_summary, render_development, render_event, render_facets, render_state
 
 
@@ -47,7 +47,9 @@ class TimelineGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        args = list(sys.argv[1:] if args is None else args)
         try:
+            check_arguments(args)
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as e:  # pragma: no cover - click returns these itself
             sys.exit(e.exit_code)
@@ -68,6 +70,16 @@ class TimelineGroup(click.Group):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(141)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from eventsourcing.persistence import PersistenceError
+
+        try:
+            return super().invoke(ctx)
+        except PersistenceError as e:
+            # The store failed under a command that had opened it (full disk, a lock held
+            # too long, a lost connection): an expected failure of the machine, one line.
+            raise store_failed(ctx.obj, e) from None
 
 
 @click.group(cls=TimelineGroup, context_settings=CONTEXT)

@@ -1,20 +1,30 @@
 """Where the log lives: `--db TARGET` (or TIMELINE_DB) turned into eventsourcing settings.
 
 A file path means SQLite (the embedded default); `postgresql://user[:password]@host[:port]/dbname`
-(optionally `?schema=NAME`) means PostgreSQL. Read when a command runs, never at import.
+(optionally `?schema=NAME`) means PostgreSQL. Any other `scheme://` is refused rather than
+taken for a file name. Read when a command runs, never at import.
+
+Nothing here ever prints a password: every message shows a URL through `redact`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from timeline.errors import StoreUnavailable
 
 DEFAULT_DB = "timeline.db"
 ENV_VAR = "TIMELINE_DB"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+# A scheme as RFC 3986 spells one, followed by "://": a URL, never a file name.
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# A schema the library can put into its DDL as written: it quotes some statements and not
+# others, so only plain lower-case identifiers work everywhere.
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -22,46 +32,97 @@ class Target:
     backend: str  # "sqlite" or "postgres"
     display: str  # safe to print: never holds a password
     settings: dict[str, str] = field(default_factory=dict)
+    read_only: bool = False  # SQLite only: the file (or its folder) cannot be written
 
     @property
     def is_postgres(self) -> bool:
         return self.backend == "postgres"
 
+    @property
+    def path(self) -> Path:
+        """The SQLite file (SQLite targets only)."""
+        return Path(self.display)
 
-def resolve(text: str | None) -> Target:
+
+def redact(text: str) -> str:
+    """A URL with any password replaced by `***`; anything that is not a URL unchanged.
+
+    Done on the text, not on a parse of it: a URL that does not parse (a bad port, a `/` in
+    the password) must be redacted all the same. Everything between `//` and the last `@`
+    is taken for the user part, so a password holding `@`, `/` or `?` is hidden too.
+    """
+    match = _URL.match(text)
+    if not match:
+        return text
+    rest = text[match.end() :]
+    at = rest.rfind("@")
+    if at >= 0 and ":" in rest[:at]:
+        user = rest[:at].split(":", 1)[0]
+        rest = f"{user}:***@{rest[at + 1 :]}"
+    rest = re.sub(r"(?i)(password=)[^&#]*", r"\1***", rest)
+    return match.group(0) + rest
+
+
+def resolve(text: str | None, *, create: bool = True) -> Target:
+    """The target a --db text names. With `create=False` (a command that only reads) a
+    SQLite file that does not exist is refused instead of created."""
     text = text or os.environ.get(ENV_VAR) or DEFAULT_DB
-    if text.startswith(("postgresql://", "postgres://")):
-        return _postgres(text)
-    return _sqlite(text)
+    match = _URL.match(text)
+    if match:
+        if match.group(1).lower() in POSTGRES_SCHEMES:
+            return _postgres(text)
+        raise StoreUnavailable(
+            f"cannot open database {redact(text)}: {match.group(1)}:// is not supported "
+            "(use a SQLite file path or a postgresql:// URL)"
+        )
+    return _sqlite(text, create=create)
 
 
-def _sqlite(text: str) -> Target:
+def _sqlite(text: str, *, create: bool) -> Target:
     path = Path(text).expanduser()
     if path.is_dir():
         raise StoreUnavailable(f"cannot open database {text!r}: it is a directory")
     if not path.parent.is_dir():
         raise StoreUnavailable(f"cannot open database {text!r}: folder {str(path.parent)!r} does not exist")
-    return Target(
-        "sqlite",
-        str(path),
-        {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "APPLICATION_RECORDER_TOPIC": "timeline.recorders.sqlite:SQLiteRecorder",
-            "SQLITE_DBNAME": str(path),
-            "SQLITE_LOCK_TIMEOUT": "10",
-        },
-    )
+    if not create and not path.exists():
+        raise StoreUnavailable(f"no timeline database at {text}")
+    read_only = path.exists() and not _writable(path)
+    name = str(path)
+    if read_only:
+        # Opened through a URI so that SQLite never tries to write (the library passes
+        # uri=True); the library's CREATE TABLE statements are skipped too.
+        name = f"file:{quote(str(path.resolve()))}?mode=ro"
+    settings = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "APPLICATION_RECORDER_TOPIC": "timeline.recorders.sqlite:SQLiteRecorder",
+        "TRACKING_RECORDER_TOPIC": "timeline.recorders.sqlite:SQLiteTracking",
+        "SQLITE_DBNAME": name,
+        "SQLITE_LOCK_TIMEOUT": "10",
+    }
+    if read_only:
+        settings["CREATE_TABLE"] = "false"
+    return Target("sqlite", str(path), settings, read_only=read_only)
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the file and create its `-wal` and `-shm` beside it.
+
+    `os.access` asks the kernel, which also answers for root: an immutable file
+    (`chattr +i`) or a read-only mount says no even to root, where file modes do not.
+    """
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def _postgres(text: str) -> Target:
-    parts = urlsplit(text)
+    shown = redact(text)
+    try:
+        parts = urlsplit(text)
+        port = parts.port or 5432
+    except ValueError as e:
+        raise StoreUnavailable(f"cannot open database {shown}: {_url_problem(e)}") from None
     dbname = unquote(parts.path.lstrip("/"))
     if not parts.hostname or not dbname:
-        raise StoreUnavailable(f"cannot open database: {text!r} needs a host and a database name")
-    try:
-        port = parts.port or 5432
-    except ValueError:
-        raise StoreUnavailable(f"cannot open database: bad port in {text!r}") from None
+        raise StoreUnavailable(f"cannot open database {shown}: a PostgreSQL URL needs a host and a database name")
     settings = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "APPLICATION_RECORDER_TOPIC": "timeline.recorders.postgres:PostgresRecorder",
@@ -74,8 +135,27 @@ def _postgres(text: str) -> Target:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "2",
     }
-    schema = parse_qs(parts.query).get("schema")
-    if schema:
-        settings["POSTGRES_SCHEMA"] = schema[0]
+    options = parse_qsl(parts.query, keep_blank_values=True)
+    for key, _ in options:
+        if key != "schema":
+            raise StoreUnavailable(f"cannot open database {shown}: unknown option {key!r} (only schema=NAME is read)")
+    schemas = [value for _, value in options]
+    if len(schemas) > 1:
+        raise StoreUnavailable(f"cannot open database {shown}: schema is given {len(schemas)} times")
+    if schemas:
+        if not _SCHEMA.match(schemas[0]):
+            raise StoreUnavailable(
+                f"cannot open database {shown}: schema {schemas[0]!r} is not a plain name "
+                "(lower-case letters, digits and _, not starting with a digit, at most 63)"
+            )
+        settings["POSTGRES_SCHEMA"] = schemas[0]
     user = settings["POSTGRES_USER"]
-    return Target("postgres", f"postgresql://{user}@{parts.hostname}:{port}/{dbname}", settings)
+    query = f"?schema={schemas[0]}" if schemas else ""
+    return Target("postgres", f"postgresql://{user}@{parts.hostname}:{port}/{dbname}{query}", settings)
+
+
+def _url_problem(e: ValueError) -> str:
+    text = str(e)
+    if "port" in text.lower():
+        return "the port is not a number from 0 to 65535"
+    return f"not a URL ({text})"

@@ -5,10 +5,44 @@ The command line turns each into one line `Error: ...` and a non-zero exit.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 
 def first_line(e: BaseException) -> str:
     """An infrastructure error's own words, cut to the one line a user is shown."""
     return (str(e).strip() or type(e).__name__).splitlines()[0]
+
+
+def disk_full(path: Path | None) -> bool:
+    """Whether the file system holding `path` has no room left for another page."""
+    if path is None:
+        return False
+    try:
+        st = os.statvfs(path.parent if not path.is_dir() else path)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
+def store_problem(e: BaseException, path: Path | None = None) -> str:
+    """A store error's cause in the words a user needs; `path` is the SQLite file, if any.
+
+    SQLite reports a full disk as "database or disk is full" from some writes and as
+    "disk I/O error" from others (a WAL or shared-memory page it could not extend): both
+    are said as what they are when the disk is in fact full.
+    """
+    text = first_line(e)
+    low = text.lower()
+    if "disk is full" in low or (("disk i/o error" in low or "no space left" in low) and disk_full(path)):
+        where = f" holding {path}" if path else ""
+        return f"the disk{where} is full; free some space and run the command again"
+    if "database is locked" in low or "database is busy" in low:
+        return "another process kept the database locked for more than 10 s; run the command again"
+    if "readonly database" in low or "read-only" in low:
+        return "the database is read-only here (this command writes to it)"
+    return text
 
 
 class TimelineError(Exception):
@@ -54,3 +88,32 @@ class AmbiguousReference(TimelineError):
 
 class MissingReference(TimelineError):
     """A field names a development that is not recorded (or not one it can name)."""
+
+
+class StoreFailed(TimelineError):
+    """The store failed under a command that had opened it."""
+
+
+def store_failed(session: Any, e: BaseException) -> StoreFailed:
+    target = getattr(session, "_app", None) and session._app.target
+    path = target.path if target is not None and not target.is_postgres else None
+    where = f"database {target.display}" if target is not None else "database"
+    return StoreFailed(f"{where}: {store_problem(e, path)}")
+
+
+def check_arguments(args: list[str]) -> None:
+    """Refuse a command-line argument that is not UTF-8 text, naming its option.
+
+    Python hands such bytes over as lone surrogates, which no store can encode: they
+    would otherwise end in a UnicodeEncodeError deep inside a write.
+    """
+    for i, arg in enumerate(args):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            option, _, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+            if not option and i > 0 and args[i - 1].startswith("-"):
+                option = args[i - 1]
+            which = f"the value of {option}" if option else f"argument {i + 1}"
+            shown = os.fsencode(value).decode("utf-8", "backslashreplace")
+            raise TimelineError(f"{which} is not UTF-8 text ('{shown}'); nothing was written") from None

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pickle
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any, cast
 from uuid import UUID
 
@@ -33,6 +34,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
 from timeline.app import Timeline, check_package
 from timeline.errors import TimelineError, first_line
+from timeline.scratch import remove_stale
 from timeline.store import Sql, first_events
 
 CHUNK = 1000
@@ -41,6 +43,11 @@ CHUNK = 1000
 # writing pass committing. 20,000 spooled events are about 16 MB in memory.
 WRITE_BATCH = 20_000
 OPS = ("add", "correct", "retract", "source")
+STALE_PREFIX = "timeline-import-"
+# JSON escapes that decode to text no store can hold: a lone UTF-16 surrogate (half of a
+# pair) or NUL (PostgreSQL text refuses it). Looked for in the raw line first, so the
+# common line pays for one regex search and nothing else.
+_SUSPECT = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
 
 
 class ImportRejected(TimelineError):
@@ -75,18 +82,31 @@ def import_lines(
     app: Timeline, lines: Iterable[str], progress: Progress = _quiet, total_lines: int | None = None
 ) -> ImportResult:
     app.prepare_bulk_writes()
-    with tempfile.TemporaryDirectory(prefix="timeline-import-") as tmp:
-        scratch = _Scratch(Path(tmp) / "scratch.sqlite")
-        spool_path = Path(tmp) / "spool.pickle"
+    # Earlier versions kept their scratch files in a folder that a killed import left behind.
+    remove_stale(STALE_PREFIX)
+    # Both scratch files are unlinked as soon as they are open: a kill cannot orphan them.
+    scratch = _Scratch()
+    with tempfile.TemporaryFile(prefix="timeline-import-spool-") as spool:
         try:
-            with spool_path.open("wb") as file, progress("Checking", total_lines) as tick:
-                counts = _validate(app, lines, scratch, _Spool(file), tick)
+            with progress("Checking", total_lines) as tick:
+                counts = _validate(app, lines, scratch, _Spool(spool), tick)
         finally:
             scratch.close()
+        spool.flush()
+        spool.seek(0)
         writes = counts.new + counts.corrections + counts.retractions + counts.sources
-        with spool_path.open("rb") as file, progress("Writing", writes) as tick:
-            _write(app, file, tick)
-        return counts
+        with progress("Writing", writes) as tick:
+            _write(app, spool, tick, write_batch())
+    return counts
+
+
+def write_batch() -> int:
+    """Events per transaction: WRITE_BATCH, or TIMELINE_IMPORT_BATCH (tests use small ones
+    to stop an import between two of its transactions)."""
+    text = os.environ.get("TIMELINE_IMPORT_BATCH", "")
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return WRITE_BATCH
 
 
 # --- pass 1 -----------------------------------------------------------------------------
@@ -104,8 +124,8 @@ class _Scratch:
 
     COLUMNS = ("kind", "key", "reported", "current", "retracted", "origin", "version", "seen")
 
-    def __init__(self, path: Path) -> None:
-        self.sql = Sql.scratch(path)
+    def __init__(self) -> None:
+        self.sql = Sql.scratch(None)
         with self.sql.transaction(commit=True) as c:
             c.execute(
                 "CREATE TABLE dev (id BLOB PRIMARY KEY, kind TEXT, key TEXT, reported TEXT,"
@@ -161,6 +181,10 @@ def _parse(number: int, line: str) -> tuple[str, Any] | None:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise ImportRejected(number, f"malformed JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise ImportRejected(number, "JSON nested too deeply (a development line is at most a few levels deep)") from None
+    if _SUSPECT.search(line):
+        _check_text(number, obj)
     if not isinstance(obj, dict):
         raise ImportRejected(number, "expected a JSON object")
     op = obj.get("op", "add")
@@ -179,6 +203,26 @@ def _parse(number: int, line: str) -> tuple[str, Any] | None:
         return op, {**obj, "target": resolve_reference(ref)}
     except InvalidInput as e:
         raise ImportRejected(number, str(e)) from None
+
+
+def _check_text(number: int, value: Any) -> None:
+    """Refuse a decoded line holding a lone surrogate or NUL in any key or string."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise ImportRejected(number, "\\u0000 (NUL) is not allowed in text")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as e:
+                code = f"\\u{ord(item[e.start]):04x}"
+                raise ImportRejected(number, f"{code} is half of a UTF-16 surrogate pair, not text") from None
 
 
 def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:

@@ -36,9 +36,12 @@ class Sql:
         return cls(datastore.transaction, postgres=postgres, schema=getattr(datastore, "schema", None))
 
     @classmethod
-    def scratch(cls, path: Path) -> Sql:
-        """A private SQLite file for work that must not grow memory (replays, imports)."""
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    def scratch(cls, path: Path | None) -> Sql:
+        """A private SQLite file for work that must not grow memory (replays, imports).
+
+        With no path, SQLite's own temp database: a file it unlinks as soon as it is open,
+        so that nothing is left behind if the process is killed."""
+        conn = sqlite3.connect(path or "", isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")

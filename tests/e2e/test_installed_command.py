@@ -30,7 +30,8 @@ def test_bad_input_through_the_installed_command(tmp_path: Path, timeline_cmd: A
     assert result.stderr == "Error: occurred: cannot read 'soon' as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06\n"
     assert result.stdout == ""
     log = timeline_cmd("--db", db, "log", "--json")
-    assert log.returncode == 0 and log.stdout == ""
+    assert log.returncode == 1 and log.stderr == f"Error: no timeline database at {db}\n"
+    assert not Path(db).exists()
 
 
 def test_version_and_completion(timeline_cmd: Any) -> None:

@@ -137,6 +137,7 @@ def test_one_connection_carries_304s_a_head_and_a_200(server: str) -> None:
 def test_serve_binds_to_loopback_by_default_and_reports_a_busy_port(sqlite_run: Any, timeline_cmd: Any) -> None:
     import socket
 
+    sqlite_run.import_seed()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()

@@ -54,6 +54,7 @@ def test_a_file_that_is_not_utf8(sqlite_run: Cli, tmp_path: Path) -> None:
 
 
 def test_a_time_without_a_date_is_refused(sqlite_run: Cli) -> None:
+    sqlite_run.import_seed()
     result = sqlite_run("replay", "--as-of", "10:00", ok=False)
     assert result.exit_code == 2  # a WHEN that cannot be read: a usage error
     assert result.stderr == (

@@ -19,6 +19,10 @@ from timeline import config
 from timeline.render import render_line
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# Commands that may create a SQLite file that is not there yet (every other one refuses
+# a path where no database is) and that write to the database.
+CREATING = ("add", "import", "feeds config set", "feeds config unset")
+WRITING = (*CREATING, "correct", "retract", "source", "rebuild")
 
 
 class Session:
@@ -32,14 +36,20 @@ class Session:
 
     @property
     def target(self) -> config.Target:
-        return config.resolve(self.db)
+        return config.resolve(self.db, create=_running(CREATING))
 
     @property
     def app(self) -> Any:
         if self._app is None:
             from timeline.app import Timeline
+            from timeline.errors import StoreUnavailable
 
-            self._app = Timeline.open(self.target)
+            target = self.target
+            if target.read_only and _running(WRITING):
+                raise StoreUnavailable(f"cannot write to {target.display}: the database is read-only")
+            self._app = Timeline.open(target)
+            for note in self._app.notes:
+                click.echo(f"Note: {note}", err=True)
         return self._app
 
     @property
@@ -53,6 +63,15 @@ class Session:
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
+
+
+def _running(commands: tuple[str, ...]) -> bool:
+    """Whether the command being run is one of `commands` (or a subcommand of one)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True
+    path = ctx.command_path.split(" ", 1)[1] if " " in ctx.command_path else ""
+    return any(path == c or path.startswith(c + " ") for c in commands)
 
 
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
 from timeline.recorders import LogHooks
 
@@ -20,3 +20,20 @@ class SQLiteRecorder(LogHooks, SQLiteApplicationRecorder):
             assert positions is not None
             self.after_insert(c, stored_events, positions)
         return positions
+
+
+class SQLiteTracking(SQLiteTrackingRecorder):
+    """The library's tracking recorder, safe when several processes open a new database.
+
+    Its `create_table` looks whether the table exists, then creates it and inserts its
+    migration row; a second opener that looked before the first committed inserts that
+    row again and fails ("Failed to record tracking for __migration__ 1"). Looking again
+    then finds the table made, and creates nothing.
+    """
+
+    def create_table(self) -> None:
+        try:
+            super().create_table()
+        except IntegrityError:
+            self.tracking_table_exists = False
+            super().create_table()

@@ -8,6 +8,8 @@ which keeps one code path; `log --follow` uses its LISTEN/NOTIFY subscription in
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +21,9 @@ from timeline.views.writer import ViewWriter
 PAGE = 1000
 REBUILD_PAGE = 5000
 CACHE_KIB = 65536
+RETRIES = 10
+# pg_advisory_xact_lock key that serialises catch-ups on one PostgreSQL database.
+VIEWS_LOCK_KEY = int.from_bytes(b"tl-views", "big") & 0x7FFF_FFFF_FFFF_FFFF
 Progress = Callable[[int], None]
 
 
@@ -29,6 +34,12 @@ class Views:
         self.sql = Sql.for_recorder(self.tracking)
         self.writer = ViewWriter(self.sql)
         with self.sql.transaction(commit=True) as c:
+            if self.sql.postgres:
+                # Concurrent CREATE TABLE IF NOT EXISTS of one table collide in the system
+                # catalogue (a duplicate pg_type row): openers take turns, as the recorders do.
+                from timeline.recorders.postgres import DDL_LOCK_KEY
+
+                self.sql.execute(c, "SELECT pg_advisory_xact_lock(?)", [DDL_LOCK_KEY])
             self.writer.create_tables(c)
 
     @property
@@ -39,7 +50,15 @@ class Views:
         return self.tracking.max_tracking_id(self.name) or 0
 
     def catch_up(self, progress: Progress | None = None, page: int = PAGE) -> int:
-        """Apply every event after the tracked position; returns how many were applied."""
+        """Apply every event after the tracked position; returns how many were applied.
+
+        Each page is applied under the database's write lock, taken before the position is
+        read: on SQLite a transaction that reads first cannot take the lock later once
+        another writer has committed ("database is locked" at once, no waiting), and on
+        PostgreSQL concurrent catch-ups would all apply the same page and all but one roll
+        back. A page whose transaction fails on a lock or a race is tried again, a bounded
+        number of times with backoff.
+        """
         done = 0
         attempts = 0
         while True:
@@ -50,6 +69,7 @@ class Views:
             batch = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
             try:
                 with self.sql.transaction(commit=True) as c:
+                    self._lock(c)
                     self._tune(c)
                     # Another process may have caught up meanwhile: then apply nothing.
                     if (self.tracking._max_tracking_id(self.name, c) or 0) != start - 1:
@@ -57,14 +77,24 @@ class Views:
                     self.writer.apply(c, batch)
                     self.tracking._insert_tracking(c, Tracking(self.name, notifications[-1].id))
             except (IntegrityError, OperationalError):
-                # A concurrent catch-up won the race (or held the lock): read again.
                 attempts += 1
-                if attempts > 20:
+                if attempts > RETRIES:
                     raise
+                time.sleep(min(0.05 * 2**attempts, 1.0) * random.uniform(0.5, 1.0))
                 continue
             done += len(batch)
             if progress:
                 progress(len(batch))
+
+    def _lock(self, c: Any) -> None:
+        if self.sql.postgres:
+            self.sql.execute(c, "SELECT pg_advisory_xact_lock(?)", [VIEWS_LOCK_KEY])
+        else:
+            # A write as the transaction's first statement: SQLite takes its write lock
+            # now, waiting for it (busy timeout) as it cannot once a read has begun.
+            table = getattr(self.tracking, "tracking_table_name", "tracking")
+            self.sql.execute(c, f"UPDATE {table} SET notification_id = notification_id WHERE application_name = ?",
+                             [self.name])  # fmt: skip
 
     def _tune(self, c: Any) -> None:
         if not self.sql.postgres:

@@ -1,0 +1,55 @@
+"""One direct connection to a PostgreSQL server before the library's pool is made.
+
+The pool retries a failed connection until its timeout and then says only "couldn't get
+a connection after 5.00 sec". The server's first answer names the cause, at once: that
+answer is turned here into one line that says what to do.
+"""
+
+from __future__ import annotations
+
+import re
+
+from timeline.config import Target
+from timeline.errors import StoreUnavailable, first_line
+
+
+def probe(target: Target) -> None:
+    import psycopg
+
+    s = target.settings
+    try:
+        conn = psycopg.connect(
+            host=s["POSTGRES_HOST"],
+            port=int(s["POSTGRES_PORT"]),
+            dbname=s["POSTGRES_DBNAME"],
+            user=s["POSTGRES_USER"],
+            password=s["POSTGRES_PASSWORD"],
+            connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]),
+        )
+    except psycopg.Error as e:
+        raise StoreUnavailable(f"cannot open database {target.display}: {cause(target, e)}") from None
+    conn.close()
+
+
+def cause(target: Target, e: BaseException) -> str:
+    s = target.settings
+    text = str(e)
+    server = f"{s['POSTGRES_HOST']}:{s['POSTGRES_PORT']}"
+    if re.search(r'database "[^"]*" does not exist', text):
+        name = s["POSTGRES_DBNAME"]
+        return (
+            f"database {name!r} does not exist on {server}; create it with "
+            f"`createdb -h {s['POSTGRES_HOST']} -p {s['POSTGRES_PORT']} -U {s['POSTGRES_USER']} {name}`"
+        )
+    if "authentication failed" in text or re.search(r'role "[^"]*" does not exist', text):
+        return f"authentication failed for user {s['POSTGRES_USER']!r} on {server}"
+    if "Connection refused" in text:
+        return f"connection refused by {server} (is PostgreSQL running there?)"
+    if "failed to resolve host" in text or "could not translate host name" in text:
+        return f"unknown host {s['POSTGRES_HOST']!r}"
+    if "timeout expired" in text:
+        return f"no answer from {server} within {s['POSTGRES_CONNECT_TIMEOUT']} s"
+    # Whatever else the server says, its last line is the reason ("FATAL: ...").
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    last = lines[0] if lines else first_line(e)
+    return re.sub(r"^connection failed: connection to server at [^:]*: ?", "", last)
