@@ -33,7 +33,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
 from timeline.app import Timeline, check_package
-from timeline.errors import TimelineError, first_line
+from timeline.errors import TimelineError, first_line, store_problem
 from timeline.scratch import remove_stale
 from timeline.store import Sql, first_events
 
@@ -372,7 +372,8 @@ def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict
 
 
 def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH) -> None:
-    """Stamp, encode and insert the spooled events in the order pass 1 made them."""
+    """Stamp, encode and insert the spooled events in the order pass 1 made them, `batch`
+    events per transaction (each one all or nothing)."""
     to_stored = app.mapper.to_stored_event
     pending: list[StoredEvent] = []
     written = 0
@@ -386,22 +387,29 @@ def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH
                 event, originator_id=dev_id, originator_version=version, timestamp=event.create_timestamp()
             )
             pending.append(to_stored(stored))
-        if pending and (rows is None or len(pending) >= batch):
-            try:
-                app.recorder.insert_events(pending)
-            except IntegrityError:
-                raise TimelineError(
-                    f"another writer changed a development this file changes while it was being imported;"
-                    f" the first {written} of its events were stored, the rest were not: check `timeline log`"
-                    " before importing again"
-                ) from None
-            except PersistenceError as e:
-                raise TimelineError(
-                    f"the import stopped while writing ({first_line(e)}); the first {written} of its events"
-                    " were stored (a batch may have been stored too), the rest were not: check `timeline log`"
-                ) from None
-            written += len(pending)
-            tick(len(pending))
-            pending = []
+            if len(pending) >= batch:
+                written = _insert(app, pending, written, tick)
+                pending = []
         if rows is None:
+            if pending:
+                _insert(app, pending, written, tick)
             return
+
+
+def _insert(app: Timeline, events: list[StoredEvent], written: int, tick: Tick) -> int:
+    """One transaction; returns how many of the import's events are stored after it."""
+    try:
+        app.recorder.insert_events(events)
+    except IntegrityError:
+        raise TimelineError(
+            f"another writer changed a development this file changes while it was being imported;"
+            f" the first {written} of its events were stored, the rest were not: check `timeline log`"
+            " before importing again"
+        ) from None
+    except PersistenceError as e:
+        raise TimelineError(
+            f"the import stopped while writing ({store_problem(e)}); the first {written} of its events"
+            " were stored (a batch may have been stored too), the rest were not: check `timeline log`"
+        ) from None
+    tick(len(events))
+    return written + len(events)

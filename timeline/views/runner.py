@@ -8,6 +8,7 @@ which keeps one code path; `log --follow` uses its LISTEN/NOTIFY subscription in
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -25,6 +26,13 @@ RETRIES = 10
 # pg_advisory_xact_lock key that serialises catch-ups on one PostgreSQL database.
 VIEWS_LOCK_KEY = int.from_bytes(b"tl-views", "big") & 0x7FFF_FFFF_FFFF_FFFF
 Progress = Callable[[int], None]
+
+
+def page_size() -> int:
+    """Events per catch-up transaction: PAGE, or TIMELINE_VIEWS_PAGE (the fault tests use
+    small pages to stop a catch-up between two of its transactions)."""
+    text = os.environ.get("TIMELINE_VIEWS_PAGE", "")
+    return int(text) if text.isdigit() and int(text) > 0 else PAGE
 
 
 class Views:
@@ -49,7 +57,7 @@ class Views:
     def position(self) -> int:
         return self.tracking.max_tracking_id(self.name) or 0
 
-    def catch_up(self, progress: Progress | None = None, page: int = PAGE) -> int:
+    def catch_up(self, progress: Progress | None = None, page: int | None = None) -> int:
         """Apply every event after the tracked position; returns how many were applied.
 
         Each page is applied under the database's write lock, taken before the position is
@@ -59,6 +67,7 @@ class Views:
         back. A page whose transaction fails on a lock or a race is tried again, a bounded
         number of times with backoff.
         """
+        page = page or page_size()
         done = 0
         attempts = 0
         while True:

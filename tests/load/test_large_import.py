@@ -1,0 +1,38 @@
+"""Defect 11 of issue 10: a large write on PostgreSQL always finishes.
+
+The library's recorder sent all the events of one call as one pipelined statement and
+synced after it; at 10,000 events or more the client and the server could each wait for
+the other for ever. The recorder here inserts in chunks in an ordinary transaction. This
+test stores 50,000 events of a realistic size in one call, three times over, with a
+deadline; `benchmarks/stress.py` runs whole `timeline import`s of 50,000 lines.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from timeline import config
+from timeline.app import Timeline
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+EVENTS = 50_000
+STATE = b'{"title":"' + b"x" * 640 + b'"}'  # about the size of a seed development's event
+
+
+def test_fifty_thousand_events_in_one_call_three_times(postgres_url: str) -> None:
+    app = Timeline.open(config.resolve(postgres_url))
+    try:
+        for round_ in range(3):
+            events = [StoredEvent(uuid.uuid4(), 1, "events:Development.Reported", STATE) for _ in range(EVENTS)]
+            began = time.monotonic()
+            positions = app.recorder.insert_events(events)
+            assert time.monotonic() - began < 60
+            assert positions == list(range(round_ * EVENTS + 1, (round_ + 1) * EVENTS + 1))
+        assert app.event_count() == 3 * EVENTS
+    finally:
+        app.close()
