@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -33,6 +33,7 @@ class Target:
     display: str  # safe to print: never holds a password
     settings: dict[str, str] = field(default_factory=dict)
     read_only: bool = False  # SQLite only: the file (or its folder) cannot be written
+    create: bool = True  # whether the command may create what is missing (file, schema)
 
     @property
     def is_postgres(self) -> bool:
@@ -70,7 +71,7 @@ def resolve(text: str | None, *, create: bool = True) -> Target:
     match = _URL.match(text)
     if match:
         if match.group(1).lower() in POSTGRES_SCHEMES:
-            return _postgres(text)
+            return replace(_postgres(text), create=create)
         raise StoreUnavailable(
             f"cannot open database {redact(text)}: {match.group(1)}:// is not supported "
             "(use a SQLite file path or a postgresql:// URL)"
@@ -101,7 +102,7 @@ def _sqlite(text: str, *, create: bool) -> Target:
     }
     if read_only:
         settings["CREATE_TABLE"] = "false"
-    return Target("sqlite", str(path), settings, read_only=read_only)
+    return Target("sqlite", str(path), settings, read_only=read_only, create=create)
 
 
 def _writable(path: Path) -> bool:

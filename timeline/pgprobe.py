@@ -8,6 +8,7 @@ answer is turned here into one line that says what to do.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from timeline.config import Target
 from timeline.errors import StoreUnavailable, first_line
@@ -28,7 +29,24 @@ def probe(target: Target) -> None:
         )
     except psycopg.Error as e:
         raise StoreUnavailable(f"cannot open database {target.display}: {cause(target, e)}") from None
-    conn.close()
+    with conn:
+        schema = s.get("POSTGRES_SCHEMA")
+        if schema and not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
+            if not target.create:
+                raise StoreUnavailable(f"no timeline database at {target.display} (schema {schema!r} does not exist)")
+            _create_schema(conn, schema)
+
+
+def _create_schema(conn: Any, schema: str) -> None:
+    """The library makes its tables in the schema but never the schema itself. Under the
+    openers' DDL lock: two CREATE SCHEMA IF NOT EXISTS at once collide too."""
+    from psycopg import sql
+
+    from timeline.recorders.postgres import DDL_LOCK_KEY
+
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
 def cause(target: Target, e: BaseException) -> str:

@@ -27,6 +27,10 @@ class _SerialDDL:
 
     datastore: Any
 
+    def __init__(self, datastore: Any, *args: Any, **kwargs: Any) -> None:
+        _search_the_schema(datastore)
+        super().__init__(datastore, *args, **kwargs)  # type: ignore[call-arg]
+
     def create_table(self) -> None:
         # The pool's connections are in autocommit mode, so this is a session lock held by
         # one connection while `create_table` uses others; unlocked even if the DDL fails.
@@ -36,6 +40,18 @@ class _SerialDDL:
                 super().create_table()  # type: ignore[misc]
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK_KEY,))
+
+
+def _search_the_schema(datastore: Any) -> None:
+    """Connections that find the views' tables (named without a schema) in `?schema=`.
+
+    The library names its own tables with their schema; the views' SQL is portable and
+    names none, so without this it would read and write the public schema's views. Set
+    before the pool's first connection (the recorder's `__init__` makes one); the schema is a plain
+    name (`timeline.config` refuses others), so it needs no quoting.
+    """
+    if datastore.schema != "public":
+        datastore.pool.kwargs["options"] = f"-c search_path={datastore.schema}"
 
 
 class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
