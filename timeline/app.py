@@ -67,7 +67,9 @@ class Timeline(Application[UUID]):
             app = cls(env=target.settings)
             app.recorder.max_notification_id()  # touch the store now, not mid-command
         except Exception as e:
-            raise StoreUnavailable(f"cannot open database {display or target.display}: {store_problem(e)}") from None
+            path = None if target.is_postgres else target.path
+            problem = store_problem(e, path)
+            raise StoreUnavailable(f"cannot open database {display or target.display}: {problem}") from None
         app.target = target  # type: ignore[attr-defined]
         app.notes = []  # type: ignore[attr-defined]
         return app

@@ -36,8 +36,7 @@ def store_problem(e: BaseException, path: Path | None = None) -> str:
     text = first_line(e)
     low = text.lower()
     if "disk is full" in low or (("disk i/o error" in low or "no space left" in low) and disk_full(path)):
-        where = f" holding {path}" if path else ""
-        return f"the disk{where} is full; free some space and run the command again"
+        return "the disk is full; free some space and run the command again"
     if "database is locked" in low or "database is busy" in low:
         return "another process kept the database locked for more than 10 s; run the command again"
     if "readonly database" in low or "read-only" in low:
