@@ -114,5 +114,8 @@ def check_arguments(args: list[str]) -> None:
             if not option and i > 0 and args[i - 1].startswith("-"):
                 option = args[i - 1]
             which = f"the value of {option}" if option else f"argument {i + 1}"
-            shown = os.fsencode(value).decode("utf-8", "backslashreplace")
+            try:
+                shown = os.fsencode(value).decode("utf-8", "backslashreplace")  # the bytes as given
+            except UnicodeEncodeError:  # a surrogate no byte maps to (not from a real argv)
+                shown = value.encode("utf-8", "backslashreplace").decode()
             raise TimelineError(f"{which} is not UTF-8 text ('{shown}'); nothing was written") from None
