@@ -60,3 +60,12 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (not tests, not in CI): writes BENCHMARKS.md. `-- --quick` for a short run."""
     session.install(".[bench]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """Issue 10's stress run (not in CI): load rounds, large imports and kills on both back
+    ends, then the hostile-input properties at 10,000 cases each. `-- --rounds 2` is short."""
+    session.install(".[test]")
+    session.run("python", "benchmarks/stress.py", *session.posargs)
+    session.run("pytest", "-q", "tests/properties", env={"HYPOTHESIS_PROFILE": "stress"})
