@@ -44,6 +44,7 @@ CHUNK = 1000
 WRITE_BATCH = 20_000
 OPS = ("add", "correct", "retract", "source")
 STALE_PREFIX = "timeline-import-"
+RETRIES = 5  # a batch tried again after leaving out what another writer stored meanwhile
 # JSON escapes that decode to text no store can hold: a lone UTF-16 surrogate (half of a
 # pair) or NUL (PostgreSQL text refuses it). Looked for in the raw line first, so the
 # common line pays for one regex search and nothing else.
@@ -96,7 +97,17 @@ def import_lines(
         spool.seek(0)
         writes = counts.new + counts.corrections + counts.retractions + counts.sources
         with progress("Writing", writes) as tick:
-            _write(app, spool, tick, write_batch())
+            there = _write(app, spool, tick, write_batch())
+    if there:
+        # Stored meanwhile by another writer, exactly as this file has them.
+        counts = dataclasses.replace(
+            counts,
+            new=counts.new - there.get("Reported", 0),
+            existing=counts.existing + there.get("Reported", 0),
+            corrections=counts.corrections - there.get("Corrected", 0),
+            retractions=counts.retractions - there.get("Retracted", 0),
+            sources=counts.sources - there.get("SourceAdded", 0),
+        )
     return counts
 
 
@@ -371,12 +382,14 @@ def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict
 # --- pass 2 -----------------------------------------------------------------------------
 
 
-def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH) -> None:
+def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH) -> dict[str, int]:
     """Stamp, encode and insert the spooled events in the order pass 1 made them, `batch`
-    events per transaction (each one all or nothing)."""
+    events per transaction (each one all or nothing). Returns, by event name, how many
+    were found already stored by another writer (see `_insert`)."""
     to_stored = app.mapper.to_stored_event
     pending: list[StoredEvent] = []
     written = 0
+    there: dict[str, int] = {}
     while True:
         try:
             rows = pickle.load(spool)
@@ -388,28 +401,73 @@ def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH
             )
             pending.append(to_stored(stored))
             if len(pending) >= batch:
-                written = _insert(app, pending, written, tick)
+                written = _insert(app, pending, written, tick, there)
                 pending = []
         if rows is None:
             if pending:
-                _insert(app, pending, written, tick)
-            return
+                _insert(app, pending, written, tick, there)
+            return there
 
 
-def _insert(app: Timeline, events: list[StoredEvent], written: int, tick: Tick) -> int:
-    """One transaction; returns how many of the import's events are stored after it."""
-    try:
-        app.recorder.insert_events(events)
-    except IntegrityError:
+def _insert(app: Timeline, events: list[StoredEvent], written: int, tick: Tick, there: dict[str, int]) -> int:
+    """One transaction; returns how many of the import's events are stored after it.
+
+    When another writer stored some of these events first (the same file imported twice
+    at once, an editor adding the same development), the batch fails as a whole; the
+    events already stored exactly so (same development, version and content, apart from
+    the time) are then left out and the rest tried again, a bounded number of times. An
+    event stored differently is a real conflict and stops the import.
+    """
+    for _ in range(RETRIES):
+        try:
+            app.recorder.insert_events(events)
+        except IntegrityError:
+            same, events = _split_stored(app, events)
+            if not same:
+                raise TimelineError(
+                    f"another writer changed a development this file changes while it was being imported;"
+                    f" the first {written} of its events were stored, the rest were not: check `timeline log`"
+                    " before importing again"
+                ) from None
+            for event in same:
+                name = event.topic.rsplit(".", 1)[-1]
+                there[name] = there.get(name, 0) + 1
+            if not events:
+                break
+            continue
+        except PersistenceError as e:
+            raise TimelineError(
+                f"the import stopped while writing ({store_problem(e)}); the first {written} of its events"
+                " were stored (a batch may have been stored too), the rest were not: check `timeline log`"
+            ) from None
+        break
+    else:
         raise TimelineError(
-            f"another writer changed a development this file changes while it was being imported;"
-            f" the first {written} of its events were stored, the rest were not: check `timeline log`"
-            " before importing again"
-        ) from None
-    except PersistenceError as e:
-        raise TimelineError(
-            f"the import stopped while writing ({store_problem(e)}); the first {written} of its events"
-            " were stored (a batch may have been stored too), the rest were not: check `timeline log`"
-        ) from None
+            f"other writers kept storing this file's events while it was being imported; the first {written}"
+            " of its events were stored: import it again to store the rest"
+        )
     tick(len(events))
     return written + len(events)
+
+
+def _split_stored(app: Timeline, events: list[StoredEvent]) -> tuple[list[StoredEvent], list[StoredEvent]]:
+    """(the events already stored with the same content, the events not stored at all);
+    an event whose place in the log holds something else makes the first list empty."""
+    same: list[StoredEvent] = []
+    rest: list[StoredEvent] = []
+    for event in events:
+        found = app.recorder.select_events(
+            event.originator_id, gt=event.originator_version - 1, lte=event.originator_version
+        )
+        if not found:
+            rest.append(event)
+        elif _content(app, found[0]) == _content(app, event):
+            same.append(event)
+        else:
+            return [], events
+    return same, rest
+
+
+def _content(app: Timeline, stored: StoredEvent) -> dict[str, Any]:
+    event = app.mapper.to_domain_event(stored)
+    return {k: v for k, v in vars(event).items() if k != "timestamp"} | {"topic": stored.topic}

@@ -37,3 +37,22 @@ def test_eight_importers_and_eight_adders_store_everything_once(run: Cli, tmp_pa
     assert run.json("show") == shown
     assert run.json("state") == state
     assert json.loads(run("verify", "--json").stdout)["ok"] is True
+
+
+def test_one_file_imported_four_times_at_once_is_stored_once(run: Cli, tmp_path: Path) -> None:
+    """A cron import and an editor importing the same file: the events one of them stored
+    first are 'already there' for the others, not a conflict."""
+    import subprocess
+
+    from tests.load.writers import timeline_command, write_import_file
+
+    file = write_import_file(tmp_path / "same.jsonl", 1, 300)
+    procs = [subprocess.Popen([*timeline_command(), "--db", run.target, "import", "--json", str(file)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]  # fmt: skip
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    counts = [json.loads(out) for out, _ in results]
+    assert sum(c["new"] for c in counts) == 300
+    assert all(c["new"] + c["existing"] == 300 for c in counts)
+    ids = stored_ids(run.target)
+    assert sum(ids.values()) == 300 and set(ids.values()) == {1}
