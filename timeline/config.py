@@ -19,6 +19,7 @@ from timeline.errors import StoreUnavailable
 
 DEFAULT_DB = "timeline.db"
 ENV_VAR = "TIMELINE_DB"
+LOCK_TIMEOUT_VAR = "TIMELINE_LOCK_TIMEOUT"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 # A scheme as RFC 3986 spells one, followed by "://": a URL, never a file name.
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -98,11 +99,21 @@ def _sqlite(text: str, *, create: bool) -> Target:
         "APPLICATION_RECORDER_TOPIC": "timeline.recorders.sqlite:SQLiteRecorder",
         "TRACKING_RECORDER_TOPIC": "timeline.recorders.sqlite:SQLiteTracking",
         "SQLITE_DBNAME": name,
-        "SQLITE_LOCK_TIMEOUT": "10",
+        "SQLITE_LOCK_TIMEOUT": lock_timeout(),
     }
     if read_only:
         settings["CREATE_TABLE"] = "false"
     return Target("sqlite", str(path), settings, read_only=read_only, create=create)
+
+
+def lock_timeout() -> str:
+    """Seconds a SQLite command waits for another writer's lock: TIMELINE_LOCK_TIMEOUT or 10."""
+    text = os.environ.get(LOCK_TIMEOUT_VAR, "").strip()
+    if not text:
+        return "10"
+    if not text.isdigit() or int(text) == 0:
+        raise StoreUnavailable(f"{LOCK_TIMEOUT_VAR} must be a whole number of seconds, not {text!r}")
+    return text
 
 
 def _writable(path: Path) -> bool:

@@ -38,7 +38,8 @@ def store_problem(e: BaseException, path: Path | None = None) -> str:
     if "disk is full" in low or (("disk i/o error" in low or "no space left" in low) and disk_full(path)):
         return "the disk is full; free some space and run the command again"
     if "database is locked" in low or "database is busy" in low:
-        return "another process kept the database locked for more than 10 s; run the command again"
+        waited = os.environ.get("TIMELINE_LOCK_TIMEOUT", "").strip() or "10"
+        return f"another process kept the database locked for more than {waited} s; run the command again"
     if "readonly database" in low or "read-only" in low:
         return "the database is read-only here (this command writes to it)"
     return text

@@ -85,7 +85,9 @@ class Views:
                         continue
                     self.writer.apply(c, batch)
                     self.tracking._insert_tracking(c, Tracking(self.name, notifications[-1].id))
-            except (IntegrityError, OperationalError):
+            except (IntegrityError, OperationalError) as e:
+                if "locked" in str(e):
+                    raise  # SQLite already waited its whole lock timeout for the lock
                 attempts += 1
                 if attempts > RETRIES:
                     raise
