@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from timeline import scratch
 from timeline.audit.history import stored_versions
 from timeline.audit.replay import BadPoint, Point, point, stream
 from timeline.views.project import field_changes, project
@@ -39,7 +39,7 @@ def diff(app: Any, from_text: str, to_text: str) -> dict[str, Any]:
         later = None  # compare positions once the time is resolved
     if later:
         raise BadPoint(f"FROM {start} is after TO {end}")
-    with tempfile.TemporaryDirectory(prefix="timeline-diff-") as tmp:
+    with scratch.folder("timeline-diff-") as tmp:
         db = sqlite3.connect(Path(tmp) / "diff.sqlite", isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=OFF")

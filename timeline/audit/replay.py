@@ -25,7 +25,6 @@ for a WHEN that cannot be read, 1 for one beyond the log).
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
+from timeline import scratch
 from timeline.errors import BadValue
 
 PAGE = 1000
@@ -155,7 +155,7 @@ def scratch_views() -> Iterator[tuple[Any, Any]]:
     from timeline.store import Sql
     from timeline.views.writer import ViewWriter
 
-    with tempfile.TemporaryDirectory(prefix="timeline-replay-") as tmp:
+    with scratch.folder("timeline-replay-") as tmp:
         sql = Sql.scratch(Path(tmp) / "views.sqlite")
         try:
             writer = ViewWriter(sql)
