@@ -22,10 +22,12 @@ import json
 import os
 import pickle
 import re
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, cast
 from uuid import UUID
 
@@ -33,7 +35,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 
 from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
 from timeline.app import Timeline, check_package
-from timeline.errors import TimelineError, first_line, store_problem
+from timeline.errors import TimelineError, disk_full, first_line, store_problem
 from timeline.scratch import remove_stale
 from timeline.store import Sql, first_events
 
@@ -86,8 +88,8 @@ def import_lines(
     # Earlier versions kept their scratch files in a folder that a killed import left behind.
     remove_stale(STALE_PREFIX)
     # Both scratch files are unlinked as soon as they are open: a kill cannot orphan them.
-    scratch = _Scratch()
-    with tempfile.TemporaryFile(prefix="timeline-import-spool-") as spool:
+    with _scratch_space(), tempfile.TemporaryFile(prefix="timeline-import-spool-") as spool:
+        scratch = _Scratch()
         try:
             with progress("Checking", total_lines) as tick:
                 counts = _validate(app, lines, scratch, _Spool(spool), tick)
@@ -109,6 +111,25 @@ def import_lines(
             sources=counts.sources - there.get("SourceAdded", 0),
         )
     return counts
+
+
+@contextmanager
+def _scratch_space() -> Iterator[None]:
+    """The checking pass's scratch files live in the temp folder: when it fills up (or
+    fails), say so in one line; nothing has been written to the log yet."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as e:
+        if isinstance(e, OSError) and not e.errno:
+            raise
+        # SQLite's temp files follow SQLITE_TMPDIR or TMPDIR even where Python, finding no
+        # room there, fell back to another folder.
+        folder = Path(os.environ.get("SQLITE_TMPDIR") or os.environ.get("TMPDIR") or tempfile.gettempdir())
+        problem = "it is full" if disk_full(folder) else (getattr(e, "strerror", None) or first_line(e))
+        raise TimelineError(
+            f"cannot keep the import's scratch files in {folder} ({problem}); nothing was imported;"
+            " free some space there or set TMPDIR to a folder with more room"
+        ) from None
 
 
 def write_batch() -> int:

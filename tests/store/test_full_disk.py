@@ -81,3 +81,24 @@ def test_add_and_import_on_a_full_disk_say_the_disk_is_full(small_disk: Path, tm
     assert _add(cli, "Once there is room again").exit_code == 0  # type: ignore[attr-defined]
     assert cli.json("state")["position"] == 26
     assert cli.json("verify")["ok"] is True
+
+
+def test_an_import_whose_temp_folder_is_full_says_so(small_disk: Path, tmp_path: Path) -> None:
+    from tests.faults.kill import log_length, run
+    from tests.load.writers import write_import_file
+
+    db = str(tmp_path / "timeline.db")
+    Cli(db).import_seed()
+    filler = _fill(small_disk)
+    try:
+        result = run(
+            db, "import", str(write_import_file(tmp_path / "a.jsonl", 1, 3000)), env={"TMPDIR": str(small_disk)}
+        )
+    finally:
+        filler.unlink()
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: cannot keep the import's scratch files in {small_disk} (it is full); nothing was imported;"
+        " free some space there or set TMPDIR to a folder with more room\n"
+    )
+    assert log_length(db) == 25
