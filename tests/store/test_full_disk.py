@@ -92,7 +92,7 @@ def test_an_import_whose_temp_folder_is_full_says_so(small_disk: Path, tmp_path:
     filler = _fill(small_disk)
     try:
         result = run(
-            db, "import", str(write_import_file(tmp_path / "a.jsonl", 1, 3000)), env={"TMPDIR": str(small_disk)}
+            db, "import", str(write_import_file(tmp_path / "a.jsonl", 1, 15000)), env={"TMPDIR": str(small_disk)}
         )
     finally:
         filler.unlink()
