@@ -18,6 +18,9 @@ Each kill: an import killed (`kill -9`) once the log holds a random number of it
 run again. Whole batches only, the rest stored by the rerun, nothing twice, views equal
 a rebuild.
 
+With --properties N: the hostile-input properties (tests/properties), N cases each, in
+chunks of 1,000 per process with seeds 1, 2, ... (see tests/properties/conftest.py).
+
 Prints one line per try and a summary; exits 1 if anything failed. PostgreSQL runs use
 TIMELINE_TEST_POSTGRES (default postgresql://postgres@127.0.0.1:5432/postgres).
 """
@@ -179,6 +182,30 @@ def kill_round(backend: str, folder: Path, tries: int, seed: int) -> list[dict[s
     return out
 
 
+def properties(total: int, chunk: int = 1000) -> list[dict[str, Any]]:
+    """The hostile-input properties, `total` cases each, `chunk` per process."""
+    import re
+    import subprocess
+
+    out = []
+    chunk = min(chunk, total)
+    for n, seed in enumerate(range(1, total // chunk + 1)):
+        env = {**os.environ, "HYPOTHESIS_PROFILE": "stress", "HYPOTHESIS_EXAMPLES": str(chunk)}
+        began = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/properties", "-k", "any_",
+             f"--hypothesis-seed={seed}", "--hypothesis-show-statistics"],
+            cwd=ROOT, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        passing = sum(int(m) for m in re.findall(r"(\d+) passing", done.stdout))
+        failing = sum(int(m) for m in re.findall(r"(\d+) failing", done.stdout))
+        out.append({"chunk": n + 1, "seed": seed, "exit": done.returncode, "cases": passing + failing,
+                    "failing": failing, "tracebacks": done.stdout.count("Traceback") + done.stdout.count("Error:"),
+                    "seconds": round(time.monotonic() - began), "ok": done.returncode == 0,
+                    "tail": done.stdout.strip().splitlines()[-1:] })  # fmt: skip
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=10, help="load rounds per back end (default 10)")
@@ -187,10 +214,14 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=10, help="kills of import and of catch-up per back end")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--properties", type=int, default=0, help="hostile-input cases per property (e.g. 10000)")
     parser.add_argument("--json", type=Path, help="also write every result to this file")
     args = parser.parse_args()
     backends = args.backends.split(",")
-    results: dict[str, Any] = {"load": [], "large": [], "kills": []}
+    results: dict[str, Any] = {"load": [], "large": [], "kills": [], "properties": []}
+    for r in properties(args.properties) if args.properties else []:
+        results["properties"].append(r)
+        print(json.dumps(r), flush=True)
     with tempfile.TemporaryDirectory(prefix="timeline-stress-") as tmp:
         folder = Path(tmp)
         for backend in backends:
@@ -203,7 +234,7 @@ def main() -> int:
                 r = {"try": i + 1, "lines": args.lines, **large_import(folder, args.lines)}
                 results["large"].append(r)
                 print(json.dumps(r), flush=True)
-        for backend in backends:
+        for backend in backends if args.kills else []:
             for r in kill_round(backend, folder, args.kills, args.seed):
                 r = {"backend": backend, **r}
                 results["kills"].append(r)
@@ -219,6 +250,8 @@ def main() -> int:
         "kills": sum(1 for r in results["kills"] if r.get("killed")),
         "kill_tries_ok": sum(r["ok"] for r in results["kills"]),
         "kill_tries": len(results["kills"]),
+        "property_cases": sum(r["cases"] for r in results["properties"]),
+        "property_failing": sum(r["failing"] for r in results["properties"]),
         "failed": len(failed),
     }
     print(json.dumps({"summary": summary}), flush=True)
