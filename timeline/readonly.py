@@ -28,11 +28,14 @@ def open_read_only(cls: type[Timeline], target: Target) -> Timeline:
     try:
         app = cls._open(target)
     except StoreUnavailable:
-        return _open_copy(cls, target, _copy_files)
+        # A WAL database in a folder where SQLite cannot make its -shm file.
+        note = f"{target.display} is read-only and cannot be read in place: reading a scratch copy"
+        return _open_copy(cls, target, _copy_files, note)
     if _views_current(app):
         return app
     app.close()
-    return _open_copy(cls, target, _backup)
+    note = f"{target.display} is read-only: its views were brought up to date in a scratch copy"
+    return _open_copy(cls, target, _backup, note)
 
 
 def _views_current(app: Any) -> bool:
@@ -47,7 +50,7 @@ def _views_current(app: Any) -> bool:
         return False  # a view table missing, or the catch-up would have to write
 
 
-def _open_copy(cls: type[Timeline], target: Target, copy: Any) -> Timeline:
+def _open_copy(cls: type[Timeline], target: Target, copy: Any, note: str) -> Timeline:
     stack = ExitStack()
     folder = stack.enter_context(scratch.folder("timeline-readonly-"))
     path = folder / "copy.db"
@@ -59,9 +62,7 @@ def _open_copy(cls: type[Timeline], target: Target, copy: Any) -> Timeline:
     except BaseException:
         stack.close()
         raise
-    app.notes.append(  # type: ignore[attr-defined]
-        f"{target.display} is read-only: its views were brought up to date in a scratch copy"
-    )
+    app.notes.append(note)  # type: ignore[attr-defined]
     app.close_scratch = stack.close  # type: ignore[attr-defined]
     return app
 
