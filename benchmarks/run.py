@@ -76,7 +76,10 @@ def run(cmd: list[str], *, timeout: float = 3600, capture: bool = True) -> Run:
     def drain(name: str, pipe: Any) -> None:
         bufs[name] = pipe.read() if pipe else b""
 
-    threads = [threading.Thread(target=drain, args=("out", p.stdout)), threading.Thread(target=drain, args=("err", p.stderr))]
+    threads = [
+        threading.Thread(target=drain, args=("out", p.stdout)),
+        threading.Thread(target=drain, args=("err", p.stderr)),
+    ]
     for t in threads:
         t.start()
     deadline = time.monotonic() + timeout
@@ -201,7 +204,9 @@ class Bench:
                     sync[mode].append(events / checked([*BASE, "import-sync", mode, str(tmp), str(story)]).wall)
                     remove_db(tmp)
             res["sync"] = {mode: stats(v) for mode, v in sync.items()}
-            log(f"{n:,}: sync FULL {res['sync']['FULL']['median']:,.0f}/s NORMAL {res['sync']['NORMAL']['median']:,.0f}/s")
+            log(
+                f"{n:,}: sync FULL {res['sync']['FULL']['median']:,.0f}/s NORMAL {res['sync']['NORMAL']['median']:,.0f}/s"
+            )
             self.save()
 
         # rebuild vs library read + decode
@@ -226,7 +231,9 @@ class Bench:
         if not adds:
             return self.size_tail(n, db, res, want)
         res["add"] = {"wall": stats(adds), "base": stats(base)}
-        log(f"{n:,}: add {statistics.median(adds) * 1000:.0f} ms, python -c pass {statistics.median(base) * 1000:.0f} ms")
+        log(
+            f"{n:,}: add {statistics.median(adds) * 1000:.0f} ms, python -c pass {statistics.median(base) * 1000:.0f} ms"
+        )
         self.save()
 
         self.size_tail(n, db, res, want)
@@ -259,7 +266,9 @@ class Bench:
             full, rss = [], []
             for _ in range(self.repeats(n) if n <= 10_000 else 1):
                 shutil.rmtree(out, ignore_errors=True)
-                r = run([*TIMELINE, "--db", str(db), "feeds", "build", "--out", str(out)], timeout=self.args.feeds_timeout)
+                r = run(
+                    [*TIMELINE, "--db", str(db), "feeds", "build", "--out", str(out)], timeout=self.args.feeds_timeout
+                )
                 if r.rc != 0:
                     why = (
                         f"was stopped at the {RSS_CAP_MB:,.0f} MB RSS cap" if r.rss_mb >= RSS_CAP_MB
@@ -480,7 +489,9 @@ def machine() -> dict[str, str]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kb = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+        mem_kb = next(
+            int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")
+        )
         mem = f"{mem_kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         mem = "unknown"
@@ -501,7 +512,9 @@ def machine() -> dict[str, str]:
 
 def code_version() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "events", "timeline", "feeds"], cwd=ROOT,
                                capture_output=True, text=True, check=False).stdout.strip()  # fmt: skip
     except OSError:
@@ -560,7 +573,15 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
         f = r.get("feeds", {})
         codev["v"] = f.get("code", "see notes")
         if "not_measured" in f:
-            row("incremental `feeds build` after one event", label, "not measured: " + f["not_measured"], "–", None, "≤ 0.01×", None)
+            row(
+                "incremental `feeds build` after one event",
+                label,
+                "not measured: " + f["not_measured"],
+                "–",
+                None,
+                "≤ 0.01×",
+                None,
+            )
         elif f:
             ratio = f["incremental"]["median"] / f["full"]["median"]
             row("catch-up + incremental `feeds build` after one event, wall", label, fmt(f["incremental"], " s", 1, 2),
@@ -568,7 +589,15 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
         rp = r.get("replay", {})
         codev["v"] = rp.get("code", "see notes")
         if "not_measured" in rp:
-            row("`replay --as-of` middle, peak RSS", label, "not measured: " + rp["not_measured"], "–", None, "≤ 1.2× of 10k", None)
+            row(
+                "`replay --as-of` middle, peak RSS",
+                label,
+                "not measured: " + rp["not_measured"],
+                "–",
+                None,
+                "≤ 1.2× of 10k",
+                None,
+            )
         elif rp:
             ref = REPLAY_REFERENCE if REPLAY_REFERENCE in results["sizes"] else sizes[0]
             small = results["sizes"].get(ref, {}).get("replay", {})
@@ -579,7 +608,15 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
         s = r.get("serve", {})
         codev["v"] = s.get("code", "see notes")
         if "not_measured" in s:
-            row("`serve` requests/s (200 and 304)", label, "not measured: " + s["not_measured"], "–", None, "≥ 0.8×", None)
+            row(
+                "`serve` requests/s (200 and 304)",
+                label,
+                "not measured: " + s["not_measured"],
+                "–",
+                None,
+                "≥ 0.8×",
+                None,
+            )
         elif s:
             for code in ("200", "304"):
                 ratio = s[code]["rate"] / s["base"]["rate"]
@@ -604,7 +641,15 @@ def write_markdown(results: dict[str, Any], out: Path) -> None:
             part = r.get(what, {})
             codev["v"] = part.get("code", "see notes")
             if "rss" in part and int(n) >= 1_000_000:
-                row(f"peak RSS of `{what}`", label, fmt(part["rss"], " MB"), "–", None, "< 300 MB", part["rss"]["median"] < 300)
+                row(
+                    f"peak RSS of `{what}`",
+                    label,
+                    fmt(part["rss"], " MB"),
+                    "–",
+                    None,
+                    "< 300 MB",
+                    part["rss"]["median"] < 300,
+                )
     m = results.get("machine") or machine()
     lines = [
         "# Benchmarks",
@@ -639,16 +684,25 @@ def log(msg: str) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="10,000 events, 2 repeats, short load runs.")
-    p.add_argument("--sizes", default="10,10000,100000,1000000",
-                   help="Log sizes; 10 is there for `add` on an almost empty log (the issue's small size).")
+    p.add_argument(
+        "--sizes",
+        default="10,10000,100000,1000000",
+        help="Log sizes; 10 is there for `add` on an almost empty log (the issue's small size).",
+    )
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--big-repeats", type=int, default=1, help="Repeats at sizes above 100,000.")
     p.add_argument("--sync-max", type=int, default=100_000, help="Largest size for the synchronous FULL/NORMAL trade.")
     p.add_argument("--load-seconds", type=float, default=5.0)
-    p.add_argument("--figures", default="import,sync,rebuild,add,replay,feeds,serve",
-                   help="Which figures to measure (import needs to run first on a new work directory).")
-    p.add_argument("--merge", action="store_true",
-                   help="Keep figures already in the work directory that this run does not measure.")
+    p.add_argument(
+        "--figures",
+        default="import,sync,rebuild,add,replay,feeds,serve",
+        help="Which figures to measure (import needs to run first on a new work directory).",
+    )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="Keep figures already in the work directory that this run does not measure.",
+    )
     p.add_argument("--serve-max", type=int, default=10_000, help="Largest size to run the server benchmark at.")
     p.add_argument("--feeds-timeout", type=float, default=900.0, help="Give up on a full feeds build after this long.")
     p.add_argument("--workdir", default=os.environ.get("TIMELINE_BENCH_DIR", "/tmp/timeline-bench"))
@@ -662,10 +716,14 @@ def main() -> None:
     bench.sizes = sorted(int(s) for s in args.sizes.split(","))  # type: ignore[attr-defined]
     bench.results["machine"] = machine()
     bench.results["notes"] = [
-        (f"repeats: {args.repeats} up to 100,000 events, {args.big_repeats} above (the 1,000,000-event import "
-         "takes minutes); `add` is repeated at least 5 times at every size."),
-        (f"synchronous FULL vs NORMAL measured up to {args.sync_max:,} events (1 repeat above 10,000), by patching "
-         "the library's connection factory in the benchmark child only; the project keeps FULL."),
+        (
+            f"repeats: {args.repeats} up to 100,000 events, {args.big_repeats} above (the 1,000,000-event import "
+            "takes minutes); `add` is repeated at least 5 times at every size."
+        ),
+        (
+            f"synchronous FULL vs NORMAL measured up to {args.sync_max:,} events (1 repeat above 10,000), by patching "
+            "the library's connection factory in the benchmark child only; the project keeps FULL."
+        ),
     ]
     for n in bench.sizes:
         log(f"size {n:,}")

@@ -64,6 +64,14 @@ def scalar(target: str, statement: str) -> int:
 
 
 def log_length(target: str) -> int:
+    """How many events are stored. Not the last position on PostgreSQL: a transaction that
+    rolls back (a killed import, a retried insert) has used up positions, so they can skip."""
+    if target.startswith("postgresql://"):
+        return scalar(target, "SELECT count(*) FROM timeline_events")
+    return scalar(target, "SELECT max(rowid) FROM stored_events")
+
+
+def last_position(target: str) -> int:
     if target.startswith("postgresql://"):
         return scalar(target, "SELECT max(notification_id) FROM timeline_events")
     return scalar(target, "SELECT max(rowid) FROM stored_events")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.faults.kill import close_connections, kill_when, log_length, run, start, views_position
+from tests.faults.kill import close_connections, kill_when, last_position, log_length, run, start, views_position
 from tests.load.writers import stored_ids, write_import_file
 
 LINES, BATCH, PAGE = 600, 5, 10
@@ -67,7 +67,7 @@ def test_a_catch_up_killed_part_way_is_finished_by_the_next_command(run: Cli, tm
     for attempt in range(TRIES):
         if attempt:
             run("import", str(write_import_file(tmp_path / f"b{attempt}.jsonl", 10 + attempt, LINES // 3)))
-        total = log_length(run.target)
+        total = last_position(run.target)
         start_at = views_position(run.target)
         threshold = rng.randrange(start_at + 1, total)
         proc = start(run.target, "state", env=env)
@@ -78,7 +78,7 @@ def test_a_catch_up_killed_part_way_is_finished_by_the_next_command(run: Cli, tm
     assert killed_inside >= 1
     shown = run.json("show")
     state = run.json("state")
-    assert state["position"] == log_length(run.target)
+    assert state["position"] == last_position(run.target)
     run("rebuild")
     assert run.json("show") == shown and run.json("state") == state
 
