@@ -168,7 +168,9 @@ def kill_import(target: str, folder: Path, rng: random.Random, n: int) -> dict[s
 
 def kill_catch_up(target: str, folder: Path, rng: random.Random, n: int) -> dict[str, Any]:
     page = 10
-    run(target, "import", str(write_import_file(folder / f"catch-{n}.jsonl", 7000 + n, 400)))
+    done = run(target, "import", str(write_import_file(folder / f"catch-{n}.jsonl", 7000 + n, 400)))
+    if done.returncode != 0:  # e.g. another test on this machine restarted the server
+        return {"killed": False, "setup_failed": done.stderr.strip(), "ok": False}
     total, at = last_position(target), views_position(target)
     threshold = rng.randrange(at + 1, total)
     proc = start(target, "state", env={"TIMELINE_VIEWS_PAGE": str(page)})
@@ -178,6 +180,7 @@ def kill_catch_up(target: str, folder: Path, rng: random.Random, n: int) -> dict
     return {
         "killed": killed,
         "killed_at": position,
+        "inside": killed and position < total,
         "of": total,
         "whole_pages": (position - at) % page == 0 or position == total,
         "finished_by_next": finished == total,
@@ -265,6 +268,12 @@ def main() -> int:
         "large_imports_finished": sum(r["ok"] for r in results["large"]),
         "large_imports": len(results["large"]),
         "kills": sum(1 for r in results["kills"] if r.get("killed")),
+        "kills_inside_catch_up": sum(1 for r in results["kills"] if r.get("inside")),
+        "kills_inside_import_writes": sum(
+            1
+            for r in results["kills"]
+            if r["what"] == "import" and r.get("killed") and 0 < r["stored_before_rerun"] < 600
+        ),
         "kill_tries_ok": sum(r["ok"] for r in results["kills"]),
         "kill_tries": len(results["kills"]),
         "property_cases": sum(r["cases"] for r in results["properties"]),
