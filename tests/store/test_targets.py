@@ -118,6 +118,7 @@ READERS = [
     ["replay", "--as-of", "#1"], ["history", "abc123"], ["diff", "#1", "#2"], ["rebuild"],
     ["correct", "abc123", "--set", "title=x", "--reason", "r"], ["retract", "abc123", "--reason", "r"],
     ["source", "abc123", "https://example.org"], ["feeds", "build", "--out", "out"], ["feeds", "config", "show"],
+    ["config", "show"],
 ]  # fmt: skip
 
 
@@ -136,4 +137,13 @@ def test_writing_commands_still_create_the_file(tmp_path: Path, monkeypatch: Any
                      "--visitors", "A", "--source", "https://example.org")  # fmt: skip
     assert added.exit_code == 0
     assert timeline("--db", "settings.db", "feeds", "config", "set", "title", "News").exit_code == 0
-    assert {"new.db", "other.db", "settings.db"} <= {p.name for p in tmp_path.iterdir()}
+    assert timeline("--db", "order.db", "config", "set", "date-order", "dmy").exit_code == 0
+    assert {"new.db", "other.db", "settings.db", "order.db"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_a_refused_add_creates_no_file(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    refused = timeline("--db", "new.db", "add", "visit", "--title", "T", "--occurred", "soon",
+                       "--visitors", "A", "--source", "https://example.org")  # fmt: skip
+    assert refused.exit_code == 1
+    assert list(tmp_path.iterdir()) == []

@@ -21,7 +21,7 @@ from timeline.render import render_line
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Commands that may create a SQLite file that is not there yet (every other one refuses
 # a path where no database is) and that write to the database.
-CREATING = ("add", "import", "feeds config set", "feeds config unset")
+CREATING = ("add", "import", "config set", "config unset", "feeds config set", "feeds config unset")
 WRITING = (*CREATING, "correct", "retract", "source", "rebuild")
 
 
@@ -51,6 +51,14 @@ class Session:
             for note in self._app.notes:
                 click.echo(f"Note: {note}", err=True)
         return self._app
+
+    def exists(self) -> bool:
+        """Whether the database is there already (a SQLite file; a PostgreSQL server is
+        asked when the app opens)."""
+        if self._app is not None:
+            return True
+        target = config.resolve(self.db)
+        return target.is_postgres or target.path.exists()
 
     @property
     def reader(self) -> Any:

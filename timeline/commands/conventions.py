@@ -35,7 +35,8 @@ def read_by_conventions(f: Callable[..., Any]) -> Callable[..., Any]:
         from events.conventions import reading
         from timeline import settings
 
-        saved = settings.stored(session.app) if not (date_order and decimal_mark) else {}
+        # A database not created yet has no settings; reading them must not create it.
+        saved = settings.stored(session.app) if session.exists() and not (date_order and decimal_mark) else {}
         with reading(settings.conventions(saved, date_order, decimal_mark)):
             return f(session, *args, **kwargs)
 
