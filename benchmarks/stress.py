@@ -57,6 +57,30 @@ from tests.load.writers import run_writers, stored_ids, write_import_file  # noq
 ADMIN = os.environ.get("TIMELINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+def wait_for_server(timeout: float = 120) -> None:
+    """Other work on a shared machine may stop the PostgreSQL server for a while."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg.connect(ADMIN, connect_timeout=3).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def attempt(step: Callable[[], Any]) -> Any:
+    """One try; a try the server's outage broke is recorded as such, not as a crash."""
+    try:
+        return step()
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        return {"ok": False, "error": f"{type(e).__name__}: {first}"}
+
+
 @contextmanager
 def fresh(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
@@ -64,6 +88,7 @@ def fresh(backend: str, folder: Path) -> Iterator[str]:
         return
     import psycopg
 
+    wait_for_server()
     name = f"timeline_stress_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -71,6 +96,7 @@ def fresh(backend: str, folder: Path) -> Iterator[str]:
         yield f"{ADMIN.rsplit('/', 1)[0]}/{name}"
     finally:
         close_connections()
+        wait_for_server()
         with psycopg.connect(ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -246,16 +272,17 @@ def main() -> int:
         folder = Path(tmp)
         for backend in backends:
             for i in range(args.rounds):
-                r = {"backend": backend, "round": i + 1, **load_round(backend, folder)}
+                r = {"backend": backend, "round": i + 1, **attempt(lambda b=backend: load_round(b, folder))}
                 results["load"].append(r)
                 print(json.dumps(r), flush=True)
         if "postgres" in backends:
             for i in range(args.large):
-                r = {"try": i + 1, "lines": args.lines, **large_import(folder, args.lines)}
+                r = {"try": i + 1, "lines": args.lines, **attempt(lambda: large_import(folder, args.lines))}
                 results["large"].append(r)
                 print(json.dumps(r), flush=True)
         for backend in backends if args.kills else []:
-            for r in kill_round(backend, folder, args.kills, args.seed):
+            rounds = attempt(lambda b=backend: kill_round(b, folder, args.kills, args.seed))
+            for r in rounds if isinstance(rounds, list) else [{"what": "round", **rounds}]:
                 r = {"backend": backend, **r}
                 results["kills"].append(r)
                 print(json.dumps(r), flush=True)
@@ -263,8 +290,9 @@ def main() -> int:
     summary = {
         "load_rounds": len(results["load"]),
         "load_ok": sum(r["ok"] for r in results["load"]),
-        "stored": sorted({r["stored"] for r in results["load"]}),
-        "complaints": sum(r["complaint_count"] for r in results["load"]),
+        "stored": sorted({r["stored"] for r in results["load"] if "stored" in r}),
+        "complaints": sum(r.get("complaint_count", 0) for r in results["load"]),
+        "broken_by_errors": [r["error"] for group in results.values() for r in group if "error" in r],
         "large_imports_finished": sum(r["ok"] for r in results["large"]),
         "large_imports": len(results["large"]),
         "kills": sum(1 for r in results["kills"] if r.get("killed")),
