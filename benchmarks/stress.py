@@ -228,12 +228,11 @@ def kill_round(backend: str, folder: Path, tries: int, seed: int) -> list[dict[s
     return out
 
 
-def properties(total: int, chunk: int = 1000) -> list[dict[str, Any]]:
+def properties(total: int, chunk: int = 1000) -> Iterator[dict[str, Any]]:
     """The hostile-input properties, `total` cases each, `chunk` per process."""
     import re
     import subprocess
 
-    out = []
     chunk = min(chunk, total)
     for n, seed in enumerate(range(1, total // chunk + 1)):
         env = {**os.environ, "HYPOTHESIS_PROFILE": "stress", "HYPOTHESIS_EXAMPLES": str(chunk)}
@@ -245,11 +244,10 @@ def properties(total: int, chunk: int = 1000) -> list[dict[str, Any]]:
         )  # fmt: skip
         passing = sum(int(m) for m in re.findall(r"(\d+) passing", done.stdout))
         failing = sum(int(m) for m in re.findall(r"(\d+) failing", done.stdout))
-        out.append({"chunk": n + 1, "seed": seed, "exit": done.returncode, "cases": passing + failing,
+        yield ({"chunk": n + 1, "seed": seed, "exit": done.returncode, "cases": passing + failing,
                     "failing": failing, "tracebacks": done.stdout.count("Traceback") + done.stdout.count("Error:"),
                     "seconds": round(time.monotonic() - began), "ok": done.returncode == 0,
                     "tail": done.stdout.strip().splitlines()[-1:] })  # fmt: skip
-    return out
 
 
 def main() -> int:
