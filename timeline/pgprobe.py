@@ -8,27 +8,43 @@ answer is turned here into one line that says what to do.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from timeline.config import Target
 from timeline.errors import StoreUnavailable, first_line
+
+# What a server says while it shuts down or starts up (a restart): tried again for up to
+# RESTART_WAIT seconds with growing pauses.
+TRANSIENT = ("the database system is shutting down", "the database system is starting up",
+             "terminating connection due to administrator command")  # fmt: skip
+RESTART_WAIT = 5.0
 
 
 def probe(target: Target) -> None:
     import psycopg
 
     s = target.settings
-    try:
-        conn = psycopg.connect(
-            host=s["POSTGRES_HOST"],
-            port=int(s["POSTGRES_PORT"]),
-            dbname=s["POSTGRES_DBNAME"],
-            user=s["POSTGRES_USER"],
-            password=s["POSTGRES_PASSWORD"],
-            connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]),
-        )
-    except psycopg.Error as e:
-        raise StoreUnavailable(f"cannot open database {target.display}: {cause(target, e)}") from None
+    waited = 0.0
+    while True:
+        try:
+            conn = psycopg.connect(
+                host=s["POSTGRES_HOST"],
+                port=int(s["POSTGRES_PORT"]),
+                dbname=s["POSTGRES_DBNAME"],
+                user=s["POSTGRES_USER"],
+                password=s["POSTGRES_PASSWORD"],
+                connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]),
+            )
+            break
+        except psycopg.Error as e:
+            # A server that is restarting says so: worth a few seconds' wait. Every other
+            # refusal (no such database, bad password, nothing listening) is said at once.
+            if not any(m in str(e) for m in TRANSIENT) or waited >= RESTART_WAIT:
+                raise StoreUnavailable(f"cannot open database {target.display}: {cause(target, e)}") from None
+            pause = min(0.1 * 2 ** int(waited), 1.0)  # 0.1 s, then growing to 1 s
+            time.sleep(pause)
+            waited += pause
     with conn:
         schema = s.get("POSTGRES_SCHEMA")
         if schema and not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
