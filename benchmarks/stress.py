@@ -219,8 +219,12 @@ def kill_round(backend: str, folder: Path, tries: int, seed: int) -> list[dict[s
     out = []
     with fresh(backend, folder) as target:
         for n in range(tries):
-            out.append({"what": "import", **kill_import(target, folder, rng, n)})
-            out.append({"what": "catch-up", **kill_catch_up(target, folder, rng, n)})
+            for what, step in (("import", kill_import), ("catch-up", kill_catch_up)):
+                r = {"what": what, **attempt(lambda s=step, i=n: s(target, folder, rng, i))}  # type: ignore[misc]
+                out.append(r)
+                print(json.dumps({"backend": backend, **r}), flush=True)
+                if "error" in r and backend == "postgres":
+                    wait_for_server()
         ids = stored_ids(target)
         out.append({"what": "final", "twice": sum(1 for v in ids.values() if v > 1),
                     "views_equal_rebuild": _views_equal_a_rebuild(target),
@@ -283,7 +287,8 @@ def main() -> int:
             for r in rounds if isinstance(rounds, list) else [{"what": "round", **rounds}]:
                 r = {"backend": backend, **r}
                 results["kills"].append(r)
-                print(json.dumps(r), flush=True)
+                if r["what"] in ("final", "round"):
+                    print(json.dumps(r), flush=True)
     failed = [r for group in results.values() for r in group if not r["ok"]]
     summary = {
         "load_rounds": len(results["load"]),
