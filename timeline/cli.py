@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from events import COMMON_FIELDS, KINDS, AlreadyRetracted, InvalidInput, NothingChanged
+from events import COMMON_FIELDS, KINDS, AlreadyRetracted, InvalidInput, NothingChanged, read_report
 from events.fields import flag
 from timeline import __version__, config
 from timeline.commands.common import (
@@ -148,7 +148,10 @@ def _add_command(kind_name: str) -> click.Command:
             for url in values.pop("sources")
         ]
         raw = {"kind": kind_name, "id": key, "sources": sources, **values}
-        report = session.app.read_report({k: list(v) if isinstance(v, tuple) else v for k, v in raw.items()})
+        # Read before the database is opened where there is none yet: a refused add must
+        # not create it (a short id in --part-of needs the log, so it needs one).
+        read = session.app.read_report if session.exists() else read_report
+        report = read({k: list(v) if isinstance(v, tuple) else v for k, v in raw.items()})
         result = session.app.record(report)
         if as_json:
             emit_json({"id": result.id, "status": result.status})

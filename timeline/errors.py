@@ -119,4 +119,4 @@ def check_arguments(args: list[str]) -> None:
                 shown = os.fsencode(value).decode("utf-8", "backslashreplace")  # the bytes as given
             except UnicodeEncodeError:  # a surrogate no byte maps to (not from a real argv)
                 shown = value.encode("utf-8", "backslashreplace").decode()
-            raise TimelineError(f"{which} is not UTF-8 text ('{shown}'); nothing was written") from None
+            raise BadValue(f"{which} is not UTF-8 text ('{shown}'); nothing was written") from None

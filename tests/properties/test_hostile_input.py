@@ -209,7 +209,7 @@ def test_arguments_that_are_not_utf8_are_refused_by_the_installed_command(
     bad = next(a for a in args if isinstance(a, bytes))
     value = bad.split(b"=", 1)[1] if bad.startswith(b"--") else bad
     shown = value.decode("utf-8", "backslashreplace")
-    assert (result.returncode, result.stdout) == (1, b"")
+    assert (result.returncode, result.stdout) == (2, b"")  # a usage error, as every unreadable value
     assert (
         result.stderr.decode() == f"Error: the value of {option} is not UTF-8 text ('{shown}'); nothing was written\n"
     )

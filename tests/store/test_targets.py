@@ -145,5 +145,5 @@ def test_a_refused_add_creates_no_file(tmp_path: Path, monkeypatch: Any) -> None
     monkeypatch.chdir(tmp_path)
     refused = timeline("--db", "new.db", "add", "visit", "--title", "T", "--occurred", "soon",
                        "--visitors", "A", "--source", "https://example.org")  # fmt: skip
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # a value on the command line that cannot be read
     assert list(tmp_path.iterdir()) == []
