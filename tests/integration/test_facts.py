@@ -330,6 +330,7 @@ def test_log_reads_as_one_line_per_event(run: Cli) -> None:
 
 
 def test_empty_results_say_so(run: Cli) -> None:
+    run("import", "-", input="")  # an empty log (a path with no database is refused instead)
     empty = run("show")
     assert (empty.stdout, empty.stderr) == ("", "the timeline is empty\n")
     assert run("topics").stderr == "no topics yet\n" and run("log").stderr == "no events\n"
