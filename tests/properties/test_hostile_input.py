@@ -29,12 +29,6 @@ from timeline.cli import cli
 PACKAGE = "japan-cambodia-2024/package"
 
 
-def _not_snan(value: str) -> bool:
-    # KNOWN, left to the money work (events/money.py, another branch): an amount "sNaN"
-    # ends in decimal.InvalidOperation. Filtered here so that this test guards the rest.
-    return "snan" not in value.lower()
-
-
 # Text a report, a careless editor or an attacker might send.
 hostile_text = st.one_of(
     st.text(max_size=40),
@@ -42,7 +36,7 @@ hostile_text = st.one_of(
     st.text(st.characters(categories=["Cc", "Cs", "Zl", "Zp", "Co", "Cn"]), max_size=10),
     st.sampled_from(["", " ", "\n", "\x00", "\ud800x", "\udcff", "a\u202eb", "\ufeff", "<b>&amp;</b>"]),
     st.sampled_from([19_999, 20_000, 20_001, 1 << 20]).map(lambda n: "x" * n),  # up to 1 MB
-).filter(_not_snan)
+)
 dates = st.one_of(
     st.sampled_from(["July 6, 2024", "6 Jul 2024", "2024-07-06", "2024-07", "1994", "since 1994",
                      "before July 2024", "4-5 June 2024", "03/04/2024", "2024-06-04 10:00", "31 Feb 2024",
@@ -52,10 +46,10 @@ dates = st.one_of(
 )  # fmt: skip
 amounts = st.one_of(
     st.sampled_from(["8.3bn yen", "¥8 billion", "$51.5 million", "USD 2.7M", "about $50 million", "5,5 million euros",
-                     "$", "1e400 USD", "-5 USD", "NaN USD", "Infinity EUR", "0 XXX", "$" + "9" * 500]),
+                     "$", "1e400 USD", "-5 USD", "NaN USD", "sNaN USD", "SNAN", "Infinity EUR", "0 XXX", "$" + "9" * 500]),
     st.builds(lambda n, c: f"{n} {c}", st.decimals(allow_nan=True, allow_infinity=True), st.sampled_from(["USD", "yen", "€", "Ksh", "bn"])),
     hostile_text,
-).filter(_not_snan)  # fmt: skip
+)  # fmt: skip
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | hostile_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4),
