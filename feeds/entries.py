@@ -85,7 +85,7 @@ def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
     details = kind.describe(f)
     base = settings.base_url
 
-    # A visit held as a summit, a meeting or a call says so ("Summit, 4–5 June 2024.").
+    # A visit held as a summit, a meeting or a call says so ("Summit, 4-5 June 2024.").
     label = str(f.get("format") or doc["kind"]).capitalize()
     summary_parts = [p for p in (retraction, f"{label}, {occurred}.", f.get("summary")) if p]
     summary_parts += corrections

@@ -9,7 +9,6 @@ from events.display import value_text
 from events.fields import source_text
 from events.money import Total
 
-
 # Wide enough for a closed range of days (2024-06-04/2024-06-05) and a time with its zone.
 DATE_COLUMN = 22
 
