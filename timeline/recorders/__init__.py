@@ -6,7 +6,11 @@ Chosen through the persistence settings (`APPLICATION_RECORDER_TOPIC`,
 
 - `after_insert(cursor, stored_events, positions)` runs inside the append's own
   transaction, after the rows are in and their positions known, before the commit: what it
-  writes commits or rolls back with the events. It is where the log's hash structure grows.
+  writes commits or rolls back with the events. It is where the log's Merkle tree grows
+  (`timeline.proof.tree`).
+- `create_tree(cursor)` runs in the transaction that creates the recorder's tables: it
+  creates the tree's tables and, the first time, migrates a log chained the old way
+  (`timeline.proof.migrate`); what that says for the user is kept in `notes`.
 - On PostgreSQL, opening a database runs DDL (`CREATE TABLE IF NOT EXISTS`, `CREATE OR
   REPLACE FUNCTION`, ...) every time. Two processes doing it at once collide on the system
   catalogue ("tuple concurrently updated", or a duplicate type): the DDL here runs under a
@@ -24,9 +28,37 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
+from timeline.proof.tree import TreeSql
+
 
 class LogHooks:
-    """What runs inside an append's transaction; a no-op until the log's structure lands."""
+    """What runs inside the recorder's transactions: the log's Merkle tree."""
+
+    _tree: TreeSql | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """What opening the log did that the user should hear of (a migration)."""
+        notes: list[str] = self.__dict__.setdefault("_notes", [])
+        return notes
+
+    @property
+    def tree_sql(self) -> TreeSql:
+        if self._tree is None:
+            self._tree = TreeSql.for_recorder(self)
+        return self._tree
+
+    def create_tree(self, cursor: Any) -> None:
+        from timeline.proof.migrate import migrate
+
+        tree = self.tree_sql
+        existed = tree.exists(cursor)
+        for statement in tree.create_statements():
+            tree.sql.execute(cursor, statement)
+        if not existed:
+            note = migrate(cursor, tree)
+            if note:
+                self.notes.append(note)
 
     def after_insert(self, cursor: Any, stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> None:
-        pass
+        self.tree_sql.append(cursor, stored_events, positions)

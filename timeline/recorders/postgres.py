@@ -55,6 +55,10 @@ def _search_the_schema(datastore: Any) -> None:
 
 
 class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
+    def _create_table(self, curs: Any) -> None:
+        super()._create_table(curs)
+        self.create_tree(curs)
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:

@@ -1,4 +1,4 @@
-"""The SQLite recorder: the library's, with `LogHooks.after_insert` inside the append."""
+"""The SQLite recorder: the library's, with `LogHooks` inside its transactions."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from timeline.recorders import LogHooks
 
 
 class SQLiteRecorder(LogHooks, SQLiteApplicationRecorder):
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        self.create_tree(c)
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:

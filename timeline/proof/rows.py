@@ -1,0 +1,46 @@
+"""The stored log's rows exactly as the database holds them, for checking them.
+
+Not through the recorder: the library converts as it reads (an originator id that is not
+a UUID raises), and a check must see whatever was written behind its back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from timeline.proof.tree import TreeSql
+
+
+@dataclass(frozen=True)
+class Row:
+    position: int
+    originator_id: Any
+    version: Any
+    topic: Any
+    state: Any
+
+
+def iter_rows(c: Any, tree: TreeSql, after: int | None = None, page: int = 5000) -> Iterator[Row]:
+    """Rows with a position above `after` (all of them by default), in position order."""
+    col = tree.position_column
+    statement = (
+        f"SELECT {col} AS position, originator_id, originator_version, topic, state FROM {tree.events}"
+        f" WHERE {col} > ? ORDER BY {col} LIMIT ?"
+    )
+    first = f"SELECT {col} AS position, originator_id, originator_version, topic, state FROM {tree.events}"
+    while True:
+        if after is None:
+            rows = tree.sql.rows(c, f"{first} ORDER BY {col} LIMIT ?", [page])
+        else:
+            rows = tree.sql.rows(c, statement, [after, page])
+        for r in rows:
+            yield Row(int(r["position"]), r["originator_id"], r["originator_version"], r["topic"], r["state"])
+        if len(rows) < page:
+            return
+        after = int(rows[-1]["position"])
+
+
+def count_rows(c: Any, tree: TreeSql) -> int:
+    return int(tree.sql.scalar(c, f"SELECT COUNT(*) FROM {tree.events}") or 0)

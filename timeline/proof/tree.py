@@ -1,0 +1,332 @@
+"""The log's Merkle tree (RFC 9162), stored beside the log and extended inside each append.
+
+Tables, in the log's own database (schema-qualified on PostgreSQL), created with the
+recorder's tables:
+
+    timeline_tree_leaves    (idx, position, hash)   one leaf per stored event, in log order:
+                            idx counts from 0; position is the event's log position (the
+                            same as idx + 1 unless PostgreSQL skipped a number, which a
+                            rolled-back insert does); hash is SHA-256(0x00 || leaf data)
+                            (`timeline.proof.leaf`).
+    timeline_tree_nodes     (level, idx, hash)      every perfect subtree above the leaves:
+                            node (L, i) is MTH of leaves [i * 2^L, (i + 1) * 2^L).
+    timeline_tree_verified  (size, root, verified)  checkpoints `verify` found to match.
+
+Appending leaf i stores it, then combines while i is odd: with the left sibling on the
+frontier (the perfect subtrees of the tree before it), one node per level. So a tree of
+n leaves keeps n - popcount(n) nodes, an append of k events reads O(log n) nodes and
+writes about 2k rows, and the root of any size or any inclusion or consistency proof is
+made of O(log n) stored nodes (`timeline.proof.ranges`), never by rehashing the log.
+
+Concurrent writers cannot interleave: on SQLite a write transaction holds the database's
+write lock from the events' insert on; on PostgreSQL the recorder holds the library's
+EXCLUSIVE lock on the events table for the whole insert.
+
+`Tree(app)` (or `Tree(recorder)`) reads it; no read extends or recomputes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+from timeline.errors import TimelineError
+from timeline.proof import merkle, ranges
+from timeline.proof.leaf import leaf_data
+from timeline.proof.ranges import Node
+from timeline.store import Sql
+
+LEAVES = "timeline_tree_leaves"
+NODES = "timeline_tree_nodes"
+VERIFIED = "timeline_tree_verified"
+TABLES = (LEAVES, NODES, VERIFIED)
+# Rows per INSERT on PostgreSQL (arrays through unnest: one statement, no pipeline).
+PG_CHUNK = 5000
+
+
+class TreeError(TimelineError):
+    """The tree cannot answer (a size beyond it, a node missing) or cannot be extended."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """The tree over the first `size` events; `position` is the last one's log position."""
+
+    size: int
+    position: int
+    root: bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"size": self.size, "position": self.position, "hash": self.root.hex()}
+
+
+class TreeSql:
+    """The tree's SQL on one back end, run on a cursor the caller's transaction owns."""
+
+    def __init__(self, sql: Sql, events_table: str) -> None:
+        self.sql = sql
+        self.postgres = sql.postgres
+        self.leaves = sql.table(LEAVES)
+        self.nodes = sql.table(NODES)
+        self.verified = sql.table(VERIFIED)
+        self.events = sql.table(events_table)
+        self.position_column = "notification_id" if sql.postgres else "rowid"
+
+    @classmethod
+    def for_recorder(cls, recorder: Any) -> TreeSql:
+        return cls(Sql.for_recorder(recorder), recorder.events_table_name)
+
+    def create_statements(self) -> list[str]:
+        big, blob = ("BIGINT", "BYTEA") if self.postgres else ("INTEGER", "BLOB")
+        rowid = "" if self.postgres else " WITHOUT ROWID"
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.leaves} ("
+            f" idx {big} PRIMARY KEY, position {big} NOT NULL UNIQUE, hash {blob} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.nodes} ("
+            f" level INTEGER NOT NULL, idx {big} NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx)){rowid}",
+            f"CREATE TABLE IF NOT EXISTS {self.verified} ("
+            f" size {big} PRIMARY KEY, root {blob} NOT NULL, verified TEXT NOT NULL)",
+        ]
+
+    def exists(self, c: Any) -> bool:
+        if self.postgres:
+            return self.sql.scalar(c, "SELECT to_regclass(?) IS NOT NULL", [self.leaves]) is True
+        return bool(
+            self.sql.scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [LEAVES])
+        )
+
+    # --- reading -----------------------------------------------------------------------
+
+    def last(self, c: Any) -> tuple[int, int]:
+        """(size, last leaf's position); (0, 0) for an empty tree."""
+        rows = self.sql.rows(c, f"SELECT idx, position FROM {self.leaves} ORDER BY idx DESC LIMIT 1")
+        return (int(rows[0]["idx"]) + 1, int(rows[0]["position"])) if rows else (0, 0)
+
+    def size(self, c: Any) -> int:
+        return self.last(c)[0]
+
+    def fetch(self, c: Any, keys: Iterable[Node]) -> dict[Node, bytes]:
+        """The stored hashes of the given nodes; a missing one is a `TreeError`."""
+        wanted = sorted(set(keys))
+        found: dict[Node, bytes] = {}
+        leaf_ids = [i for level, i in wanted if level == 0]
+        inner = [(level, i) for level, i in wanted if level > 0]
+        for start in range(0, len(leaf_ids), 500):
+            part = leaf_ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for r in self.sql.rows(c, f"SELECT idx, hash FROM {self.leaves} WHERE idx IN ({marks})", part):
+                found[(0, int(r["idx"]))] = bytes(r["hash"])
+        for start in range(0, len(inner), 250):
+            pairs = inner[start : start + 250]
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(pairs))
+            params = [x for key in pairs for x in key]
+            for r in self.sql.rows(c, f"SELECT level, idx, hash FROM {self.nodes} WHERE {where}", params):
+                found[(int(r["level"]), int(r["idx"]))] = bytes(r["hash"])
+        for key in wanted:
+            if key not in found:
+                what = f"leaf {key[1]}" if key[0] == 0 else f"node at level {key[0]}, index {key[1]}"
+                raise TreeError(f"the log's tree has no {what}: run `timeline verify`")
+        return found
+
+    def range_hashes(self, c: Any, spans: Sequence[ranges.Range]) -> list[bytes]:
+        """MTH of each leaf range, from its stored perfect subtrees."""
+        parts = [ranges.perfect(a, b) for a, b in spans]
+        hashes = self.fetch(c, (key for p in parts for key in p))
+        return [fold([hashes[key] for key in p]) for p in parts]
+
+    def root(self, c: Any, size: int) -> bytes:
+        return merkle.EMPTY_ROOT if size == 0 else self.range_hashes(c, [(0, size)])[0]
+
+    def size_at(self, c: Any, position: int) -> int:
+        """How many leaves have a log position up to `position`."""
+        rows = self.sql.rows(
+            c, f"SELECT idx FROM {self.leaves} WHERE position <= ? ORDER BY position DESC LIMIT 1", [position]
+        )
+        return int(rows[0]["idx"]) + 1 if rows else 0
+
+    def position_of(self, c: Any, index: int) -> int | None:
+        value = self.sql.scalar(c, f"SELECT position FROM {self.leaves} WHERE idx = ?", [index])
+        return None if value is None else int(value)
+
+    def index_of(self, c: Any, position: int) -> int | None:
+        value = self.sql.scalar(c, f"SELECT idx FROM {self.leaves} WHERE position = ?", [position])
+        return None if value is None else int(value)
+
+    def iter_leaves(self, c: Any, start: int, page: int = 5000) -> Iterator[tuple[int, int, bytes]]:
+        """(idx, position, hash) from leaf `start` on, in pages on the caller's cursor."""
+        while True:
+            rows = self.sql.rows(
+                c, f"SELECT idx, position, hash FROM {self.leaves} WHERE idx >= ? ORDER BY idx LIMIT ?", [start, page]
+            )
+            for r in rows:
+                yield int(r["idx"]), int(r["position"]), bytes(r["hash"])
+            if len(rows) < page:
+                return
+            start = int(rows[-1]["idx"]) + 1
+
+    # --- writing -----------------------------------------------------------------------
+
+    def append(self, c: Any, stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> None:
+        """One leaf per stored event, and the nodes they complete, on the append's cursor."""
+        size, last = self.last(c)
+        first = positions[0]
+        if first <= last:
+            raise TreeError(
+                f"cannot append at #{first}: the log's tree already ends at #{last}"
+                " (a stored event was removed); `timeline verify` says what changed"
+            )
+        if size == 0:
+            earlier = self.sql.scalar(
+                c, f"SELECT COUNT(*) FROM {self.events} WHERE {self.position_column} < ?", [first]
+            )
+            if earlier:
+                raise TreeError(
+                    f"cannot append: the log holds {earlier} events before #{first} that its tree does not cover;"
+                    " `timeline verify` says what changed"
+                )
+        hashes = [
+            merkle.leaf_hash(leaf_data(p, _uuid(e.originator_id), e.originator_version, e.topic, e.state))
+            for p, e in zip(positions, stored_events, strict=True)
+        ]
+        self.write(c, size, list(positions), hashes)
+
+    def write(self, c: Any, size: int, positions: list[int], hashes: list[bytes]) -> None:
+        """Store leaves `size`, `size + 1`, ... and every node they complete."""
+        keys = ranges.frontier(size)
+        known = self.fetch(c, keys)
+        stack = [(level, known[(level, i)]) for level, i in keys]
+        nodes: list[tuple[int, int, bytes]] = []
+        for offset, h in enumerate(hashes):
+            extend(stack, size + offset, h, nodes)
+        leaves = [(size + k, p, h) for k, (p, h) in enumerate(zip(positions, hashes, strict=True))]
+        self._insert(c, self.leaves, ("idx", "position", "hash"), ("bigint", "bigint", "bytea"), leaves)
+        self._insert(c, self.nodes, ("level", "idx", "hash"), ("integer", "bigint", "bytea"), nodes)
+
+    def _insert(
+        self, c: Any, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if not self.postgres:
+            self.sql.executemany(c, f"INSERT INTO {table} ({names}) VALUES ({','.join('?' * len(columns))})", rows)
+            return
+        arrays = ", ".join(f"?::{t}[]" for t in types)
+        for start in range(0, len(rows), PG_CHUNK):
+            part = rows[start : start + PG_CHUNK]
+            self.sql.execute(
+                c,
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",
+                [list(col) for col in zip(*part, strict=True)],
+            )
+
+
+def extend(stack: list[tuple[int, bytes]], index: int, leaf: bytes, out: list[tuple[int, int, bytes]]) -> None:
+    """Push leaf `index` onto the frontier, combining while its index is odd; each node
+    made goes to `out` as (level, idx, hash)."""
+    level, i, h = 0, index, leaf
+    while i & 1:
+        left_level, left = stack.pop()
+        assert left_level == level
+        h = merkle.node_hash(left, h)
+        level, i = level + 1, i >> 1
+        out.append((level, i, h))
+    stack.append((level, h))
+
+
+def fold(hashes: Sequence[bytes]) -> bytes:
+    """MTH of a run of perfect subtrees, largest first: folded from the right."""
+    h = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        h = merkle.node_hash(left, h)
+    return h
+
+
+def _uuid(value: Any) -> Any:
+    from uuid import UUID
+
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+class Tree:
+    """The log's Merkle tree, read from its stored nodes: from the application or its recorder.
+
+    Indexes count leaves from 0 (leaf i is the (i + 1)th stored event); sizes count leaves.
+    """
+
+    def __init__(self, source: Any) -> None:
+        recorder = getattr(source, "recorder", source)
+        self.store = TreeSql.for_recorder(recorder)
+        self.sql = self.store.sql
+
+    def size(self) -> int:
+        with self.sql.transaction(commit=False) as c:
+            return self.store.size(c)
+
+    def root(self, size: int | None = None) -> bytes:
+        with self.sql.transaction(commit=False) as c:
+            size = self._size(c, size)
+            return self.store.root(c, size)
+
+    def leaf_hash(self, index: int) -> bytes:
+        with self.sql.transaction(commit=False) as c:
+            self._index(c, index, self.store.size(c))
+            return self.store.fetch(c, [(0, index)])[(0, index)]
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves."""
+        with self.sql.transaction(commit=False) as c:
+            size = self._size(c, size)
+            self._index(c, index, size)
+            return self.store.range_hashes(c, ranges.inclusion(index, size))
+
+    def consistency(self, old: int, new: int) -> list[bytes]:
+        """RFC 9162 consistency proof that the tree of `old` leaves is a prefix of `new`'s."""
+        with self.sql.transaction(commit=False) as c:
+            new = self._size(c, new)
+            if not 0 < old <= new:
+                raise TreeError(f"no consistency proof from size {old} to size {new}: need 0 < old <= new")
+            return self.store.range_hashes(c, ranges.consistency(old, new))
+
+    def position_of(self, index: int) -> int:
+        """The log position of leaf `index`."""
+        with self.sql.transaction(commit=False) as c:
+            position = self.store.position_of(c, index)
+            if position is None:
+                self._index(c, index, self.store.size(c))
+                raise TreeError(f"the log's tree has no leaf {index}: run `timeline verify`")
+            return position
+
+    def index_of(self, position: int) -> int | None:
+        """The leaf of the event at log `position`, or None when no leaf has that position."""
+        with self.sql.transaction(commit=False) as c:
+            return self.store.index_of(c, position)
+
+    def head(self, position: int | None = None) -> Head | None:
+        """The tree over the events up to log `position` (all of them by default); None when empty."""
+        with self.sql.transaction(commit=False) as c:
+            size, last = self.store.last(c)
+            if position is not None and position < last:
+                size = self.store.size_at(c, position)
+                if size == 0:
+                    return None
+                last = self.store.position_of(c, size - 1) or 0
+            if size == 0:
+                return None
+            return Head(size, last, self.store.root(c, size))
+
+    def _size(self, c: Any, size: int | None) -> int:
+        current = self.store.size(c)
+        if size is None:
+            return current
+        if not 0 <= size <= current:
+            raise TreeError(f"the log's tree has {current} events: there is no tree of size {size}")
+        return size
+
+    @staticmethod
+    def _index(c: Any, index: int, size: int) -> None:
+        if not 0 <= index < size:
+            raise TreeError(f"there is no leaf {index} in a tree of {size} events (leaves count from 0)")
