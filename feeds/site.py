@@ -156,11 +156,9 @@ def _fingerprint(settings: FeedSettings) -> str:
 
 
 def _chain_hash(reader: Any, position: int) -> str | None:
-    # The views keep the hash chain; queries.head() gives only its newest link.
-    sql = reader.sql
-    with sql.transaction(commit=False) as c:
-        rows = sql.rows(c, "SELECT hash FROM timeline_chain WHERE position = ?", [position])
-    return rows[0]["hash"] if rows else None
+    # The root of the log's tree over the events up to `position`.
+    head = reader.head(position)
+    return head["hash"] if head else None
 
 
 def _manifest_usable(reader: Any, manifest: dict[str, Any] | None, fingerprint: str) -> bool:

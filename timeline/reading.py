@@ -17,18 +17,20 @@ from timeline.views.queries import Filter
 
 
 class Reader:
-    def __init__(self, sql: Sql, position: int, events: int) -> None:
+    def __init__(self, sql: Sql, position: int, events: int, tree: Any = None) -> None:
         self.sql = sql
         self.position = position  # the last log position the views include
         self.events = events
+        self.tree = tree  # the log's Merkle tree (`timeline.proof.tree.Tree`), read for heads
 
     @classmethod
     def live(cls, app: Any) -> Reader:
+        from timeline.proof.tree import Tree
         from timeline.views.runner import Views
 
         views = Views(app)
         views.catch_up()
-        return cls(views.sql, views.position(), app.event_count())
+        return cls(views.sql, views.position(), app.event_count(), Tree(app))
 
     def development(self, ref: str) -> dict[str, Any]:
         try:
@@ -61,8 +63,13 @@ class Reader:
     def actors(self) -> list[dict[str, Any]]:
         return queries.facet_counts(self.sql, "actor")
 
-    def head(self) -> dict[str, Any] | None:
-        return queries.head(self.sql)
+    def head(self, position: int | None = None) -> dict[str, Any] | None:
+        """The log's tree over the events up to `position` (the views' by default): its
+        size, last position and root, the head a subscriber keeps to check appends."""
+        if self.tree is None:
+            return None
+        head = self.tree.head(self.position if position is None else position)
+        return head.as_dict() if head else None
 
     def state(self) -> dict[str, Any]:
         ledger = queries.ledger(self.sql)

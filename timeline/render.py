@@ -130,7 +130,7 @@ def render_state(data: dict[str, Any]) -> str:
     kinds = ", ".join(plural(n, k) for k, n in data["developments"].items()) or "none"
     lines = [f"Developments: {kinds} ({data['retracted']} retracted), log position #{data['position']}"]
     if data["head"]:
-        lines.append(f"Log head: #{data['head']['position']}:{data['head']['hash']}")
+        lines.append(f"Log head: #{data['head']['size']}:{data['head']['hash']}")
     lines.append("Topics: " + (", ".join(f"{t['slug']} ({t['developments']})" for t in data["topics"]) or "none"))
     lines.append("Actors: " + (", ".join(f"{a['name']} ({a['developments']})" for a in data["actors"]) or "none"))
     lines += render_ledger(data["ledger"], data["discrepancies"])

@@ -270,7 +270,7 @@ def test_replay_near_the_start_reads_only_the_start(sqlite_run: Cli, monkeypatch
         (["diff", "yesterday-ish", "#3"], "Error: 'yesterday-ish' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'"),
         (
             ["verify", "--expect-head", "#3"],
-            "Error: '#3' is not a head '#N:HEX' (N a position, HEX 64 hex digits)",
+            "Error: '#3' is not a head '#N:HEX' (N the log's size, HEX its tree's root in 64 hex digits)",
         ),
     ],
 )

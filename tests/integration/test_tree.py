@@ -127,3 +127,15 @@ def test_ranges_match_the_rfc_definitions() -> None:
         for m in range(1, n + 1):
             proof = [mth(a, b) for a, b in ranges.consistency(m, n)]
             assert rfc9162.consistency_ok(m, n, mth(0, m), mth(0, n), proof)
+
+
+def test_linked_roots_are_both_roots(app: Timeline) -> None:
+    leaves = append(app, 20, 0)
+    tree = Tree(app)
+    with tree.sql.transaction(commit=False) as c:
+        for new in range(1, 21):
+            for old in range(1, new + 1):
+                assert tree.store.linked_roots(c, old, new) == (
+                    merkle.root_of(leaves[:old]),
+                    merkle.root_of(leaves[:new]),
+                ), (old, new)

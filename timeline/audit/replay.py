@@ -179,9 +179,10 @@ def replay_into(app: Any, sql: Any, writer: Any, until: Point, after: int = 0) -
 @contextmanager
 def reader_as_of(app: Any, when_text: str) -> Iterator[Any]:
     """A Reader over the views as they stood at WHEN (`#N` or a recorded time)."""
+    from timeline.proof.tree import Tree
     from timeline.reading import Reader
 
     until = point(app, when_text)
     with scratch_views() as (sql, writer):
         position = replay_into(app, sql, writer, until)
-        yield Reader(sql, position, position)
+        yield Reader(sql, position, position, Tree(app))

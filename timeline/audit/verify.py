@@ -1,35 +1,58 @@
-"""Proof that the stored log was not altered: `verify [--expect-head '#N:HEX']`.
+"""Proof that the stored log was only appended to: `verify [--full] [--expect-head '#N:HEX']`.
 
-The views keep a hash chain over the log (`timeline.views.chain`), one link per stored
-event, written when the event is first applied. `verify` first catches the views up, so
-the chain covers the whole log, then reads the raw stored rows (every stored field:
-position, originator id, version, topic, state) in pages, recomputes the chain and walks it
-beside the stored links. The first position where they part is reported:
+Every stored row is read as the database holds it (`timeline.proof.rows`) and its leaf
+(`timeline.proof.leaf`) compared with the leaf the append stored in the log's Merkle
+tree (`timeline.proof.tree`); every stored node is recomputed from the stored leaves.
+Nothing is extended or rewritten: a row without its leaf stays unchained. Each problem is
+a position and a reason:
 
-- altered:  a row is at that position but its link differs (edited, replaced or moved);
-- deleted:  the chain has a link there but the log has no row;
-- inserted: the log has a row there that the chain never linked.
+- unchained: a row no append wrote (its position has no leaf);
+- deleted:   a leaf whose row is gone (or, with the rows after it moved down one place);
+- altered:   a row that differs from its leaf (bytes edited, a value stored as text...);
+- moved:     a row that holds the event the tree has at another position (a swap);
+- inserted:  a row put in with the rows after it moved up one place;
+- rewritten: the tree no longer has a root verified before, or an expected one;
+- tree:      the tree's own rows do not agree (a leaf or node missing or changed).
 
-A head published earlier (`#N:HEX`, as `state` and the feeds show it) checks that history
-was only appended to since: the chain must still have that hash at N.
+Incremental by default: a check that finds the log sound keeps its tree size and root in
+the database (`timeline_tree_verified`, never replaced); every later check first checks
+that the tree still has the last root kept (from O(log n) stored nodes), then an
+incremental one reads only the rows and leaves after it, and counts the rows before it.
+`full=True` re-reads everything. `expect=(size, root)`, a
+checkpoint kept earlier (as `state`, the feeds or a signed checkpoint publish it), must be
+a prefix of the stored tree: the two roots are folded from one set of stored hashes, as a
+consistency proof would show, so a forged row with a forged leaf is caught too.
+
+The whole check reads one snapshot of the database (SQLite's read transaction, PostgreSQL's
+REPEATABLE READ), so an append that commits meanwhile is simply not seen.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from timeline.errors import TimelineError
-from timeline.views import chain
+from eventsourcing.persistence import PersistenceError
 
-PAGE = 1000
+from timeline.errors import TimelineError
+from timeline.proof import merkle, ranges
+from timeline.proof.leaf import stored_leaf
+from timeline.proof.rows import Row, count_rows, iter_rows
+from timeline.proof.tree import Head, TreeError, TreeSql, extend
+
+PAGE = 5000
+MAX_PROBLEMS = 1000
+# Mismatched rows are tried against each other's leaves (to name swaps) up to this many.
+MAX_PAIRS = 200
 _HEAD = re.compile(r"#(\d+):([0-9a-fA-F]{64})")
 
 
 class LogAltered(TimelineError):
-    """The stored log does not match its hash chain."""
+    """The stored log does not match its tree."""
 
 
 class BadHead(TimelineError):
@@ -39,165 +62,437 @@ class BadHead(TimelineError):
 @dataclass(frozen=True)
 class Problem:
     position: int
-    kind: str  # "altered", "deleted", "inserted", "rewritten"
+    kind: str
     message: str
 
 
 @dataclass(frozen=True)
 class Verdict:
-    checked: int
-    head: dict[str, Any] | None
-    problem: Problem | None
+    full: bool  # every row read, not only those after a checkpoint verified before
+    checked: int  # rows read by this check
+    verified: int  # tree size verified before and trusted by this check (0 when full)
+    head: dict[str, Any] | None  # the tree now: size, last position, root
+    problems: list[Problem] = field(default_factory=list)
+    more: int = 0  # problems beyond MAX_PROBLEMS, counted but not kept
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return not self.problems
+
+    @property
+    def problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked, "head": self.head,
-                "problem": asdict(self.problem) if self.problem else None}  # fmt: skip
+        return {
+            "ok": self.ok,
+            "full": self.full,
+            "checked": self.checked,
+            "verified_before": self.verified,
+            "head": self.head,
+            "problem": asdict(self.problem) if self.problem else None,
+            "problems": [asdict(p) for p in self.problems],
+            "more_problems": self.more,
+        }
 
 
-def parse_head(text: str) -> tuple[int, str]:
+def parse_head(text: str) -> tuple[int, bytes]:
+    """`#N:HEX`: the tree's size N and its root, as `state` and the feeds publish them."""
     m = _HEAD.fullmatch(text.strip())
     if not m:
-        raise BadHead(f"{text!r} is not a head '#N:HEX' (N a position, HEX 64 hex digits)")
-    return int(m.group(1)), m.group(2).lower()
+        raise BadHead(f"{text!r} is not a head '#N:HEX' (N the log's size, HEX its tree's root in 64 hex digits)")
+    return int(m.group(1)), bytes.fromhex(m.group(2))
 
 
-def verify(app: Any, expect_head: str | None = None) -> Verdict:
-    from timeline.views.runner import Views
-
-    expected = parse_head(expect_head) if expect_head else None
-    views = Views(app)
-    views.catch_up()
-    links = _Peek(_links(views.sql))
-    rows = _Peek(_rows(app.recorder))
-    previous = chain.GENESIS
-    checked = 0
-    head = None
-    for position, stored in links:
-        row = rows.peek()
-        if row is not None and row.id < position:
-            return Verdict(
-                checked,
-                head,
-                Problem(row.id, "inserted", f"#{row.id} was inserted: the chain never linked it"),
-            )
-        if row is None or row.id > position:
-            return Verdict(
-                checked, head, Problem(position, "deleted", f"#{position} was deleted from the log")
-            )
-        next(rows)
-        link = _link(previous, position, row)
-        if link.hex() != stored:
-            return Verdict(
-                checked, head, _explain(previous, position, stored, row, links.peek(), rows.peek())
-            )
-        previous = link
-        if expected and position == expected[0] and stored != expected[1]:
-            return Verdict(
-                checked, head,
-                Problem(position, "rewritten", f"the chain at #{position} is {stored}, not {expected[1]}: history was rewritten"),
-            )  # fmt: skip
-        checked += 1
-        head = {"position": position, "hash": stored}
-    if expected and (head is None or head["position"] < expected[0]):
-        last = head["position"] if head else 0
-        return Verdict(
-            checked,
-            head,
-            Problem(
-                expected[0], "deleted", f"the log ends at #{last}, before the expected head #{expected[0]}"
-            ),
-        )
-    if expected and not _has_link(views.sql, expected[0]):
-        return Verdict(
-            checked,
-            head,
-            Problem(
-                expected[0], "deleted", f"the chain has no link at #{expected[0]}: history was rewritten"
-            ),
-        )
-    return Verdict(checked, head, None)
+def verify(app: Any, *, full: bool = False, expect: tuple[int, bytes] | None = None) -> Verdict:
+    """Check the stored log against its tree; keep the checkpoint when it is sound."""
+    tree = TreeSql.for_recorder(app.recorder)
+    with _snapshot(tree) as c:
+        verdict = _Check(c, tree).run(full, expect)
+    if verdict.ok and verdict.head:
+        _keep(tree, verdict.head)
+    return verdict
 
 
-def _link(previous: bytes, position: int, row: Any) -> bytes:
-    """The link a row's stored fields would make at `position`."""
-    return chain.link(previous, position, row.originator_id, row.originator_version, row.topic, row.state)
+@contextmanager
+def _snapshot(tree: TreeSql) -> Iterator[Any]:
+    with tree.sql.transaction(commit=False) as c:
+        if tree.postgres:
+            tree.sql.execute(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield c
 
 
-def _explain(previous: bytes, position: int, stored: str, row: Any, next_link: Any, next_row: Any) -> Problem:
-    """Name what happened at the first bad link, looking one row and one link ahead: a row
-    moved up one (swapped), a row put in before the rest (inserted), a row taken out with the
-    rest moved down (deleted), or else a row changed in place (altered)."""
-    ahead = next_link is not None and next_row is not None and next_row.id == next_link[0]
-    if ahead and _link(previous, position, next_row).hex() == stored:
-        if _link(bytes.fromhex(stored), next_link[0], row).hex() == next_link[1]:
-            return Problem(
-                position, "moved", f"#{position} was moved: it swapped places with #{next_link[0]}"
-            )
-        return Problem(
-            position, "inserted", f"#{position} was inserted: the event chained there now follows it"
-        )
-    if next_link is not None and _link(bytes.fromhex(stored), next_link[0], row).hex() == next_link[1]:
-        return Problem(position, "deleted", f"#{position} was deleted and later events moved down")
-    return Problem(
-        position, "altered", f"#{position} was altered: the stored event differs from the one chained"
-    )
-
-
-class _Peek:
-    """An iterator that can look one item ahead."""
-
-    _EMPTY = object()
-    _END = object()
-
-    def __init__(self, items: Iterator[Any]) -> None:
-        self._items = items
-        self._next: Any = self._EMPTY
-
-    def __iter__(self) -> _Peek:
-        return self
-
-    def __next__(self) -> Any:
-        item, self._next = self._next, self._EMPTY
-        if item is self._END:
-            raise StopIteration
-        return next(self._items) if item is self._EMPTY else item
-
-    def peek(self) -> Any:
-        if self._next is self._EMPTY:
-            self._next = next(self._items, self._END)
-        return None if self._next is self._END else self._next
-
-
-def _links(sql: Any) -> Iterator[tuple[int, str]]:
-    after = -1
-    while True:
-        with sql.transaction(commit=False) as c:
-            page = sql.rows(
+def _keep(tree: TreeSql, head: dict[str, Any]) -> None:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        with tree.sql.transaction(commit=True) as c:
+            tree.sql.execute(
                 c,
-                "SELECT position, hash FROM timeline_chain WHERE position > ? ORDER BY position LIMIT ?",
-                [after, PAGE],
+                # A root kept is never replaced: every later check must agree with it.
+                f"INSERT INTO {tree.verified} (size, root, verified) VALUES (?,?,?) ON CONFLICT (size) DO NOTHING",
+                [head["size"], bytes.fromhex(head["hash"]), now],
             )
-        for r in page:
-            yield int(r["position"]), r["hash"]
-        if len(page) < PAGE:
+    except PersistenceError:
+        pass  # a read-only database: the check stands, the next one starts from the last kept
+
+
+@dataclass
+class _Finding:
+    """One position where the row and the tree part, before it is explained."""
+
+    position: int
+    kind: str  # "unchained", "deleted", "mismatch", "altered"
+    index: int | None = None  # the leaf's index, when there is a leaf
+    row: Row | None = None
+    why: str = ""
+    holds: int | None = None  # mismatch: the leaf index whose event the row holds
+
+
+class _Check:
+    def __init__(self, c: Any, tree: TreeSql) -> None:
+        self.c = c
+        self.tree = tree
+        self.sql = tree.sql
+        self.problems: list[Problem] = []
+        self.more = 0
+        self.findings: list[_Finding] = []
+        self.lost = 0  # findings beyond MAX_PROBLEMS
+        self.nodes_ok = True  # False once the tree's own rows disagree: node checks stop
+
+    def problem(self, position: int, kind: str, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(position, kind, message))
+        else:
+            self.more += 1
+
+    def run(self, full: bool, expect: tuple[int, bytes] | None) -> Verdict:
+        size, last = self.tree.last(self.c)
+        start = self._start(size, full)
+        checked = self._walk(start, size)
+        if not full and start:
+            self._count_before(start, checked)
+        self._extra_nodes(size)
+        root = self._root(size)
+        if expect is not None:
+            self._expected(expect, size)
+        self.problems.sort(key=lambda p: p.position)
+        head = Head(size, last, root).as_dict() if size and root else None
+        return Verdict(start == 0, checked, start, head, self.problems, self.more)
+
+    # --- the checkpoint verified before ------------------------------------------------
+
+    def _start(self, size: int, full: bool) -> int:
+        """Check the tree against the last checkpoint kept; where an incremental check starts."""
+        rows = self.sql.rows(
+            self.c, f"SELECT size, root, verified FROM {self.tree.verified} ORDER BY size DESC LIMIT 1"
+        )
+        if not rows:
+            return 0
+        kept, root, when = int(rows[0]["size"]), bytes(rows[0]["root"]), rows[0]["verified"]
+        if kept > size:
+            self.problem(
+                size + 1,
+                "rewritten",
+                f"the log's tree has {size} events, fewer than the {kept} verified on {when}: history was rewritten",
+            )
+            return 0
+        try:
+            now = self.tree.linked_roots(self.c, kept, size)[0] if kept else merkle.EMPTY_ROOT
+        except TreeError as e:
+            self.problem(self.tree.position_of(self.c, kept - 1) or kept, "tree", str(e))
+            return 0
+        if now != root:
+            self.problem(
+                self.tree.position_of(self.c, kept - 1) or kept,
+                "rewritten",
+                f"the log's tree of {kept} events no longer has the root verified on {when}: history was rewritten",
+            )
+            return 0
+        return 0 if full else kept
+
+    def _count_before(self, start: int, checked: int) -> None:
+        """Rows before the checkpoint are not read again, but they are counted."""
+        before = count_rows(self.c, self.tree) - checked
+        if before != start:
+            last = self.tree.position_of(self.c, start - 1) or start
+            what = "fewer" if before < start else "more"
+            self.problem(
+                last,
+                "deleted" if before < start else "unchained",
+                f"the log has {before} events up to #{last}, {what} than the {start} verified there:"
+                " `timeline verify --full` names them",
+            )
+
+    # --- rows against leaves, leaves against nodes --------------------------------------
+
+    def _walk(self, start: int, size: int) -> int:
+        c, tree = self.c, self.tree
+        after = tree.position_of(c, start - 1) if start else None
+        try:
+            keys = ranges.frontier(start)
+            known = tree.fetch(c, keys)
+            stack = [(key[0], known[key]) for key in keys]
+        except TreeError as e:
+            self.problem(after or 0, "tree", str(e))
+            self.nodes_ok, stack = False, []
+        nodes = _Nodes(self, stack)
+        leaves = tree.iter_leaves(c, start, PAGE)
+        rows = iter_rows(c, tree, after, PAGE)
+        leaf, row = next(leaves, None), next(rows, None)
+        expected, previous, checked = start, after or 0, 0
+        while leaf is not None or row is not None:
+            if leaf is not None and (leaf[0] != expected or leaf[1] <= previous):
+                self._bad_leaf(leaf, expected, previous)
+                expected = leaf[0]
+            if row is not None and (leaf is None or row.position < leaf[1]):
+                self._finding(_Finding(row.position, "unchained", row=row))
+                row, checked = next(rows, None), checked + 1
+                continue
+            assert leaf is not None
+            index, position, stored = leaf
+            if row is None or row.position > position:
+                self._finding(_Finding(position, "deleted", index=index))
+            else:
+                data = stored_leaf(row.position, row.originator_id, row.version, row.topic, row.state)
+                if isinstance(data, str):
+                    self._finding(_Finding(position, "altered", index=index, row=row, why=data))
+                elif merkle.leaf_hash(data) != stored:
+                    self._finding(_Finding(position, "mismatch", index=index, row=row))
+                row, checked = next(rows, None), checked + 1
+            nodes.push(index, position, stored)
+            leaf, expected, previous = next(leaves, None), index + 1, position
+        nodes.flush()
+        if expected != size:
+            self.problem(previous, "tree", f"the log's tree ends at leaf {expected - 1}, not at leaf {size - 1}")
+        self._explain()
+        return checked
+
+    def _bad_leaf(self, leaf: tuple[int, int, bytes], expected: int, previous: int) -> None:
+        index, position, _ = leaf
+        self.nodes_ok = False
+        if index != expected:
+            self.problem(position, "tree", f"the log's tree lost leaves {expected}..{index - 1} (before #{position})")
+        else:
+            self.problem(position, "tree", f"the log's tree has leaf {index} at #{position}, not after #{previous}")
+
+    def _finding(self, f: _Finding) -> None:
+        if len(self.findings) < MAX_PROBLEMS:
+            self.findings.append(f)
+        else:
+            self.lost += 1
+
+    def _extra_nodes(self, size: int) -> None:
+        """Every node the walk did not recompute is one that should not exist."""
+        sql, c, t = self.sql, self.c, self.tree
+        top = size.bit_length()
+        extra = int(sql.scalar(c, f"SELECT COUNT(*) FROM {t.nodes} WHERE level < 1 OR level >= ?", [max(top, 1)]) or 0)
+        for level in range(1, top):
+            extra += int(
+                sql.scalar(c, f"SELECT COUNT(*) FROM {t.nodes} WHERE level = ? AND (idx < 0 OR idx >= ?)",
+                           [level, size >> level]) or 0
+            )  # fmt: skip
+        extra += int(sql.scalar(c, f"SELECT COUNT(*) FROM {t.leaves} WHERE idx < 0") or 0)
+        if extra:
+            self.problem(0, "tree", f"the log's tree holds {extra} nodes no append made")
+
+    def _root(self, size: int) -> bytes | None:
+        try:
+            return self.tree.root(self.c, size)
+        except TreeError as e:
+            self.problem(0, "tree", str(e))
+            return None
+
+    def _expected(self, expect: tuple[int, bytes], size: int) -> None:
+        want, root = expect
+        if want > size:
+            self.problem(want, "rewritten", f"the log's tree ends at size {size}, before the expected head #{want}")
             return
-        after = int(page[-1]["position"])
+        if want == 0:
+            now = merkle.EMPTY_ROOT
+        else:
+            try:
+                now = self.tree.linked_roots(self.c, want, size)[0]
+            except TreeError as e:
+                self.problem(want, "tree", str(e))
+                return
+        if now != root:
+            where = self.tree.position_of(self.c, want - 1) if want else 0
+            self.problem(
+                where or want,
+                "rewritten",
+                f"the log's tree at size {want} has root {now.hex()}, not {root.hex()}: history was rewritten",
+            )
+
+    # --- naming what happened -------------------------------------------------------
+
+    def _explain(self) -> None:
+        """Turn the findings into problems: swaps, shifted runs, then single positions."""
+        found = self.findings
+        mismatched = [f for f in found if f.kind == "mismatch"]
+        self._match(mismatched)
+        done: set[int] = set()
+        by_index = {f.index: f for f in found if f.index is not None}
+        for f in mismatched:
+            other = by_index.get(f.holds) if f.holds is not None else None
+            if other is not None and other.holds == f.index and id(f) not in done:
+                done |= {id(f), id(other)}
+                self.problem(f.position, "moved", f"#{f.position} was moved: it swapped places with #{other.position}")
+        k = 0
+        while k < len(found):
+            f = found[k]
+            if id(f) in done:
+                k += 1
+                continue
+            # Rows each holding the next leaf's event, and the last leaf without a row:
+            # one row was deleted and the rest renumbered down.
+            run = self._run(found, k, +1, done)
+            tail = found[k + run] if run and k + run < len(found) else None
+            if tail is not None and tail.kind == "deleted" and tail.index == (found[k + run - 1].index or 0) + 1:
+                self.problem(
+                    f.position,
+                    "deleted",
+                    f"#{f.position} was deleted and the events after it moved down one place"
+                    f" (#{f.position}..#{found[k + run - 1].position} hold the events the log's tree has one place later)",
+                )
+                k += run + 1
+                continue
+            # Rows each holding the previous leaf's event, and one row more at the end: a
+            # row was put in (the first finding, unless it too is shifted) and the rest
+            # renumbered up.
+            lead = int(f.kind in {"mismatch", "deleted"} and f.holds is None)
+            run = self._run(found, k + lead, -1, done)
+            after = k + lead + run
+            if run and after < len(found) and found[after].kind == "unchained":
+                first, last = found[k + lead], found[after - 1]
+                shifted = f"#{first.position}..#{last.position} hold the events the log's tree has one place earlier"
+                if lead and f.kind == "mismatch":
+                    self.problem(
+                        f.position,
+                        "inserted",
+                        f"#{f.position} was inserted and the events after it moved up one place ({shifted})",
+                    )
+                else:
+                    if lead:
+                        self._single(f)
+                    self.problem(
+                        first.position, "moved", f"the events from #{first.position} on moved up one place ({shifted})"
+                    )
+                k = after + 1
+                continue
+            self._single(f)
+            k += 1
+        self.more += self.lost
+
+    def _run(self, found: list[_Finding], k: int, step: int, done: set[int]) -> int:
+        """How many findings from k on are rows holding the event `step` leaves away."""
+        n = 0
+        while k + n < len(found):
+            f = found[k + n]
+            if f.kind != "mismatch" or f.holds is None or f.index is None or f.holds != f.index + step:
+                break
+            if (n and found[k + n - 1].index != (f.index - 1)) or id(f) in done:
+                break
+            n += 1
+        return n
+
+    def _single(self, f: _Finding) -> None:
+        p = f.position
+        if f.kind == "unchained":
+            self.problem(
+                p,
+                "unchained",
+                f"#{p} is not in the log's tree: no append wrote it (a row put in behind the log's back)",
+            )
+        elif f.kind == "deleted":
+            self.problem(p, "deleted", f"#{p} was deleted: the log's tree has its leaf, the log has no row there")
+        elif f.kind == "altered":
+            self.problem(p, "altered", f"#{p} was altered: {f.why}")
+        elif f.holds is not None:
+            where = self.tree.position_of(self.c, f.holds)
+            self.problem(p, "moved", f"#{p} was moved: it holds the event the log's tree has at #{where}")
+        else:
+            self.problem(p, "altered", f"#{p} was altered: the stored event differs from the one in the log's tree")
+
+    def _match(self, mismatched: list[_Finding]) -> None:
+        """For each mismatched row, find the leaf whose event it holds: the leaves next to
+        its own, then (when few) the leaves of the other mismatched rows."""
+        wanted: set[int] = set()
+        for f in mismatched:
+            assert f.index is not None
+            wanted |= {f.index - 1, f.index + 1}
+        if len(mismatched) <= MAX_PAIRS:
+            wanted |= {f.index for f in mismatched if f.index is not None}
+        wanted.discard(-1)
+        leaves = self._leaves(sorted(wanted))
+        for f in mismatched:
+            assert f.index is not None and f.row is not None
+            near = [f.index + 1, f.index - 1]
+            others = [g.index for g in mismatched if g is not f] if len(mismatched) <= MAX_PAIRS else []
+            for index in [*near, *others]:
+                if index is None or index not in leaves:
+                    continue
+                position, stored = leaves[index]
+                r = f.row
+                data = stored_leaf(position, r.originator_id, r.version, r.topic, r.state)
+                if isinstance(data, bytes) and merkle.leaf_hash(data) == stored:
+                    f.holds = index
+                    break
+
+    def _leaves(self, indexes: list[int]) -> dict[int, tuple[int, bytes]]:
+        out: dict[int, tuple[int, bytes]] = {}
+        for start in range(0, len(indexes), 500):
+            part = indexes[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for r in self.sql.rows(
+                self.c, f"SELECT idx, position, hash FROM {self.tree.leaves} WHERE idx IN ({marks})", part
+            ):
+                out[int(r["idx"])] = (int(r["position"]), bytes(r["hash"]))
+        return out
 
 
-def _rows(recorder: Any) -> Iterator[Any]:
-    start = 1
-    while True:
-        batch = recorder.select_notifications(start, PAGE)
-        yield from batch
-        if len(batch) < PAGE:
+class _Nodes:
+    """Recomputes the nodes above the stored leaves as the append made them, and compares
+    them with the stored ones a page at a time (one range query per level)."""
+
+    def __init__(self, check: _Check, stack: list[tuple[int, bytes]]) -> None:
+        self.check = check
+        self.stack = stack
+        self.made: list[tuple[int, int, bytes]] = []
+        self.positions: dict[int, int] = {}
+
+    def push(self, index: int, position: int, leaf: bytes) -> None:
+        if not self.check.nodes_ok:
             return
-        start = batch[-1].id + 1
+        extend(self.stack, index, leaf, self.made)
+        self.positions[index] = position
+        if len(self.positions) >= PAGE:
+            self.flush()
 
-
-def _has_link(sql: Any, position: int) -> bool:
-    with sql.transaction(commit=False) as c:
-        return bool(sql.scalar(c, "SELECT COUNT(*) FROM timeline_chain WHERE position = ?", [position]) == 1)
+    def flush(self) -> None:
+        check = self.check
+        if check.nodes_ok and self.made:
+            by_level: dict[int, list[tuple[int, bytes]]] = {}
+            for level, i, h in self.made:
+                by_level.setdefault(level, []).append((i, h))
+            for level, made in sorted(by_level.items()):
+                rows = check.sql.rows(
+                    check.c,
+                    f"SELECT idx, hash FROM {check.tree.nodes} WHERE level = ? AND idx BETWEEN ? AND ?",
+                    [level, made[0][0], made[-1][0]],
+                )
+                stored = {int(r["idx"]): bytes(r["hash"]) for r in rows}
+                for i, h in made:
+                    if stored.get(i) != h:
+                        last = ((i + 1) << level) - 1
+                        what = "has no node" if i not in stored else "has a node that does not match its leaves"
+                        check.problem(
+                            self.positions.get(last, last + 1),
+                            "tree",
+                            f"the log's tree {what} at level {level}, index {i}",
+                        )
+                        check.nodes_ok = False
+                        break
+                if not check.nodes_ok:
+                    break
+        self.made = []
+        self.positions = {}

@@ -104,25 +104,46 @@ def diff(session: Any, start: str, end: str, as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT)
+@click.option("--full", is_flag=True, help="Re-read every stored event, not only those after the last verified checkpoint.")
 @click.option(
-    "--expect-head", metavar="#N:HEX", help="A head published earlier: check history was only appended to."
+    "--expect-head",
+    metavar="#N:HEX",
+    help="A head published earlier (the tree's size and root): check that history was only appended to.",
 )
 @json_option
 @pass_session
-def verify(session: Any, expect_head: str | None, as_json: bool) -> None:
-    """Recompute the hash chain over the stored log; exit 1 at the first altered position."""
-    from timeline.audit.verify import LogAltered
+def verify(session: Any, full: bool, expect_head: str | None, as_json: bool) -> None:
+    """Check every stored event against the log's Merkle tree; exit 1 naming each altered position.
+
+    Incremental: the events after the last checkpoint found sound are read, and the tree must
+    still have that checkpoint's root; --full re-reads them all.
+    """
+    from timeline.audit.verify import LogAltered, parse_head
     from timeline.audit.verify import verify as check
 
-    verdict = check(session.app, expect_head)
+    expect = parse_head(expect_head) if expect_head is not None else None
+    verdict = check(session.app, full=full, expect=expect)
     if as_json:
         emit_json(verdict.as_dict())
     if verdict.problem:
-        raise LogAltered(verdict.problem.message)
+        others = len(verdict.problems) - 1 + verdict.more
+        more = f" (and {others} more: `timeline verify --json` lists them)" if others else ""
+        raise LogAltered(verdict.problem.message + more)
     if not as_json:
-        head = verdict.head
-        where = f"head #{head['position']}:{head['hash']}" if head else "the log is empty"
-        click.echo(f"ok: {verdict.checked} events match the chain; {where}")
+        click.echo(render_verdict(verdict))
+
+
+def render_verdict(verdict: Any) -> str:
+    head = verdict.head
+    if head is None:
+        return "ok: the log is empty"
+    where = f"head #{head['size']}:{head['hash']}"
+    if verdict.verified:
+        return (
+            f"ok: {head['size']} events match the log's tree ({verdict.checked} read now, {verdict.verified}"
+            f" verified before: `verify --full` re-reads them); {where}"
+        )
+    return f"ok: {head['size']} events match the log's tree, every one read; {where}"
 
 
 def _echo_changes(changes: dict[str, dict[str, Any]], indent: str) -> None:

@@ -69,3 +69,27 @@ def consistency(old: int, new: int) -> list[Range]:
             whole = False
     head = [] if whole else [(lo, hi)]
     return head + siblings[::-1]
+
+
+def prefix_steps(old: int, new: int) -> tuple[list[tuple[bool, Range]], Range]:
+    """The path from the root of `new` leaves down to the end of its first `old` leaves.
+
+    Each step is (inside, range): the sibling left behind, `inside` when it lies within
+    the first `old` leaves (the path went right), outside when beyond them (it went left);
+    the last range, where the path stops, lies within them. The two roots fold from the
+    same hashes, which is what a consistency proof shows (0 < old <= new).
+    """
+    if not 0 < old <= new:
+        raise ValueError(f"no prefix of {old} leaves in a tree of {new}: need 0 < old <= new")
+    steps: list[tuple[bool, Range]] = []
+    lo, hi, m = 0, new, old
+    while m != hi - lo:
+        k = split_point(hi - lo)
+        if m <= k:
+            steps.append((False, (lo + k, hi)))
+            hi = lo + k
+        else:
+            steps.append((True, (lo, lo + k)))
+            m -= k
+            lo += k
+    return steps, (lo, hi)

@@ -140,6 +140,18 @@ class TreeSql:
     def root(self, c: Any, size: int) -> bytes:
         return merkle.EMPTY_ROOT if size == 0 else self.range_hashes(c, [(0, size)])[0]
 
+    def linked_roots(self, c: Any, old: int, new: int) -> tuple[bytes, bytes]:
+        """The roots of sizes `old` and `new` (0 < old <= new) folded from one set of stored
+        hashes, so that the new root commits to the old tree: a consistency proof, checked."""
+        steps, last = ranges.prefix_steps(old, new)
+        spans = [span for _, span in steps]
+        hashes = self.range_hashes(c, [*spans, last])
+        old_root = fold([h for (inside, _), h in zip(steps, hashes, strict=False) if inside] + [hashes[-1]])
+        new_root = hashes[-1]
+        for (inside, _), h in reversed(list(zip(steps, hashes, strict=False))):
+            new_root = merkle.node_hash(h, new_root) if inside else merkle.node_hash(new_root, h)
+        return old_root, new_root
+
     def size_at(self, c: Any, position: int) -> int:
         """How many leaves have a log position up to `position`."""
         rows = self.sql.rows(

@@ -129,13 +129,6 @@ def retracted_count(sql: Sql) -> int:
         return int(sql.scalar(c, "SELECT COUNT(*) FROM timeline_developments WHERE retracted = 1") or 0)
 
 
-def head(sql: Sql) -> dict[str, Any] | None:
-    """The chain's head: the position and hash a subscriber keeps to check appends."""
-    with sql.transaction(commit=False) as c:
-        rows = sql.rows(c, "SELECT position, hash FROM timeline_chain ORDER BY position DESC LIMIT 1")
-    return {"position": int(rows[0]["position"]), "hash": rows[0]["hash"]} if rows else None
-
-
 def feed_positions(sql: Sql) -> dict[str, int]:
     with sql.transaction(commit=False) as c:
         return {r["feed"]: int(r["last_position"]) for r in sql.rows(c, "SELECT feed, last_position FROM timeline_feeds")}
