@@ -324,7 +324,7 @@ def state(session: Session, as_json: bool) -> None:
 @cli.command(context_settings=CONTEXT)
 @pass_session
 def rebuild(session: Session) -> None:
-    """Drop every view and rebuild it from position 0."""
+    """Check the whole log against its tree, then drop every view and rebuild it from position 0."""
     from timeline.views.runner import Views
 
     views = Views(session.app)

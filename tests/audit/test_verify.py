@@ -330,3 +330,26 @@ def test_verify_on_an_empty_log(run: Cli) -> None:
     verdict = run.json("verify")
     assert (verdict["ok"], verdict["checked"], verdict["head"], verdict["problems"]) == (True, 0, None, [])
     assert run("verify").stdout == "ok: the log is empty\n"
+
+
+@pytest.mark.parametrize("tamper", [edit, forge_at_end, delete], ids=["edit", "forge", "delete"])
+def test_rebuild_refuses_a_tampered_log_and_changes_nothing(run: Cli, tamper: Tamper) -> None:
+    run.import_seed()
+    shown = run("show").stdout
+    run_sql(run.target, tamper)
+    problem = json.loads(run("verify", "--full", "--json", ok=False).stdout)["problem"]
+    result = run("rebuild", ok=False)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"Error: the views were not rebuilt: the log does not match its tree: {problem['message']}"
+        " (`timeline verify` lists every problem)\n"
+    )
+    assert run("show").stdout == shown  # the views are as they were
+    assert run("verify", "--full", ok=False).stderr == f"Error: {problem['message']}\n"  # nothing re-chained
+
+
+def test_rebuild_of_a_sound_log(run: Cli) -> None:
+    run.import_seed()
+    shown = run("show").stdout
+    assert run("rebuild").stderr == "rebuilt the views from 25 events\n"
+    assert run("show").stdout == shown

@@ -119,6 +119,16 @@ class Views:
             self.sql.execute(c, "PRAGMA secure_delete = OFF")
 
     def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop the views and replay the whole log into them, once the whole log is found
+        to match its tree: views are never rebuilt from a tampered log."""
+        from timeline.audit.verify import LogAltered, verify
+
+        verdict = verify(self.app, full=True)
+        if verdict.problem:
+            raise LogAltered(
+                f"the views were not rebuilt: the log does not match its tree: {verdict.problem.message}"
+                " (`timeline verify` lists every problem)"
+            )
         table = getattr(self.tracking, "tracking_table_name", "tracking")
         if self.sql.postgres and self.sql.schema:
             table = f'"{self.sql.schema}".{table}'
