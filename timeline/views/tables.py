@@ -8,10 +8,13 @@ memberships   which developments belong to which topic or actor, ordered the sam
 names         display names of topics and actors by slug.
 feeds         the log position at which each feed's content last changed, so a feed
               build rewrites only what changed.
-chain         the hash chain over the log, one link per stored event.
+
+The log's hash structure is not a view: it is the Merkle tree kept beside the log
+(`timeline.proof.tree`). A database from before it may still hold the old chain,
+`timeline_chain`, which the tree's migration checked once (`timeline.proof.migrate`).
 """
 
-TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", "timeline_chain")
+TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds")
 
 CREATE = [
     "CREATE TABLE IF NOT EXISTS timeline_developments ("
@@ -36,5 +39,4 @@ CREATE = [
     "CREATE TABLE IF NOT EXISTS timeline_names ("
     " facet TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (facet, slug))",
     "CREATE TABLE IF NOT EXISTS timeline_feeds (feed TEXT PRIMARY KEY, last_position BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS timeline_chain (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
 ]

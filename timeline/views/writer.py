@@ -2,7 +2,8 @@
 
 The caller commits the batch together with its tracking position, so a crash can neither
 skip an event nor apply one twice. Reads per batch: one query for the documents the batch
-touches and one for the chain's head; never the whole log.
+touches; never the whole log. (The log's hash structure is not here: it is the Merkle
+tree the recorder extends inside each append, `timeline.proof.tree`.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from timeline.store import Sql
-from timeline.views import chain
 from timeline.views.project import Facet, facets, period, project, sort_key
 from timeline.views.tables import CREATE, TABLES
 
@@ -69,9 +69,6 @@ class ViewWriter:
                 docs[row["id"]] = json.loads(row["doc"])
         before = {i: docs.get(i) for i in ids}
         touched_feeds: dict[str, int] = {}
-        head = sql.rows(c, "SELECT position, hash FROM timeline_chain ORDER BY position DESC LIMIT 1")
-        previous = bytes.fromhex(head[0]["hash"]) if head else chain.GENESIS
-        links = []
         memo: dict[int, tuple[Any, set[Facet]]] = {}
 
         def facets_of(doc: dict[str, Any] | None) -> set[Facet]:
@@ -89,16 +86,7 @@ class ViewWriter:
             for facet, slug, _ in facets_of(old) | facets_of(new):
                 touched_feeds[feed_name(facet, slug)] = notification.id
             touched_feeds[STORY_FEED] = notification.id
-            previous = chain.link(
-                previous,
-                notification.id,
-                notification.originator_id,
-                notification.originator_version,
-                notification.topic,
-                notification.state,
-            )
-            links.append((notification.id, previous.hex()))
-        self._write(c, before, docs, touched_feeds, links, facets_of)
+        self._write(c, before, docs, touched_feeds, facets_of)
 
     def _write(
         self,
@@ -106,7 +94,6 @@ class ViewWriter:
         before: dict[str, dict[str, Any] | None],
         docs: dict[str, dict[str, Any] | None],
         touched_feeds: dict[str, int],
-        links: list[tuple[int, str]],
         facets_of: Any = facets,
     ) -> None:
         sql = self.sql
@@ -166,4 +153,3 @@ class ViewWriter:
             " ON CONFLICT (feed) DO UPDATE SET last_position = excluded.last_position",
             sorted(touched_feeds.items()),
         )
-        sql.executemany(c, "INSERT INTO timeline_chain (position, hash) VALUES (?,?)", links)
