@@ -71,7 +71,7 @@ class Timeline(Application[UUID]):
             problem = store_problem(e, path)
             raise StoreUnavailable(f"cannot open database {display or target.display}: {problem}") from None
         app.target = target  # type: ignore[attr-defined]
-        app.notes = []  # type: ignore[attr-defined]
+        app.notes = list(getattr(app.recorder, "notes", ()))  # type: ignore[attr-defined]  # a migration's
         return app
 
     def close(self) -> None:

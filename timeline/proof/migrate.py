@@ -81,7 +81,7 @@ def migrate(c: Any, tree: TreeSql) -> str | None:
         raise _refused(link[0], "it was deleted: the old chain links it, the log has no row there")
     tree.write(c, size, positions, hashes)
     size += len(hashes)
-    note = f"note: the log's {size} events now have a Merkle tree (RFC 9162), built once in place of the old hash chain"
+    note = f"the log's {size} events now have a Merkle tree (RFC 9162), built once in place of the old hash chain"
     if linked == 0:
         return note + "; there was no old chain to check them against"
     note += f", which matched every event it linked (#1..#{linked})"
