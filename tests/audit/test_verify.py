@@ -353,3 +353,22 @@ def test_rebuild_of_a_sound_log(run: Cli) -> None:
     shown = run("show").stdout
     assert run("rebuild").stderr == "rebuilt the views from 25 events\n"
     assert run("show").stdout == shown
+
+
+@pytest.mark.parametrize(
+    ("statement", "position", "message"),
+    [
+        ("INSERT INTO timeline_tree_nodes (level, idx, hash) VALUES (1, 12, ?)", 0, "the log's tree holds nodes no append made"),
+        ("UPDATE timeline_tree_nodes SET hash = ? WHERE level = 2 AND idx = 1", 8, "the log's tree has a node that does not match its leaves at level 2, index 1"),
+        ("DELETE FROM timeline_tree_nodes WHERE level = 3 AND idx = 0 AND hash <> ?", 8, "the log's tree has no node at level 3, index 0"),
+        ("UPDATE timeline_tree_leaves SET hash = ? WHERE idx = 4", 5, "#5 was altered: the stored event differs from the one in the log's tree"),
+        ("DELETE FROM timeline_tree_leaves WHERE idx = 4 AND hash <> ?", 6, "the log's tree lost leaves 4..4 (before #6)"),
+    ],
+    ids=["extra-node", "changed-node", "missing-node", "changed-leaf", "missing-leaf"],
+)  # fmt: skip
+def test_a_damaged_tree_is_named(run: Cli, statement: str, position: int, message: str) -> None:
+    run.import_seed()
+    run_sql(run.target, lambda cur, table, pos, pg: cur.execute(q(statement, pg), (bytes(32),)))
+    verdict = json.loads(run("verify", "--full", "--json", ok=False).stdout)
+    kind = "altered" if message.startswith("#") else "tree"
+    assert {"position": position, "kind": kind, "message": message} in verdict["problems"]
