@@ -139,3 +139,24 @@ def test_linked_roots_are_both_roots(app: Timeline) -> None:
                     merkle.root_of(leaves[:old]),
                     merkle.root_of(leaves[:new]),
                 ), (old, new)
+
+
+def test_a_failed_append_leaves_the_tree_sound(app: Timeline) -> None:
+    """A rejected append writes no leaf; on PostgreSQL it also skips a position, which the
+    tree records (leaf index and log position part) and verify accepts."""
+    from eventsourcing.persistence import IntegrityError
+
+    from timeline.audit.verify import verify
+
+    append(app, 3, 0)
+    clash = StoredEvent(uuid.uuid4(), 1, "t", b"s")
+    app.recorder.insert_events([clash])
+    with pytest.raises(IntegrityError):
+        app.recorder.insert_events([StoredEvent(uuid.uuid4(), 1, "t", b"s"), clash])
+    append(app, 2, 4)
+    tree = Tree(app)
+    positions = [n.id for n in app.recorder.select_notifications(1, 100)]
+    assert tree.size() == 6 and [tree.position_of(i) for i in range(6)] == positions
+    assert tree.index_of(positions[-1]) == 5
+    verdict = verify(app, full=True)
+    assert verdict.ok and verdict.head == {"size": 6, "position": positions[-1], "hash": tree.root().hex()}
