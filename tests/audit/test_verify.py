@@ -372,3 +372,22 @@ def test_a_damaged_tree_is_named(run: Cli, statement: str, position: int, messag
     verdict = json.loads(run("verify", "--full", "--json", ok=False).stdout)
     kind = "altered" if message.startswith("#") else "tree"
     assert {"position": position, "kind": kind, "message": message} in verdict["problems"]
+
+
+def test_an_append_after_the_last_row_was_deleted(run: Cli) -> None:
+    """SQLite would hand the deleted row's position to the next event: the append is
+    refused, since the tree already has a leaf there. PostgreSQL moves on to #26."""
+    run.import_seed()
+    run_sql(run.target, delete_last)
+    if run.target.startswith("postgresql://"):
+        add_one(run)
+        problems = json.loads(run("verify", "--json", ok=False).stdout)["problems"]
+        assert [(p["position"], p["kind"]) for p in problems] == [(25, "deleted")]
+        return
+    result = run("add", "visit", "--title", "Later", "--occurred", "2024-08", "--visitors", "Z",
+                 "--source", "https://example.org/z", ok=False)  # fmt: skip
+    assert result.exit_code == 1 and result.stderr == (
+        "Error: cannot append at #25: the log's tree already ends at #25 (a stored event was removed);"
+        " `timeline verify` says what changed\n"
+    )
+    assert len(run("log", "--json").stdout.splitlines()) == 24
