@@ -18,14 +18,13 @@ from typing import Any
 from uuid import UUID
 
 _U64 = 1 << 64
+_HEAD = struct.Struct(">QQ16sI").pack
+_LENGTH = struct.Struct(">Q").pack
 
 
 def leaf_data(position: int, originator_id: UUID, version: int, topic: str, state: bytes) -> bytes:
     t = topic.encode()
-    return b"".join(
-        (struct.pack(">QQ", position, version), originator_id.bytes, struct.pack(">I", len(t)), t,
-         struct.pack(">Q", len(state)), state)
-    )  # fmt: skip
+    return b"".join((_HEAD(position, version, originator_id.bytes, len(t)), t, _LENGTH(len(state)), state))
 
 
 def stored_leaf(position: int, originator_id: Any, version: Any, topic: Any, state: Any) -> bytes | str:

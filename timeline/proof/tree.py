@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
@@ -257,9 +258,7 @@ def fold(hashes: Sequence[bytes]) -> bytes:
     return h
 
 
-def _uuid(value: Any) -> Any:
-    from uuid import UUID
-
+def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
