@@ -49,13 +49,13 @@ class LogHooks:
         return self._tree
 
     def create_tree(self, cursor: Any) -> None:
-        from timeline.proof.migrate import migrate
-
         tree = self.tree_sql
         existed = tree.exists(cursor)
         for statement in tree.create_statements():
             tree.sql.execute(cursor, statement)
         if not existed:
+            from timeline.proof.migrate import migrate
+
             note = migrate(cursor, tree)
             if note:
                 self.notes.append(note)
