@@ -50,15 +50,15 @@ class LogHooks:
 
     def create_tree(self, cursor: Any) -> None:
         tree = self.tree_sql
-        existed = tree.exists(cursor)
+        if tree.exists(cursor):
+            return  # DDL on tables that exist still costs SQLite a write transaction
+        from timeline.proof.migrate import migrate
+
         for statement in tree.create_statements():
             tree.sql.execute(cursor, statement)
-        if not existed:
-            from timeline.proof.migrate import migrate
-
-            note = migrate(cursor, tree)
-            if note:
-                self.notes.append(note)
+        note = migrate(cursor, tree)
+        if note:
+            self.notes.append(note)
 
     def after_insert(self, cursor: Any, stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> None:
         self.tree_sql.append(cursor, stored_events, positions)
