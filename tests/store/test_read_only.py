@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import Cli
 from tests.faults.kill import run
 
-READS = [["state", "--json"], ["show", "--json"], ["verify", "--json"], ["replay", "--as-of", "#10", "--json"],
+READS = [["state", "--json"], ["show", "--json"], ["verify", "--full", "--json"], ["replay", "--as-of", "#10", "--json"],
          ["log", "--json"], ["topics", "--json"], ["history", "japan-cambodia-2024/package", "--json"]]  # fmt: skip
 
 
