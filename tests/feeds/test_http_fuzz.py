@@ -143,6 +143,11 @@ def test_any_request_over_http_is_answered_without_a_5xx(
     lines += [name + b": " + value for name, value in extra]
     lines.append(b"Connection: close")
     answer = exchange(server, b"\r\n".join(lines) + b"\r\n\r\n")
+    if answer == b"" and any(n == b"Content-Length" and v.strip().isdigit() and int(v) > 0 for n, v in extra):
+        # The request promised a body and the client closed before sending it: the
+        # request never ended, so there is nothing to answer (waitress closes).
+        assert errors.records == []
+        return
     status = answer.split(b"\r\n", 1)[0]
     assert status.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")), answer[:200]
     code = int(status.split()[1])
