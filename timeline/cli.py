@@ -317,7 +317,10 @@ cli.add_command(_facet_command("actors", "actors"))
 @pass_session
 def state(session: Session, as_json: bool) -> None:
     """The story now: counts, topics, actors, the pledge ledger and discrepancies."""
+    from timeline.proof.publish import checkpoint_at
+
     data = session.reader.state()
+    data["checkpoint"] = checkpoint_at(session.app, data["position"]).as_dict()
     emit_json(data) if as_json else click.echo(render_state(data))
 
 
@@ -374,9 +377,9 @@ def _print_event(item: dict[str, Any], as_json: bool) -> None:
 def _register_optional_commands() -> None:
     """Feeds and audit commands live in their own modules; none imports feedgen or the
     server at start-up, so `add` stays quick."""
-    from timeline.commands import audit, conventions, feeds
+    from timeline.commands import audit, conventions, feeds, proof
 
-    for group in (feeds, audit, conventions):
+    for group in (feeds, audit, conventions, proof):
         for command in group.COMMANDS:
             cli.add_command(command)
 

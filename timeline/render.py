@@ -134,6 +134,10 @@ def render_state(data: dict[str, Any]) -> str:
     lines.append("Topics: " + (", ".join(f"{t['slug']} ({t['developments']})" for t in data["topics"]) or "none"))
     lines.append("Actors: " + (", ".join(f"{a['name']} ({a['developments']})" for a in data["actors"]) or "none"))
     lines += render_ledger(data["ledger"], data["discrepancies"])
+    cp = data.get("checkpoint")
+    if cp:
+        how = f"signed by {cp['key']}" if cp["signed"] else "unsigned: no signing key, `timeline keys init` makes one"
+        lines += [f"Checkpoint ({how}):", *(("  " + line).rstrip() for line in cp["text"].splitlines())]
     return "\n".join(lines)
 
 

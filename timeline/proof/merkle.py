@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from timeline.errors import TimelineError
+
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 HASH_SIZE = 32
 
 
-class ProofError(ValueError):
+class ProofError(TimelineError):
     """A proof that does not verify; the message says what did not match."""
 
 

@@ -1,0 +1,33 @@
+"""A rewrite of the stored log that covers its tracks: an edited row, and the Merkle tree
+rebuilt from the edited rows so that the log and its tree agree again (`verify` cannot
+tell). Only a checkpoint kept earlier, by a subscriber or a witness, catches it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from timeline.proof import merkle
+from timeline.proof.leaf import leaf_data
+from timeline.proof.rows import iter_rows
+from timeline.proof.tree import TreeSql
+
+
+def rewrite_with_forged_tree(app: Any, position: int, old: bytes, new: bytes) -> None:
+    store = TreeSql.for_recorder(app.recorder)
+    sql, col = store.sql, store.position_column
+    with sql.transaction(commit=True) as c:
+        state = bytes(sql.scalar(c, f"SELECT state FROM {store.events} WHERE {col} = ?", [position]))
+        assert old in state, f"#{position} holds no {old!r}"
+        sql.execute(c, f"UPDATE {store.events} SET state = ? WHERE {col} = ?", [state.replace(old, new), position])
+        for table in (store.leaves, store.nodes, store.verified):
+            sql.execute(c, f"DELETE FROM {table}")
+        rows = list(iter_rows(c, store))
+        hashes = [
+            merkle.leaf_hash(
+                leaf_data(r.position, r.originator_id if isinstance(r.originator_id, UUID) else UUID(hex=r.originator_id),
+                          r.version, r.topic, bytes(r.state))
+            )
+            for r in rows
+        ]  # fmt: skip
+        store.write(c, 0, [r.position for r in rows], hashes)

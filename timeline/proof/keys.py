@@ -1,0 +1,123 @@
+"""The log's Ed25519 signing key: made once, kept in a file only its owner can read, found
+again by every command that publishes a checkpoint.
+
+Where the key is found, first match wins:
+1. the `TIMELINE_SIGNING_KEY` environment variable: a key file's path;
+2. the path `timeline keys init` stored in the database (table `timeline_proof_settings`);
+3. none: checkpoints are published unsigned.
+A key that is configured but cannot be read (missing, readable by others, not a key) is an
+error, never a silent fall back to unsigned checkpoints.
+
+The file holds one line, the signer key in golang.org/x/mod/sumdb/note's form
+(`PRIVATE+KEY+NAME+KEYID+base64(0x01 || seed)`), so Go's tools can sign with it too. It is
+created with mode 0600 and never overwritten; the database holds only its path.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from timeline.errors import TimelineError
+from timeline.proof.note import NoteError, Signer, check_name
+from timeline.store import Sql
+
+ENV_VAR = "TIMELINE_SIGNING_KEY"
+TABLE = "timeline_proof_settings"
+KEY_SETTING = "signing-key"
+DEFAULT_ORIGIN = "news-timeline.example/timeline"  # the origin of unsigned checkpoints
+
+
+class SigningKeyError(TimelineError):
+    """A signing key that cannot be made or read."""
+
+
+def _sql(app: Any) -> Sql:
+    sql = Sql.for_recorder(app.recorder)
+    with sql.transaction(commit=True) as c:
+        sql.execute(c, f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    return sql
+
+
+def stored_path(app: Any) -> str | None:
+    sql = _sql(app)
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, f"SELECT value FROM {TABLE} WHERE key = ?", [KEY_SETTING])
+    return str(rows[0]["value"]) if rows else None
+
+
+def _store_path(app: Any, path: str) -> None:
+    sql = _sql(app)
+    with sql.transaction(commit=True) as c:
+        sql.execute(
+            c,
+            f"INSERT INTO {TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [KEY_SETTING, path],
+        )
+
+
+def configured_path(app: Any) -> tuple[str, str] | None:
+    """(path, where it was configured) or None."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return env, f"${ENV_VAR}"
+    stored = stored_path(app)
+    return (stored, "the database") if stored else None
+
+
+def read_key(path: str) -> Signer:
+    """The signer in `path`; refused when others can read the file, as ssh does."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as e:
+        raise SigningKeyError(f"cannot read the signing key {path!r}: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise SigningKeyError(f"the signing key {path!r} is not a file")
+        if mode & 0o077:
+            raise SigningKeyError(
+                f"the signing key {path!r} can be read by others (mode {mode & 0o777:o}); chmod 600 it"
+            )
+        data = f.read(4096)
+    try:
+        return Signer.parse(data.decode("ascii"))
+    except (UnicodeDecodeError, NoteError) as e:
+        reason = str(e) if isinstance(e, NoteError) else "it is not text"
+        raise SigningKeyError(f"the signing key {path!r} cannot be read: {reason}") from None
+
+
+def signer(app: Any) -> Signer | None:
+    """The configured signing key, or None when there is none."""
+    found = configured_path(app)
+    return read_key(found[0]) if found else None
+
+
+def origin(found: Signer | None) -> str:
+    """A checkpoint's origin line: the key's name (C2SP: it SHOULD match)."""
+    return found.name if found else DEFAULT_ORIGIN
+
+
+def init_key(app: Any, name: str, path: Path, replace: bool = False) -> Signer:
+    """Make a key in a new file (mode 0600) and record its path in the database."""
+    check_name(name)
+    current = stored_path(app)
+    if current and not replace:
+        raise SigningKeyError(
+            f"this database already signs with the key in {current!r}; a new key breaks every witness "
+            "that pinned the old one (give --replace to make one anyway)"
+        )
+    key = Signer.generate(name)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise SigningKeyError(f"{str(path)!r} already exists; a key file is never overwritten") from None
+    except OSError as e:
+        raise SigningKeyError(f"cannot create {str(path)!r}: {e.strerror}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        os.fchmod(f.fileno(), 0o600)  # whatever the umask
+        f.write(key.secret_text() + "\n")
+    _store_path(app, str(path.resolve()))
+    return key

@@ -1,0 +1,146 @@
+"""What the log publishes about itself: its checkpoint and its proofs, read from the stored
+tree (`timeline.proof.tree`), never by rehashing the log. Shared by the CLI (`state`,
+`checkpoint`, `prove`), the feeds folder and `serve`."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from events import resolve_reference
+from timeline.errors import DevelopmentNotFound, TimelineError
+from timeline.proof import keys, merkle
+from timeline.proof.checkpoint import Checkpoint
+from timeline.proof.note import Signer
+from timeline.proof.proofs import Consistency, Inclusion, Leaf
+
+
+class BadSize(TimelineError):
+    """A size or position a proof cannot be made for."""
+
+
+@dataclass(frozen=True)
+class Published:
+    checkpoint: Checkpoint
+    data: bytes  # the checkpoint as published: a signed note, or the bare text
+    signer: Signer | None
+
+    def as_dict(self) -> dict[str, Any]:
+        cp = self.checkpoint
+        return {
+            "origin": cp.origin,
+            "size": cp.size,
+            "root": base64.b64encode(cp.root).decode(),
+            "signed": self.signer is not None,
+            "key": str(self.signer.verifier) if self.signer else None,
+            "text": self.data.decode(),
+        }
+
+
+def _tree(app: Any) -> Any:
+    from timeline.proof.tree import Tree
+
+    return Tree(app)
+
+
+def checkpoint(app: Any, size: int | None = None, signer: Signer | bool | None = True) -> Published:
+    """The checkpoint of the log's first `size` events (all of them by default), signed by
+    the configured key when there is one (pass a Signer, or None for unsigned)."""
+    tree = _tree(app)
+    current = tree.size()
+    size = current if size is None else size
+    if not 0 <= size <= current:
+        raise BadSize(f"size {size} is beyond the log's {current} events")
+    key = keys.signer(app) if signer is True else signer or None
+    cp = Checkpoint(keys.origin(key), size, tree.root(size))
+    return Published(cp, cp.encode(key), key)
+
+
+def checkpoint_at(app: Any, position: int, signer: Signer | bool | None = True) -> Published:
+    """The checkpoint of the log up to and including log position `position`."""
+    return checkpoint(app, size_at(app, position), signer)
+
+
+def consistency(app: Any, old: int, new: int | None = None) -> Consistency:
+    tree = _tree(app)
+    current = tree.size()
+    new = current if new is None else new
+    for size in (old, new):
+        if size > current:
+            raise BadSize(f"size {size} is beyond the log's {current} events")
+    if not 1 <= old <= new:
+        raise BadSize(
+            f"a consistency proof goes from a size of at least 1 to a size not below it; {old} to {new} is not"
+        )
+    return Consistency(
+        keys.origin(keys.signer(app)), old, tree.root(old), new, tree.root(new), tuple(tree.consistency(old, new))
+    )
+
+
+def inclusion(app: Any, ref: str, at: int | None = None) -> Inclusion:
+    """The development `ref` (an id or a key) or the event `#N`: its events in the log of
+    its first `at` events (all of them by default)."""
+    from timeline.audit.history import stored_versions
+    from timeline.proof.leaf import leaf_data
+
+    tree = _tree(app)
+    current = tree.size()
+    size = current if at is None else at
+    if not 1 <= size <= current:
+        raise BadSize(f"size {size} is not a log size from 1 to {current}")
+    if ref.startswith("#"):
+        rows = [_event_at(app, _position(ref))]
+        development = None
+    else:
+        try:
+            dev_id = resolve_reference(ref)
+        except (ValueError, TypeError):
+            raise DevelopmentNotFound(ref) from None
+        rows = [
+            (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n, _ in stored_versions(app, dev_id)
+        ]
+        if not rows:
+            raise DevelopmentNotFound(ref)
+        development = str(dev_id)
+    leaves = []
+    for position, oid, version, topic, state in rows:
+        index = tree.index_of(position)
+        if index is None:
+            raise TimelineError(f"the stored event #{position} has no leaf in the log's tree: run `timeline verify`")
+        if index >= size:
+            continue
+        data = leaf_data(position, oid if isinstance(oid, UUID) else UUID(str(oid)), version, topic, state)
+        stored = tree.leaf_hash(index)
+        if merkle.leaf_hash(data) != stored:
+            raise TimelineError(
+                f"the stored event #{position} does not match its leaf in the tree: run `timeline verify`"
+            )
+        leaves.append(Leaf(position, index, version, topic, data, stored, tuple(tree.inclusion(index, size))))
+    if not leaves:
+        what = f"event {ref}" if development is None else f"development {ref!r}"
+        raise BadSize(f"{what} is not in the log's first {size} events")
+    origin = keys.origin(keys.signer(app))
+    return Inclusion(origin, size, tree.root(size), development, tuple(leaves))
+
+
+def size_at(app: Any, position: int) -> int:
+    """How many events the log holds up to and including log position `position`."""
+    head = _tree(app).head(position)
+    return head.size if head else 0
+
+
+def _position(text: str) -> int:
+    value = text[1:]
+    if not value.isdigit() or int(value) < 1:
+        raise BadSize(f"{text!r} is not a log position #N (N from 1)")
+    return int(value)
+
+
+def _event_at(app: Any, position: int) -> tuple[int, Any, int, str, bytes]:
+    rows = app.recorder.select_notifications(position, 1)
+    if not rows or rows[0].id != position:
+        raise BadSize(f"the log has no event #{position}")
+    n = rows[0]
+    return n.id, n.originator_id, n.originator_version, n.topic, n.state
