@@ -6,6 +6,7 @@ way round; feedgen and waitress are imported only by the modules that need them.
 Layout (the same paths on disk under `feeds build --out DIR` and over HTTP under `serve`):
 
     index.html, index.json            every feed, with the log head
+    checkpoint                        the log's checkpoint (C2SP tlog-checkpoint), text
     story.atom, story.rss             the whole story
     topic/<slug>.atom, .rss           one topic
     actor/<slug>.atom, .rss           one actor
@@ -37,15 +38,20 @@ Extensions (declared on the root element):
     at:deleted-entry   RFC 6721 tombstone (Atom only) for each retracted entry in the
                        document; the entry itself stays, with a visible retraction notice.
     fh:archive         RFC 5005 marker on archive pages, with prev-archive/current links.
-    tl:log-head        our own element, namespace `LOG_NS` below: the hash chain head
-                       (`position` attribute, hash as text) at the log position where the
-                       feed last changed. A subscriber who kept an older head can ask
-                       `timeline verify` that history was only appended to. The index
-                       carries the head of the whole log.
+
+Checkpoint: every feed links to the log's current checkpoint (the file `checkpoint` in the
+folder, a C2SP tlog-checkpoint, signed when a key is configured) with
+`<link rel="https://c2sp.org/tlog-checkpoint" type="text/plain" href=".../checkpoint"/>`
+(in RSS as an `atom:link`): an extension relation is an absolute URI (RFC 4287 section
+4.2.7.2), which feed validators accept without a warning, unlike an unknown namespace.
+A subscriber who keeps checkpoints checks with `timeline check` or `timeline witness`
+that history was only appended to.
 """
 
-LOG_NS = "tag:news-timeline.example,2024:ns/feeds/1"
+CHECKPOINT_REL = "https://c2sp.org/tlog-checkpoint"
+CHECKPOINT_TYPE = "text/plain"
+CHECKPOINT_FILE = "checkpoint"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-FORMAT = 2  # bump when the bytes a build writes change for the same log and settings
+FORMAT = 3  # bump when the bytes a build writes change for the same log and settings

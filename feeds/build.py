@@ -1,7 +1,8 @@
 """One feed document (a subscription document or an archive page) as Atom or RSS bytes.
 
 Built with feedgen; what feedgen lacks (RFC 6721 tombstones, RFC 5005 `fh:archive`, the
-archive links in RSS, our log head element) is added through its extension mechanism.
+archive links in RSS, the link to the log's checkpoint, whose relation is a URI) is added
+through its extension mechanism.
 Deterministic: every date comes from the events, entries are appended in the order given.
 """
 
@@ -16,7 +17,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feeds import ATOM_NS, HISTORY_NS, LOG_NS, TOMBSTONES_NS
+from feeds import ATOM_NS, CHECKPOINT_REL, CHECKPOINT_TYPE, HISTORY_NS, TOMBSTONES_NS
 from feeds.entries import Entry, Tombstone, xml_text
 from timeline import __version__
 
@@ -33,7 +34,7 @@ class Document:
     updated: datetime
     author: str
     entries: Sequence[Entry]
-    head: dict[str, Any] | None = None
+    checkpoint_url: str | None = None  # the log's current checkpoint (C2SP tlog-checkpoint)
     archive: bool = False  # an RFC 5005 archive page
     links: Sequence[tuple[str, dict[str, str]]] = field(default_factory=tuple)  # (rel, format -> URL)
 
@@ -46,7 +47,7 @@ class _Extras(BaseExtension):
         self.fmt = "atom"
 
     def extend_ns(self) -> dict[str, str]:
-        ns = {"tl": LOG_NS, "fh": HISTORY_NS}
+        ns = {"fh": HISTORY_NS}
         if self.fmt == "atom":
             ns["at"] = TOMBSTONES_NS
         return ns
@@ -56,13 +57,13 @@ class _Extras(BaseExtension):
         assert doc is not None
         if doc.archive:
             etree.SubElement(parent, f"{{{HISTORY_NS}}}archive")
-        if doc.head:
-            head = etree.SubElement(parent, f"{{{LOG_NS}}}log-head", position=str(doc.head["position"]))
-            head.text = doc.head["hash"]
 
     def extend_atom(self, feed: Any) -> Any:
         self._common(feed)
         assert self.doc is not None
+        if self.doc.checkpoint_url:  # feedgen refuses a URI as rel; beside its links, before the entries
+            link = etree.Element("link", href=self.doc.checkpoint_url, rel=CHECKPOINT_REL, type=CHECKPOINT_TYPE)
+            feed.findall("link")[-1].addnext(link)
         for stone in tombstones(self.doc.entries):
             el = etree.SubElement(feed, f"{{{TOMBSTONES_NS}}}deleted-entry", ref=stone.ref, when=stone.when.isoformat())
             etree.SubElement(el, f"{{{TOMBSTONES_NS}}}comment").text = stone.comment
@@ -73,6 +74,8 @@ class _Extras(BaseExtension):
         assert self.doc is not None
         for rel, urls in self.doc.links:  # feedgen writes only the self link into RSS
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=urls["rss"], rel=rel, type=MEDIA_TYPES["rss"])
+        if self.doc.checkpoint_url:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=self.doc.checkpoint_url, rel=CHECKPOINT_REL, type=CHECKPOINT_TYPE)
         self._common(channel)
         return feed
 

@@ -68,6 +68,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 
+from feeds import CHECKPOINT_FILE
+from feeds.proof_http import write_checkpoint
 from feeds.settings import FeedSettings
 from feeds.site import MEDIA_TYPES, Directory, Output
 from timeline.errors import TimelineError, first_line
@@ -218,6 +220,8 @@ class Site:
         result, written = self.directory.build(reader, self.settings, check=check)
         if check:
             self._checked = time.monotonic()
+        if write_checkpoint(self.directory, self.app, reader.position):
+            written.append(CHECKPOINT_FILE)
         for path in result.removed:
             self.forget(path)
         self._seen = max(latest, reader.position)

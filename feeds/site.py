@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from feeds import FORMAT
+from feeds import CHECKPOINT_FILE, FORMAT
 from feeds.entries import entry, parse_time, tag_uri, xml_text
 from feeds.settings import FeedSettings
 from timeline import __version__
@@ -216,8 +216,6 @@ def build_site(
         for name in todo:
             at = queries.document_at(reader.sql, positions[name]) if positions[name] else None
             modified = parse_time(at["updated"]) if at else EPOCH
-            chain = _chain_hash(reader, positions[name]) if positions[name] else None
-            feed_head = {"position": positions[name], "hash": chain} if chain else None
             previous = old["feeds"].get(name)
             if previous and (
                 (previous.get("archived_bytes") and not have(sidecar_path(previous["path"])))
@@ -226,7 +224,7 @@ def build_site(
                 previous = None  # its archive ids or pages are lost: cut this feed's pages afresh
             record = _build_feed(
                 reader.sql, name, _title(reader.sql, settings, name), settings, year,
-                previous, since if previous else 0, feed_head, modified, sink, read, indexed,
+                previous, since if previous else 0, modified, sink, read, indexed,
             )  # fmt: skip
             record["position"] = positions[name]
             feeds_out[name] = record
@@ -365,7 +363,6 @@ def _build_feed(
     year: str,
     previous: dict[str, Any] | None,
     since: int,
-    head: dict[str, Any] | None,
     modified: datetime,
     sink: Callable[[Output], None],
     read: Callable[[str], bytes | None],
@@ -437,7 +434,7 @@ def _build_feed(
         return Document(
             feed_id=feed_id, title=title, subtitle=subtitle, self_urls=self_urls,
             alternate_url=url(settings, "index.html"), updated=updated, author=settings.author,
-            entries=entries, **kw,
+            entries=entries, checkpoint_url=url(settings, CHECKPOINT_FILE), **kw,
         )  # fmt: skip
 
     # Cut pages in recording order while more than a page remains outside the archives.
@@ -466,7 +463,7 @@ def _build_feed(
         newest = top.newest()
     current = _newest_first(list({d["id"]: d for d in [*newest, *rest]}.values()))
     links = [("prev-archive", page_urls(pages))] if pages else []
-    doc = document(current, current_urls, head=head, links=links)
+    doc = document(current, current_urls, links=links)
     sums: dict[str, list[Any]] = {}
     for fmt in ("atom", "rss"):
         data = render(doc, fmt)

@@ -13,7 +13,6 @@ from lxml import etree
 ATOM = "{http://www.w3.org/2005/Atom}"
 AT = "{http://purl.org/atompub/tombstones/1.0}"
 FH = "{http://purl.org/syndication/history/1.0}"
-TL = "{tag:news-timeline.example,2024:ns/feeds/1}"
 BASE = "http://feeds.test"
 
 

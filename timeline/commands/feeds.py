@@ -68,6 +68,8 @@ def feeds() -> None:
 def build(session: Session, out: Path, as_of: str | None, as_json: bool, **options: Any) -> None:
     """Write every feed and an index into DIR; only feeds touched since the last build are
     rewritten. Prints the files written."""
+    from feeds import CHECKPOINT_FILE
+    from feeds.proof_http import write_checkpoint
     from feeds.site import Directory
 
     settings = _settings(session, **options)
@@ -78,6 +80,8 @@ def build(session: Session, out: Path, as_of: str | None, as_json: bool, **optio
     with _reader(session, as_of) as reader, _writing(out):
         result, written = directory.build(reader, settings)
         position = reader.position
+        if write_checkpoint(directory, session.app, position):
+            written.append(CHECKPOINT_FILE)
     if as_json:
         emit_json(
             {
@@ -184,7 +188,9 @@ def serve(session: Session, host: str, port: int, out: Path | None, **options: A
     """Keep the feeds and their index built in a folder and serve it over HTTP (waitress);
     new events appear without a restart. Listens at once and prints the URL to stderr; the
     folder is brought up to date in the background (feeds not built yet answer 503 with
-    Retry-After meanwhile), and requests never wait on the database."""
+    Retry-After meanwhile), and requests never wait on the database (but for proofs:
+    /proof/consistency and /proof/inclusion read the log's tree)."""
+    from feeds.proof_http import ProofHandler
     from feeds.server import Site
     from feeds.server import serve as run
 
@@ -209,7 +215,7 @@ def serve(session: Session, host: str, port: int, out: Path | None, **options: A
     except OSError as e:
         raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror or e}") from None
     try:
-        run(site, host, port)
+        run(site, host, port, handlers=[ProofHandler(site)])  # /checkpoint and /proof/...
     except KeyboardInterrupt:
         return
 

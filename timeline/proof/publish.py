@@ -63,7 +63,7 @@ def checkpoint_at(app: Any, position: int, signer: Signer | bool | None = True) 
     return checkpoint(app, size_at(app, position), signer)
 
 
-def consistency(app: Any, old: int, new: int | None = None) -> Consistency:
+def consistency(app: Any, old: int, new: int | None = None, origin: str | None = None) -> Consistency:
     tree = _tree(app)
     current = tree.size()
     new = current if new is None else new
@@ -74,12 +74,11 @@ def consistency(app: Any, old: int, new: int | None = None) -> Consistency:
         raise BadSize(
             f"a consistency proof goes from a size of at least 1 to a size not below it; {old} to {new} is not"
         )
-    return Consistency(
-        keys.origin(keys.signer(app)), old, tree.root(old), new, tree.root(new), tuple(tree.consistency(old, new))
-    )
+    origin = origin or keys.origin(keys.signer(app))
+    return Consistency(origin, old, tree.root(old), new, tree.root(new), tuple(tree.consistency(old, new)))
 
 
-def inclusion(app: Any, ref: str, at: int | None = None) -> Inclusion:
+def inclusion(app: Any, ref: str, at: int | None = None, origin: str | None = None) -> Inclusion:
     """The development `ref` (an id or a key) or the event `#N`: its events in the log of
     its first `at` events (all of them by default)."""
     from timeline.audit.history import stored_versions
@@ -121,7 +120,7 @@ def inclusion(app: Any, ref: str, at: int | None = None) -> Inclusion:
     if not leaves:
         what = f"event {ref}" if development is None else f"development {ref!r}"
         raise BadSize(f"{what} is not in the log's first {size} events")
-    origin = keys.origin(keys.signer(app))
+    origin = origin or keys.origin(keys.signer(app))
     return Inclusion(origin, size, tree.root(size), development, tuple(leaves))
 
 
