@@ -149,7 +149,13 @@ def test_malformed_proofs_are_refused_in_one_line(change: Any, message: str) -> 
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [(b"\xff", "^the proof is not JSON"), (b"{", "^the proof is not JSON"), (b"[]", "^a proof is a JSON object")],
+    [
+        (b"\xff", "^the proof is not JSON"),
+        (b"{", "^the proof is not JSON"),
+        (b"[]", "^a proof is a JSON object"),
+        (b"[" * 100_000 + b"]" * 100_000, "^the proof is not JSON this reader takes"),
+        (b'{"proof": "consistency", "old_size": 1' + b"0" * 5000 + b"}", "^the proof is not JSON"),
+    ],
 )
 def test_not_a_proof(raw: bytes, message: str) -> None:
     with pytest.raises(ProofFormatError, match=message):

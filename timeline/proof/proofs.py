@@ -185,6 +185,8 @@ def parse(data: bytes) -> Proof:
         obj = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise ProofFormatError(f"the proof is not JSON ({str(e).splitlines()[0]})") from None
+    except RecursionError:
+        raise ProofFormatError("the proof is not JSON this reader takes (nested too deeply)") from None
     kind = obj.get("proof") if isinstance(obj, dict) else None
     if kind not in ("inclusion", "consistency"):
         raise ProofFormatError('a proof is a JSON object whose "proof" is "inclusion" or "consistency"')
