@@ -12,16 +12,18 @@ from tests.conftest import installed_timeline
 
 
 def serve(db: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    """`timeline serve --port 0` on `db`, and the URL it listens on once it does."""
+    """`timeline serve --port 0` on `db`, and its URL once its first build is done."""
     proc = subprocess.Popen(
         [*installed_timeline(), "--db", db, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
-    lines = []
+    lines, url = [], None
     for line in proc.stderr or ():
-        if line.startswith("serving feeds at http://127.0.0.1:"):
-            return proc, line.split(" at ", 1)[1].strip().rstrip("/")
         lines.append(line.rstrip("\n"))
+        if line.startswith("serving feeds at http://127.0.0.1:"):
+            url = line.split(" at ", 1)[1].split()[0].rstrip("/")
+        elif url and " files written in " in line:  # the first build is done: /checkpoint is there
+            return proc, url
     raise AssertionError(f"serve exited {proc.wait()}: {lines}")
 
 

@@ -21,17 +21,42 @@ from timeline.proof.note import Signer
 pytestmark = pytest.mark.slow
 
 
+class Served:
+    """A `serve` of one database that the test can restart."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.proc, self.url = serve(db)
+
+    def restart(self) -> None:
+        self.stop()
+        self.proc, self.url = serve(self.db)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+    def wait_for_size(self, size: int) -> None:
+        """Until the served checkpoint (rewritten by the background build) has `size` events."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status, _, body = fetch(f"{self.url}/checkpoint")
+            if status == 200 and body.decode().splitlines()[1] == str(size):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"the served checkpoint never reached size {size}")
+
+
 @pytest.fixture
-def log(sqlite_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, str]]:
+def log(sqlite_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Served, str]]:
     monkeypatch.delenv("TIMELINE_SIGNING_KEY", raising=False)
     sqlite_run.import_seed()
     vkey = sqlite_run("keys", "init", "--file", str(tmp_path / "log.key")).stdout.strip()
-    proc, url = serve(sqlite_run.target)
+    served = Served(sqlite_run.target)
     try:
-        yield sqlite_run, url, vkey
+        yield sqlite_run, served, vkey
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        served.stop()
 
 
 def witness(url: str, vkey: str, state: Path) -> subprocess.CompletedProcess[str]:
@@ -46,17 +71,18 @@ def add(cli: Any, title: str) -> None:
         "--source", "https://news.example/a")  # fmt: skip
 
 
-def test_an_appended_log_passes_and_a_rewritten_one_fails(log: tuple[Any, str, str], tmp_path: Path) -> None:
-    cli, url, vkey = log
+def test_an_appended_log_passes_and_a_rewritten_one_fails(log: tuple[Any, Served, str], tmp_path: Path) -> None:
+    cli, served, vkey = log
     state = tmp_path / "witness" / "state"
-    first = witness(url, vkey, state)
+    first = witness(served.url, vkey, state)
     assert (first.returncode, first.stdout, first.stderr) == (
         0, "first checkpoint of news-timeline.example/timeline kept: 25 events; later runs check it was only appended to\n", "",
     )  # fmt: skip
     add(cli, "One more")
     add(cli, "And another")
+    served.wait_for_size(27)
     started_at = time.perf_counter()
-    grown = witness(url, vkey, state)
+    grown = witness(served.url, vkey, state)
     elapsed = time.perf_counter() - started_at
     assert (grown.returncode, grown.stdout) == (
         0,
@@ -64,7 +90,7 @@ def test_an_appended_log_passes_and_a_rewritten_one_fails(log: tuple[Any, str, s
     )
     assert elapsed < 10
     assert state.read_text().splitlines()[1] == "27"
-    same = witness(url, vkey, state)
+    same = witness(served.url, vkey, state)
     assert same.returncode == 0 and same.stdout == "ok: news-timeline.example/timeline unchanged at 27 events\n"
     kept = state.read_bytes()
 
@@ -73,18 +99,20 @@ def test_an_appended_log_passes_and_a_rewritten_one_fails(log: tuple[Any, str, s
         rewrite_with_forged_tree(app, 3, b"Phnom Penh", b"Bangkok")
     finally:
         app.close()
-    forked = witness(url, vkey, state)
+    served.restart()  # the forger restarts the server, which publishes the forged tree's checkpoint
+    forked = witness(served.url, vkey, state)
     assert (forked.returncode, forked.stdout) == (1, "")
     assert forked.stderr == "Error: history was rewritten: two different roots signed for the same 27 events (a fork)\n"
     assert state.read_bytes() == kept  # a failed check keeps the last good checkpoint
     add(cli, "Covering it up")
-    rewritten = witness(url, vkey, state)
+    served.wait_for_size(28)
+    rewritten = witness(served.url, vkey, state)
     assert rewritten.returncode == 1 and rewritten.stderr.startswith(
         "Error: history was rewritten: the log of 27 events kept earlier is not a prefix of the 28 events served now ("
     )
     assert rewritten.stderr.count("\n") == 1
     # `check` says the same with the checkpoint the witness kept, and a proof served now.
-    (tmp_path / "p.json").write_bytes(fetch(f"{url}/proof/consistency?from=27&to=28")[2])
+    (tmp_path / "p.json").write_bytes(fetch(f"{served.url}/proof/consistency?from=27&to=28")[2])
     check = subprocess.run(
         [*installed_timeline(), "check", "--proof", str(tmp_path / "p.json"), "--checkpoint", str(state), "--key", vkey],
         capture_output=True, text=True, timeout=60,
@@ -129,8 +157,8 @@ def test_a_badly_signed_or_unreachable_log(sqlite_run: Any, tmp_path: Path, monk
     )
 
 
-def test_served_proofs_and_their_caching(log: tuple[Any, str, str]) -> None:
-    _, url, _ = log
+def test_served_proofs_and_their_caching(log: tuple[Any, Served, str]) -> None:
+    url = log[1].url
     status, h, body = fetch(f"{url}/checkpoint")
     assert status == 200 and h["Content-Type"] == "text/plain; charset=utf-8" and h["Cache-Control"] == "no-cache"
     assert fetch(f"{url}/checkpoint", **{"If-None-Match": h["ETag"]})[0] == 304
