@@ -37,14 +37,20 @@ class SigningKeyError(TimelineError):
 def _sql(app: Any) -> Sql:
     sql = Sql.for_recorder(app.recorder)
     with sql.transaction(commit=True) as c:
-        sql.execute(c, f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        sql.execute(c, f"CREATE TABLE IF NOT EXISTS {sql.table(TABLE)} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     return sql
 
 
 def stored_path(app: Any) -> str | None:
-    sql = _sql(app)
+    # Read without creating the table: a CREATE, even IF NOT EXISTS, is a write transaction,
+    # and every command that publishes a checkpoint asks.
+    sql = Sql.for_recorder(app.recorder)
     with sql.transaction(commit=False) as c:
-        rows = sql.rows(c, f"SELECT value FROM {TABLE} WHERE key = ?", [KEY_SETTING])
+        if sql.postgres:
+            exists = sql.scalar(c, "SELECT to_regclass(?) IS NOT NULL", [sql.table(TABLE)]) is True
+        else:
+            exists = bool(sql.scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [TABLE]))
+        rows = sql.rows(c, f"SELECT value FROM {sql.table(TABLE)} WHERE key = ?", [KEY_SETTING]) if exists else []
     return str(rows[0]["value"]) if rows else None
 
 
@@ -53,7 +59,7 @@ def _store_path(app: Any, path: str) -> None:
     with sql.transaction(commit=True) as c:
         sql.execute(
             c,
-            f"INSERT INTO {TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            f"INSERT INTO {sql.table(TABLE)} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [KEY_SETTING, path],
         )
 
