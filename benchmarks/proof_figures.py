@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.serving import serve  # noqa: E402
+from tests.serving import fetch, serve  # noqa: E402
 from timeline import config  # noqa: E402
 from timeline.app import Timeline  # noqa: E402
 from timeline.proof import proofs, publish  # noqa: E402
@@ -109,6 +109,9 @@ def main() -> None:
         run("witness", url, "--key", vkey, "--state", str(state))
         run("--db", db, "add", "statement", "--title", "One more", "--occurred", "2024-07-09", "--speaker", "X",
             "--paraphrase", "said", "--source", "https://news.example/a")  # fmt: skip
+        deadline = time.monotonic() + 600  # until the background build publishes the new size
+        while fetch(f"{url}/checkpoint")[2].split(b"\n")[1] != str(size + 1).encode() and time.monotonic() < deadline:
+            time.sleep(0.1)
         grew_s, grew = best(1, "witness", url, "--key", vkey, "--state", str(state))
         same_s, _ = best(5, "witness", url, "--key", vkey, "--state", str(state))
     finally:
