@@ -76,18 +76,22 @@ def configured_path(app: Any) -> tuple[str, str] | None:
 def read_key(path: str) -> Signer:
     """The signer in `path`; refused when others can read the file, as ssh does."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not hang us
     except OSError as e:
         raise SigningKeyError(f"cannot read the signing key {path!r}: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(f.fileno()).st_mode
-        if not stat.S_ISREG(mode):
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise SigningKeyError(f"the signing key {path!r} is not a file")
-        if mode & 0o077:
+        if st.st_mode & 0o077:
             raise SigningKeyError(
-                f"the signing key {path!r} can be read by others (mode {mode & 0o777:o}); chmod 600 it"
+                f"the signing key {path!r} can be read by others (mode {st.st_mode & 0o777:o}); chmod 600 it"
             )
-        data = f.read(4096)
+        data = os.read(fd, 4096)
+    except OSError as e:
+        raise SigningKeyError(f"cannot read the signing key {path!r}: {e.strerror}") from None
+    finally:
+        os.close(fd)
     try:
         return Signer.parse(data.decode("ascii"))
     except (UnicodeDecodeError, NoteError) as e:
