@@ -87,6 +87,15 @@ def test_a_key_others_can_read_or_a_missing_one_is_refused(
     assert (
         gone.stderr == f"Error: cannot read the signing key {str(tmp_path / 'gone.key')!r}: No such file or directory\n"
     )
+    monkeypatch.setenv("TIMELINE_SIGNING_KEY", str(tmp_path))
+    assert run("checkpoint", ok=False).stderr == f"Error: the signing key {str(tmp_path)!r} is not a file\n"
+    junk = tmp_path / "junk.key"
+    junk.write_bytes(b"\xff\x00junk")
+    junk.chmod(0o600)
+    monkeypatch.setenv("TIMELINE_SIGNING_KEY", str(junk))
+    assert (
+        run("checkpoint", ok=False).stderr == f"Error: the signing key {str(junk)!r} cannot be read: it is not text\n"
+    )
 
 
 def test_every_event_and_every_size_proves_against_checkpoints(run: Any, target: str) -> None:
