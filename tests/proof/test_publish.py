@@ -258,3 +258,23 @@ def test_a_rewrite_with_a_forged_tree_is_caught_by_a_checkpoint_kept_earlier(
         ).exit_code
         == 0
     )
+
+
+def test_a_tampered_row_is_named_not_a_crash(run: Any, target: str) -> None:
+    run.import_seed()
+    dev = next(e["id"] for e in map(json.loads, run("log", "--json").stdout.splitlines()) if e["position"] == 4)
+    app = Timeline.open(config.resolve(target))
+    try:
+        from timeline.proof.tree import TreeSql
+
+        store = TreeSql.for_recorder(app.recorder)
+        with store.sql.transaction(commit=True) as c:
+            store.sql.execute(
+                c, f"UPDATE {store.events} SET state = ? WHERE {store.position_column} = 4", [b"{not json"]
+            )
+    finally:
+        app.close()
+    altered = run("prove", "#4", ok=False)
+    assert altered.stderr == "Error: the stored event #4 does not match its leaf in the tree: run `timeline verify`\n"
+    assert run("prove", dev, ok=False).stderr == altered.stderr  # read as stored, never decoded
+    assert run("prove", "#5").exit_code == 0  # the others still prove

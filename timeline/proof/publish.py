@@ -80,9 +80,9 @@ def consistency(app: Any, old: int, new: int | None = None, origin: str | None =
 
 def inclusion(app: Any, ref: str, at: int | None = None, origin: str | None = None) -> Inclusion:
     """The development `ref` (an id or a key) or the event `#N`: its events in the log of
-    its first `at` events (all of them by default)."""
-    from timeline.audit.history import stored_versions
-    from timeline.proof.leaf import leaf_data
+    its first `at` events (all of them by default). The rows are read as stored, not
+    decoded, so a tampered one is named, never a crash."""
+    from timeline.proof.leaf import stored_leaf
 
     tree = _tree(app)
     current = tree.size()
@@ -90,27 +90,29 @@ def inclusion(app: Any, ref: str, at: int | None = None, origin: str | None = No
     if not 1 <= size <= current:
         raise BadSize(f"size {size} is not a log size from 1 to {current}")
     if ref.startswith("#"):
-        rows = [_event_at(app, _position(ref))]
+        rows = _rows(app, position=_position(ref))
+        if not rows:
+            raise BadSize(f"the log has no event {ref}")
         development = None
     else:
         try:
             dev_id = resolve_reference(ref)
         except (ValueError, TypeError):
             raise DevelopmentNotFound(ref) from None
-        rows = [
-            (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n, _ in stored_versions(app, dev_id)
-        ]
+        rows = _rows(app, development=dev_id)
         if not rows:
             raise DevelopmentNotFound(ref)
         development = str(dev_id)
     leaves = []
     for position, oid, version, topic, state in rows:
+        data = stored_leaf(position, oid, version, topic, state)
+        if isinstance(data, str):
+            raise TimelineError(f"the stored event #{position} cannot be proved: {data}; run `timeline verify`")
         index = tree.index_of(position)
         if index is None:
             raise TimelineError(f"the stored event #{position} has no leaf in the log's tree: run `timeline verify`")
         if index >= size:
             continue
-        data = leaf_data(position, oid if isinstance(oid, UUID) else UUID(str(oid)), version, topic, state)
         stored = tree.leaf_hash(index)
         if merkle.leaf_hash(data) != stored:
             raise TimelineError(
@@ -124,6 +126,26 @@ def inclusion(app: Any, ref: str, at: int | None = None, origin: str | None = No
     return Inclusion(origin, size, tree.root(size), development, tuple(leaves))
 
 
+def _rows(app: Any, position: int | None = None, development: UUID | None = None) -> list[tuple[Any, ...]]:
+    """The stored rows (position, originator id, version, topic, state) of one position or
+    one development, in log order, as the database holds them."""
+    from timeline.proof.tree import TreeSql
+
+    store = TreeSql.for_recorder(app.recorder)
+    sql, col = store.sql, store.position_column
+    select = f"SELECT {col} AS position, originator_id, originator_version, topic, state FROM {store.events}"
+    params: list[Any]
+    if position is not None:
+        statement, params = f"{select} WHERE {col} = ?", [position]
+    else:
+        assert development is not None
+        statement = f"{select} WHERE originator_id = ? ORDER BY {col}"
+        params = [development if sql.postgres else development.hex]
+    with sql.transaction(commit=False) as c:
+        found = sql.rows(c, statement, params)
+    return [(int(r["position"]), r["originator_id"], r["originator_version"], r["topic"], r["state"]) for r in found]
+
+
 def size_at(app: Any, position: int) -> int:
     """How many events the log holds up to and including log position `position`."""
     head = _tree(app).head(position)
@@ -135,11 +157,3 @@ def _position(text: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise BadSize(f"{text!r} is not a log position #N (N from 1)")
     return int(value)
-
-
-def _event_at(app: Any, position: int) -> tuple[int, Any, int, str, bytes]:
-    rows = app.recorder.select_notifications(position, 1)
-    if not rows or rows[0].id != position:
-        raise BadSize(f"the log has no event #{position}")
-    n = rows[0]
-    return n.id, n.originator_id, n.originator_version, n.topic, n.state
