@@ -73,15 +73,19 @@ def keys() -> None:
 def keys_init(session: Session, name: str | None, path: Path | None, replace: bool) -> None:
     """Make a signing key in a file only you can read, record its path in the database, and
     print its public key (C2SP verifier key NAME+KEYID+KEY) for subscribers to pin."""
+    import os
+
     from feeds import settings as fs
-    from timeline.proof.keys import init_key
+    from timeline.proof.keys import ENV_VAR, init_key
 
     if name is None:
         name = fs.resolve(fs.stored(session.app), {}).authority + "/timeline"
-    key = init_key(session.app, name, path or _default_key_file(session.target), replace)
+    path = path or _default_key_file(session.target)
+    key = init_key(session.app, name, path, replace)
     click.echo(str(key.verifier))
-    click.echo(f"signing key written to {path or _default_key_file(session.target)} (keep it secret; "
-               "publish the line above)", err=True)  # fmt: skip
+    click.echo(f"signing key written to {path} (keep it secret; publish the line above)", err=True)
+    if os.environ.get(ENV_VAR):
+        click.echo(f"note: ${ENV_VAR} is set, and names the key commands use instead of this one", err=True)
 
 
 def _default_key_file(target: Any) -> Path:
