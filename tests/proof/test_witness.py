@@ -48,13 +48,15 @@ class Served:
 
 
 @pytest.fixture
-def log(sqlite_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Served, str]]:
+def log(run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Served, str]]:
+    """The seed story with a signing key, served, on each back end."""
     monkeypatch.delenv("TIMELINE_SIGNING_KEY", raising=False)
-    sqlite_run.import_seed()
-    vkey = sqlite_run("keys", "init", "--file", str(tmp_path / "log.key")).stdout.strip()
-    served = Served(sqlite_run.target)
+    monkeypatch.chdir(tmp_path)  # serve's folder for PostgreSQL is DBNAME-feeds here
+    run.import_seed()
+    vkey = run("keys", "init", "--file", str(tmp_path / "log.key")).stdout.strip()
+    served = Served(run.target)
     try:
-        yield sqlite_run, served, vkey
+        yield run, served, vkey
     finally:
         served.stop()
 
