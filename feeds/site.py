@@ -62,6 +62,8 @@ MEDIA_TYPES = {
     "rss": "application/rss+xml",
     "json": "application/json",
     "html": "text/html; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
 }
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 _FACETS = ("topic", "actor")
@@ -233,6 +235,10 @@ def build_site(
         index_modified = max((parse_time(r["modified"]) for r in feeds_out.values()), default=EPOCH)
     for out in _index(settings, feeds_out, head, reader.position, index_modified):
         sink(out)
+    from feeds.page import site_outputs  # the story pages (Jinja2), beside the feeds
+
+    for path, data in site_outputs(reader, settings, feeds_out, todo, have):
+        sink(Output(path, data, index_modified))
     new_manifest = {
         "format": FORMAT,
         "fingerprint": fingerprint,
@@ -533,7 +539,7 @@ def _index(
         f"<h1>{h(settings.title)}</h1>\n<p>Log head: <code>{h(head_text)}</code></p>\n"
         f"<ul>\n{items}\n</ul>\n</body>\n</html>\n"
     )
-    return [Output("index.json", body, modified), Output("index.html", page.encode(), modified)]
+    return [Output("index.json", body, modified), Output("feeds.html", page.encode(), modified)]
 
 
 class UnsafePath(ValueError):

@@ -1,0 +1,400 @@
+"""The story as pages people look at: `index.html` and one page set per topic, actor and kind.
+
+Everything shown is read through the views' read interface (`timeline.reading.Reader` and
+`timeline.views.queries`) and rendered by Jinja2 templates with autoescaping on, so a
+field holding HTML or script is shown as text. The pages are static HTML and CSS with no
+external requests, readable without JavaScript (filters are links to the other page
+sets); `page.js` only filters the page in place. Charts are inline SVG made here.
+
+A page set holds its developments in occurred order, `PAGE` to a page: its newest page
+is the set's own file (`index.html`, `topic/<slug>.html`, ...), earlier ones live under
+`pages/<set>/<n>.html` (n = 1, oldest), so a page stays small however long the story.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import jinja2
+
+from events import KINDS, Money, OccurredDate
+from feeds.ledger_chart import ledger_svg
+from timeline.views import queries
+from timeline.views.queries import Filter
+
+PAGE = 200  # developments per page
+_HIDDEN = {"title", "summary", "sources", "topics", "actors", "occurred"}
+KIND_LABELS = {"visit": "Visit", "pledge": "Pledge", "statement": "Statement", "agreement": "Agreement"}
+
+
+@dataclass(frozen=True)
+class PageSet:
+    """One set of pages: the story, or the developments of one topic, actor or kind."""
+
+    name: str  # 'story', 'topic/<slug>', 'actor/<slug>' (as the feeds name them), 'kind/<kind>'
+    base: str  # 'index', then the feed's own (safe) path, or 'kind/<kind>'
+    title: str
+    filter: Filter
+    feed: str | None  # the feed path without extension ('story', 'topic/<slug>'), when there is one
+    count: int
+
+    def page_path(self, number: int, pages: int) -> str:
+        if number >= pages:
+            return f"{self.base}.html"
+        return f"pages/{self.base}/{number}.html"
+
+
+@dataclass
+class Site:
+    """What every page shows besides its own developments."""
+
+    title: str
+    base_url: str
+    position: int
+    head: dict[str, Any] | None
+    topics: list[dict[str, Any]]
+    actors: list[dict[str, Any]]
+    kinds: dict[str, int]
+    feeds: dict[str, str] = field(default_factory=dict)  # feed name -> path without extension
+    embed: bool = False
+    as_of: str | None = None
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("feeds", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["value"] = show_value
+    return env
+
+
+@cache
+def asset(name: str) -> str:
+    return files("feeds").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def assets() -> list[tuple[str, bytes]]:
+    """The stylesheet and script every (not embedded) page links."""
+    return [("page.css", asset("page.css").encode()), ("page.js", asset("page.js").encode())]
+
+
+def site_of(reader: Any, title: str, base_url: str, feeds: dict[str, str] | None = None, **kw: Any) -> Site:
+    return Site(
+        title=title,
+        base_url=base_url,
+        position=reader.position,
+        head=reader.head(),
+        topics=reader.topics(),
+        actors=reader.actors(),
+        kinds=queries.kind_counts(reader.sql),
+        feeds=feeds or {},
+        **kw,
+    )
+
+
+def page_sets(site: Site) -> list[PageSet]:
+    total = sum(site.kinds.values())
+    sets = [PageSet("story", "index", site.title, queries.EVERYTHING, site.feeds.get("story"), total)]
+    for t in site.topics:
+        name = f"topic/{t['slug']}"
+        sets.append(PageSet(name, _set_base(name, site), f"{t['name']} (topic)", Filter(topic=t["slug"]),
+                            site.feeds.get(name), t["developments"]))  # fmt: skip
+    for a in site.actors:
+        name = f"actor/{a['slug']}"
+        sets.append(PageSet(name, _set_base(name, site), f"{a['name']} (actor)", Filter(actor=a["name"]),
+                            site.feeds.get(name), a["developments"]))  # fmt: skip
+    for kind, n in site.kinds.items():
+        sets.append(
+            PageSet(f"kind/{kind}", f"kind/{kind}", f"{KIND_LABELS.get(kind, kind)}s", Filter(kind=kind), None, n)
+        )
+    return sets
+
+
+def _set_base(name: str, site: Site) -> str:
+    # The feed's own (safe) path when there is a feed, so a page sits beside its feeds.
+    return site.feeds.get(name) or name
+
+
+def site_outputs(
+    reader: Any, settings: Any, feeds: dict[str, Any], todo: list[str], have: Callable[[str], bool]
+) -> Iterator[tuple[str, bytes]]:
+    """The pages a feeds build writes: after any change the story, kind and changes pages,
+    and the pages of the topics and actors whose feeds changed (or whose page is missing);
+    the stylesheet and script every time (unchanged bytes are not written again)."""
+    site = site_of(reader, settings.title, settings.base_url, {n: r["path"] for n, r in feeds.items()})
+    yield from assets()
+    changed = bool(todo) or not have("index.html") or not have("changes.html")
+    stale = set(todo)
+    for ps in page_sets(site):
+        own = ps.name.startswith(("topic/", "actor/"))
+        if (changed and not own) or ps.name in stale or not have(f"{ps.base}.html"):
+            yield from render_set(reader, site, ps)
+    if changed:
+        yield "changes.html", render_changes(site, reader)
+
+
+def embedded_page(reader: Any, title: str, base_url: str, as_of: str | None = None) -> bytes:
+    """The whole story as one self-contained file: stylesheet and script inline, every
+    development on it (no pages), feed links absolute under `base_url`."""
+    feeds = {"story": "story"}
+    site = site_of(reader, title, base_url.rstrip("/"), feeds, embed=True, as_of=as_of)
+    ps = PageSet("story", "index", title, queries.EVERYTHING, "story", sum(site.kinds.values()))
+    docs = list(reader.iter_timeline())
+    pledges = [d for d in docs if d["kind"] == "pledge"]
+    return render_page(site, ps, docs, 1, 1, queries.pledge_ledger(pledges) if pledges else None)
+
+
+def render_set(reader: Any, site: Site, ps: PageSet) -> Iterator[tuple[str, bytes]]:
+    """Every page of one set, oldest first: (path, bytes)."""
+    pages = max(1, -(-ps.count // PAGE))
+    ledger = None
+    if ps.base == "index" or ps.filter.topic or ps.filter.actor or ps.filter.kind == "pledge":
+        pledges = [d for d in reader.iter_timeline(Filter(topic=ps.filter.topic, actor=ps.filter.actor, kind="pledge"))]
+        ledger = queries.pledge_ledger(pledges) if pledges else None
+    chunk: list[dict[str, Any]] = []
+    number = 0
+    for doc in reader.iter_timeline(ps.filter):
+        chunk.append(doc)
+        if len(chunk) == PAGE and number + 1 < pages:
+            number += 1
+            yield ps.page_path(number, pages), render_page(site, ps, chunk, number, pages, None)
+            chunk = []
+    yield ps.page_path(pages, pages), render_page(site, ps, chunk, pages, pages, ledger)
+
+
+def render_page(
+    site: Site,
+    ps: PageSet,
+    docs: list[dict[str, Any]],
+    number: int,
+    pages: int,
+    ledger: dict[str, Any] | None,
+) -> bytes:
+    path = ps.page_path(number, pages)
+    # Links between pages are relative, so the folder works from disk, `serve` or any
+    # server; an embedded page (one file, put anywhere) links the published site instead.
+    root = site.base_url + "/" if site.embed else "../" * path.count("/")
+    items = [_item(d) for d in docs]
+    axis = _axis(items)
+    for it in items:
+        it["bar"] = _bar(it, axis)
+    nav = [
+        {"label": f"{number_} ", "href": root + ps.page_path(number_, pages), "current": number_ == number}
+        for number_ in range(1, pages + 1)
+    ]
+    feed_links = []
+    if ps.feed:
+        feed_links = [(f"{root}{ps.feed}.atom", "application/atom+xml", f"{ps.title} (Atom)"),
+                      (f"{root}{ps.feed}.rss", "application/rss+xml", f"{ps.title} (RSS)")]  # fmt: skip
+    story_feed = site.feeds.get("story")
+    if story_feed and ps.feed != story_feed:
+        feed_links += [(f"{root}{story_feed}.atom", "application/atom+xml", f"{site.title} (Atom)"),
+                       (f"{root}{story_feed}.rss", "application/rss+xml", f"{site.title} (RSS)")]  # fmt: skip
+    context = {
+        "site": site,
+        "set": ps,
+        "root": root,
+        "items": items,
+        "axis": axis,
+        "number": number,
+        "pages": pages,
+        "nav": nav if pages > 1 else [],
+        "feed_links": feed_links,
+        "ledger_svg": ledger_svg(ledger) if ledger and number == pages else None,
+        "ledger": ledger if number == pages else None,
+        "kind_labels": KIND_LABELS,
+        "kinds": list(KINDS),
+        "topic_links": [
+            (t["name"], f"{root}{_set_base('topic/' + t['slug'], site)}.html", t["developments"]) for t in site.topics
+        ],
+        "actor_links": [
+            (a["name"], f"{root}{_set_base('actor/' + a['slug'], site)}.html", a["developments"]) for a in site.actors
+        ],
+        "kind_links": [(KIND_LABELS.get(k, k), f"{root}kind/{k}.html", n) for k, n in site.kinds.items()],
+        "jsonld": _json_ld(site, ps, items, root),
+        "css": asset("page.css") if site.embed else None,
+        "js": asset("page.js") if site.embed else None,
+    }
+    html = _environment().get_template("story.html").render(context)
+    return html.encode("utf-8")
+
+
+def render_changes(site: Site, reader: Any) -> bytes:
+    """The page history: every addition, correction (field by field) and retraction, newest
+    first, each with its log position and recorded time; `page.js` narrows it to the span
+    between two positions or dates."""
+    rows: list[dict[str, Any]] = []
+    for doc in reader.iter_timeline():
+        anchor = f"index.html#d-{doc['id']}"
+        rows.append({"position": doc["first_position"], "recorded": doc["recorded"], "what": "added",
+                     "doc": doc, "anchor": anchor, "changes": [], "reason": None})  # fmt: skip
+        for c in doc["corrections"]:
+            changes = [{"field": k, "before": show_value(v.get("before"), k), "after": show_value(v.get("after"), k)}
+                       for k, v in sorted(c["changes"].items())]  # fmt: skip
+            rows.append({"position": c["position"], "recorded": c["recorded"], "what": "corrected",
+                         "doc": doc, "anchor": anchor, "changes": changes, "reason": c["reason"]})  # fmt: skip
+        if doc["retracted"]:
+            r = doc["retracted"]
+            rows.append({"position": r["position"], "recorded": r["recorded"], "what": "retracted",
+                         "doc": doc, "anchor": anchor, "changes": [], "reason": r["reason"]})  # fmt: skip
+    rows.sort(key=lambda r: -int(r["position"]))
+    context = {
+        "site": site,
+        "root": "",
+        "rows": rows,
+        "css": asset("page.css") if site.embed else None,
+        "js": asset("page.js") if site.embed else None,
+        "feed_links": [],
+    }
+    return _environment().get_template("changes.html").render(context).encode("utf-8")
+
+
+# --- one development as the templates see it --------------------------------------------
+
+
+def _item(doc: dict[str, Any]) -> dict[str, Any]:
+    when = OccurredDate.from_canonical(doc["occurred"])
+    corrected: dict[str, list[dict[str, Any]]] = {}
+    for c in doc["corrections"]:
+        for name, change in c["changes"].items():
+            corrected.setdefault(name, []).append(
+                {"before": change.get("before"), "recorded": c["recorded"], "reason": c["reason"]}
+            )
+    fields = [
+        {"name": k, "label": k.replace("_", " "), "value": v, "corrected": corrected.get(k, [])}
+        for k, v in doc["fields"].items()
+        if k not in _HIDDEN
+    ]
+    return {
+        "doc": doc,
+        "id": doc["id"],
+        "kind": doc["kind"],
+        "title": doc["title"],
+        "summary": doc["fields"].get("summary"),
+        "sources": doc["fields"].get("sources", []),
+        "when": when,
+        "when_text": when.humane(),
+        "start": when.first_day,
+        "end": when.last_day,
+        "open": when.open,
+        "fields": fields,
+        "title_corrections": corrected.get("title", []),
+        "occurred_corrections": corrected.get("occurred", []),
+        "summary_corrections": corrected.get("summary", []),
+    }
+
+
+@dataclass(frozen=True)
+class Axis:
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return max(1, (self.end - self.start).days + 1)
+
+
+def _axis(items: list[dict[str, Any]]) -> Axis | None:
+    if not items:
+        return None
+    start = min(it["start"] for it in items)
+    end = max(it["end"] for it in items)
+    return Axis(date(start.year, 1, 1), date(end.year, 12, 31))
+
+
+def _bar(it: dict[str, Any], axis: Axis | None) -> dict[str, Any] | None:
+    """Where the development's period sits on the page's axis, in percent: a day a thin
+    mark, a month its month, a year its year; an open interval runs to the axis' end (or
+    from its start) and fades towards the open side."""
+    if axis is None:
+        return None
+    start, end = it["start"], it["end"]
+    if it["open"] == "after":
+        end = axis.end
+    elif it["open"] == "before":
+        start = axis.start
+    x = 100 * (start - axis.start).days / axis.days
+    width = 100 * ((end - start).days + 1) / axis.days
+    fill = {"after": "url(#fade-after)", "before": "url(#fade-before)"}.get(it["open"] or "", "currentColor")
+    return {"x": f"{x:.3f}%", "width": f"{max(width, 0.4):.3f}%", "fill": fill}
+
+
+def show_value(value: Any, name: str = "") -> str:
+    """A stored field value as a reader reads it (text only: the templates escape it)."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(show_value(v, name) for v in value)
+    if isinstance(value, dict):
+        if "currency" in value and "amount" in value:
+            try:
+                return Money.from_primitive(value).humane()
+            except ValueError:
+                pass
+        if "url" in value:
+            return str(value["url"]) + (f" ({value['publisher']})" if value.get("publisher") else "")
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if name in ("occurred", "published") and isinstance(value, str):
+        try:
+            return OccurredDate.from_canonical(value).humane()
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _json_ld(site: Site, ps: PageSet, items: Iterable[dict[str, Any]], root: str) -> str:
+    """schema.org: the page, its developments as creative works with their sources as
+    citations, corrections as `correction` (CorrectionComment) and retraction as status."""
+    here = site.base_url + "/" + ("index.html" if ps.base == "index" else ps.base + ".html")
+    works = []
+    for it in items:
+        d = it["doc"]
+        work: dict[str, Any] = {
+            "@type": "CreativeWork",
+            "@id": f"{here}#d-{d['id']}",
+            "identifier": d["id"],
+            "headline": d["title"],
+            "genre": d["kind"],
+            "temporalCoverage": d["occurred"],
+            "dateCreated": d["recorded"],
+            "dateModified": d["updated"],
+            "citation": [s["url"] for s in it["sources"]],
+        }
+        if it["summary"]:
+            work["abstract"] = it["summary"]
+        if d["corrections"]:
+            work["correction"] = [
+                {
+                    "@type": "CorrectionComment",
+                    "datePublished": c["recorded"],
+                    "text": "; ".join(
+                        f"{k}: {show_value(v.get('before'), k)} -> {show_value(v.get('after'), k)}"
+                        for k, v in sorted(c["changes"].items())
+                    )
+                    + f" (reason: {c['reason']})",
+                }
+                for c in d["corrections"]
+            ]
+        if d["retracted"]:
+            work["creativeWorkStatus"] = "Retracted"
+        works.append(work)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "CollectionPage",
+        "name": ps.title,
+        "url": here,
+        "hasPart": works,
+    }
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    # Inside <script>: no '<' may end it early; JSON reads the escapes back as the same text.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
