@@ -15,16 +15,16 @@ from typing import Any
 
 import jinja2
 
-from events import Money
+from events.money import Money, Total
 
 WIDTH = 680
 LABEL = 300  # the left column, for the row's words
-BAR = WIDTH - LABEL - 20
+BAR = WIDTH - LABEL - 190  # the longest bar; its figure is written after it
 ROW = 22
 
 
-def _money(amount: str | Decimal, currency: str, approximate: bool = False) -> str:
-    return Money.from_primitive({"amount": str(amount), "currency": currency, "approximate": approximate}).humane()
+def _total_text(t: dict[str, Any]) -> str:
+    return Total.from_primitive(t).humane()
 
 
 @cache
@@ -34,58 +34,57 @@ def _template() -> jinja2.Template:
     return env.get_template("ledger.svg")
 
 
+def _range(t: dict[str, Any]) -> tuple[Decimal, Decimal | None]:
+    """The least and the most a total (or one amount) can be; None: no upper bound."""
+    up = t.get("up_to")
+    return Decimal(t["at_least"]), (Decimal(up) if up is not None else None)
+
+
+def _of_money(m: dict[str, Any]) -> dict[str, Any]:
+    return Total.of(m["currency"], [Money.from_primitive(m)]).to_primitive()
+
+
 def ledger_rows(ledger: dict[str, Any]) -> list[dict[str, Any]]:
     """The chart's rows, top to bottom: per currency, donor → recipient totals and
     instrument totals; then each package against its parts."""
     rows: list[dict[str, Any]] = []
-    currencies = sorted(
-        {r["currency"] for r in ledger["by_donor_recipient"]} | {p["currency"] for p in ledger["packages"]}
-    )
+    pkgs_all = [{**p, "reported_total": _of_money(p["reported"])} for p in ledger["packages"]]
+    currencies = sorted({r["currency"] for r in ledger["by_donor_recipient"]} | {p["currency"] for p in pkgs_all})
     for cur in currencies:
         block = [r for r in ledger["by_donor_recipient"] if r["currency"] == cur]
         inst = [r for r in ledger["by_instrument"] if r["currency"] == cur]
-        pkgs = [p for p in ledger["packages"] if p["currency"] == cur]
-        scale = max(
-            [Decimal(r["total"]) for r in block + inst]
-            + [max(Decimal(p["reported"]), Decimal(p["parts_total"])) for p in pkgs]
-            + [Decimal(1)]
-        )
+        pkgs = [p for p in pkgs_all if p["currency"] == cur]
+        totals = block + inst + [p["reported_total"] for p in pkgs] + [p["parts_total"] for p in pkgs]
+        scale = max([Decimal(1)] + [hi if hi is not None else lo for lo, hi in map(_range, totals)])
         rows.append({"type": "heading", "text": f"In {cur} (as reported; not converted)"})
         for r in block:
-            rows.append(_bar(f"{r['donor']} → {r['recipient']}", Decimal(r["total"]), scale, cur, r["approximate"]))
+            rows.append(_bar(f"{r['donor']} → {r['recipient']}", r, scale))
         for r in inst:
-            rows.append(_bar(f"as {r['instrument']}", Decimal(r["total"]), scale, cur, r["approximate"]))
+            rows.append(_bar(f"as {r['instrument']}", r, scale))
         for p in pkgs:
-            rows.append(
-                _bar(f"Package: {p['title']}", Decimal(p["reported"]), scale, cur, p["approximate"], "reported")
-            )
+            rows.append(_bar(f"Package: {p['title']}", p["reported_total"], scale, "reported"))
             segments = []
             x = Decimal(0)
             for part in p["parts"]:
                 counted = part["counted_as"]
                 if counted is None:
                     continue
-                value = Decimal(counted["amount"])
-                segments.append(
-                    {
-                        "x": _px(x, scale),
-                        "width": _px(value, scale),
-                        "title": f"{part['title']}: {_money(value, cur, bool(counted.get('approximate')))}",
-                    }
-                )
-                x += value
-            parts_total = Decimal(p["parts_total"])
-            diff = Decimal(p["difference"])
-            note = (
-                "matches the package"
-                if not diff
-                else (f"{_money(abs(diff), cur)} {'more' if diff > 0 else 'less'} than the package as reported")
-            )
-            rows.append({
-                "type": "parts", "label": "  its parts as reported", "segments": segments,
-                "value": _money(parts_total, cur), "note": note, "discrepancy": bool(diff),
-                "missing": len(p["parts_without_equivalent"]),
-            })  # fmt: skip
+                low, _ = _range(_of_money(counted))
+                segments.append({"x": _px(x, scale), "width": max(1, _px(low, scale)),
+                                 "title": f"{part['title']}: {Money.from_primitive(counted).humane()}"})  # fmt: skip
+                x += low
+            row = _bar("  its parts as reported", p["parts_total"], scale, "parts")
+            diff = p.get("difference")
+            if not p["mismatch"]:
+                note = "consistent with the package as reported"
+            elif diff is not None:
+                amount = Money.from_primitive({"amount": str(abs(Decimal(diff))), "currency": cur}).humane()
+                note = f"{amount} {'more' if Decimal(diff) > 0 else 'less'} than the package as reported"
+            else:
+                note = "cannot add up to the package as reported"
+            row.update(type="parts", segments=segments, note=note, discrepancy=bool(p["mismatch"]),
+                       missing=len(p["parts_without_equivalent"]))  # fmt: skip
+            rows.append(row)
     y = 0
     for r in rows:
         r["y"] = y
@@ -97,11 +96,18 @@ def _px(value: Decimal, scale: Decimal) -> int:
     return round(BAR * value / scale) if scale else 0
 
 
-def _bar(
-    label: str, value: Decimal, scale: Decimal, cur: str, approximate: bool, role: str = "total"
-) -> dict[str, Any]:
-    return {"type": "bar", "label": label, "width": max(1, _px(value, scale)), "value": _money(value, cur, approximate),
-            "approximate": approximate, "role": role}  # fmt: skip
+def _bar(label: str, total: dict[str, Any], scale: Decimal, role: str = "total") -> dict[str, Any]:
+    """A filled bar up to the least the total can be, and an outline from there to the most
+    (to the edge, fading, when it has no upper bound)."""
+    low, high = _range(total)
+    width = _px(low, scale)
+    if high is None:
+        bound = BAR - width
+    else:
+        bound = _px(high, scale) - width
+    return {"type": "bar", "label": label, "width": max(1, width) if low else 0, "bound": max(0, bound),
+            "open": high is None, "value": _total_text(total), "approximate": bool(total.get("approximate")),
+            "role": role}  # fmt: skip
 
 
 def ledger_svg(ledger: dict[str, Any]) -> str:

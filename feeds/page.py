@@ -24,6 +24,7 @@ from typing import Any
 import jinja2
 
 from events import KINDS, Money, OccurredDate
+from events.money import Total
 from feeds.ledger_chart import ledger_svg
 from timeline.views import queries
 from timeline.views.queries import Filter
@@ -75,6 +76,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["value"] = show_value
+    env.filters["total"] = lambda t: Total.from_primitive(t).humane()
     return env
 
 
