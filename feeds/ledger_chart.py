@@ -101,10 +101,7 @@ def _bar(label: str, total: dict[str, Any], scale: Decimal, role: str = "total")
     (to the edge, fading, when it has no upper bound)."""
     low, high = _range(total)
     width = _px(low, scale)
-    if high is None:
-        bound = BAR - width
-    else:
-        bound = _px(high, scale) - width
+    bound = BAR - width if high is None else _px(high, scale) - width
     return {"type": "bar", "label": label, "width": max(1, width) if low else 0, "bound": max(0, bound),
             "open": high is None, "value": _total_text(total), "approximate": bool(total.get("approximate")),
             "role": role}  # fmt: skip
