@@ -145,13 +145,15 @@ def site_outputs(
         yield "changes.html", render_changes(site, reader)
 
 
-def embedded_page(reader: Any, title: str, base_url: str, as_of: str | None = None) -> bytes:
+def embedded_page(
+    reader: Any, title: str, base_url: str, as_of: str | None = None, only: Filter = queries.EVERYTHING
+) -> bytes:
     """The whole story as one self-contained file: stylesheet and script inline, every
     development on it (no pages), feed links absolute under `base_url`."""
     feeds = {"story": "story"}
     site = site_of(reader, title, base_url.rstrip("/"), feeds, embed=True, as_of=as_of)
-    ps = PageSet("story", "index", title, queries.EVERYTHING, "story", sum(site.kinds.values()))
-    docs = list(reader.iter_timeline())
+    docs = list(reader.iter_timeline(only))
+    ps = PageSet("story", "index", title, only, "story", len(docs))
     pledges = [d for d in docs if d["kind"] == "pledge"]
     return render_page(site, ps, docs, 1, 1, queries.pledge_ledger(pledges) if pledges else None)
 

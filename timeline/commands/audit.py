@@ -6,6 +6,7 @@ callbacks so that `timeline add` does not pay for them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -27,10 +28,12 @@ from timeline.commands.conventions import convention_options
 @click.option("--as-of", "when", required=True, metavar="WHEN",
               help="A log position #N, or a recorded time (any form dateutil reads; UTC unless it says).")  # fmt: skip
 @filter_options
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT",
+              help="Write the story page as it stood then to OUT (one self-contained file) instead.")  # fmt: skip
 @json_option
 @pass_session
 @convention_options
-def replay(session: Any, when: str, as_json: bool, **filters: Any) -> None:
+def replay(session: Any, when: str, as_json: bool, html_out: Path | None, **filters: Any) -> None:
     """The timeline exactly as the log knew it at WHEN; same output as `show`.
 
     Combine --as-of (what was known) with --from/--to (when things occurred).
@@ -39,6 +42,11 @@ def replay(session: Any, when: str, as_json: bool, **filters: Any) -> None:
 
     flt = make_filter(**filters)
     with reader_as_of(session.app, when) as reader:
+        if html_out is not None:
+            from timeline.commands.feeds import write_embedded
+
+            write_embedded(session, reader, html_out, as_of=when, only=flt)
+            return
         printed = print_timeline(reader.iter_timeline(flt), as_json)
         if not printed and not as_json:
             if not reader.position:

@@ -63,9 +63,10 @@ def feeds() -> None:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write the feeds into.")
 @setting_options
 @click.option("--as-of", "as_of", metavar="WHEN", help="The feeds as they were at WHEN (a recorded time or #N).")
+@click.option("--embed", is_flag=True, help="Also write embed.html: the story on one self-contained page for an iframe.")
 @json_option
 @pass_session
-def build(session: Session, out: Path, as_of: str | None, as_json: bool, **options: Any) -> None:
+def build(session: Session, out: Path, as_of: str | None, embed: bool, as_json: bool, **options: Any) -> None:
     """Write every feed and an index into DIR; only feeds touched since the last build are
     rewritten. Prints the files written."""
     from feeds import CHECKPOINT_FILE
@@ -82,6 +83,11 @@ def build(session: Session, out: Path, as_of: str | None, as_json: bool, **optio
         position = reader.position
         if write_checkpoint(directory, session.app, position):
             written.append(CHECKPOINT_FILE)
+        if embed:
+            from feeds.page import embedded_page
+
+            if directory.write("embed.html", embedded_page(reader, settings.title, settings.base_url, as_of)):
+                written.append("embed.html")
     if as_json:
         emit_json(
             {
@@ -102,6 +108,19 @@ def build(session: Session, out: Path, as_of: str | None, as_json: bool, **optio
         f"in {out} (log position #{position})",
         err=True,
     )
+
+
+def write_embedded(session: Session, reader: Any, out: Path, as_of: str | None = None, only: Any = None) -> None:
+    """The story page as one self-contained file at `out` (`replay --as-of WHEN --html OUT`)."""
+    from feeds.page import embedded_page
+    from feeds.site import Directory
+
+    settings = _settings(session)
+    data = embedded_page(reader, settings.title, settings.base_url, as_of, *([only] if only else []))
+    try:
+        Directory(out.parent if str(out.parent) else Path(".")).write(out.name, data)
+    except OSError as e:
+        raise TimelineError(f"cannot write {str(out)!r}: {e.strerror or e}") from None
 
 
 @contextmanager
