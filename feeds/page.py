@@ -13,6 +13,8 @@ is the set's own file (`index.html`, `topic/<slug>.html`, ...), earlier ones liv
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -88,6 +90,16 @@ def asset(name: str) -> str:
 def assets() -> list[tuple[str, bytes]]:
     """The stylesheet and script every (not embedded) page links."""
     return [("page.css", asset("page.css").encode()), ("page.js", asset("page.js").encode())]
+
+
+def page_sources() -> str:
+    """CSP sources that let a page use its stylesheet and script and nothing else: the
+    files beside it, or the same text inline (embed.html), allowed by its SHA-256."""
+
+    def sha(name: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(asset(name).encode()).digest()).decode() + "'"
+
+    return f"style-src 'self' {sha('page.css')}; script-src 'self' {sha('page.js')}"
 
 
 def site_of(reader: Any, title: str, base_url: str, feeds: dict[str, str] | None = None, **kw: Any) -> Site:

@@ -71,6 +71,7 @@ from waitress.task import ErrorTask, WSGITask
 from feeds import CHECKPOINT_FILE
 from feeds.proof_http import write_checkpoint
 from feeds.settings import FeedSettings
+from feeds.page import page_sources
 from feeds.site import MEDIA_TYPES, Directory, Output
 from timeline.errors import TimelineError, first_line
 
@@ -86,10 +87,11 @@ MAX_FILES = 10_000  # files whose validators are remembered (about 1 KB each)
 MAX_BYTES = 32 * 2**20  # of those files' bytes kept in memory
 _SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9_.-]*"
 _SERVED = re.compile(rf"(?:{_SEGMENT}/)*{_SEGMENT}\.({'|'.join(map(re.escape, MEDIA_TYPES))})")
-# Static feeds and one plain HTML index: nothing may load, run, frame it or be sniffed.
+# Static feeds and pages: nothing may load but the pages' own stylesheet and script (the
+# folder's, or the same inlined in embed.html, by hash); nothing may frame them or be sniffed.
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
-    ("Content-Security-Policy", "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+    ("Content-Security-Policy", "default-src 'none'; " + page_sources() + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "no-referrer"),
 ]

@@ -95,8 +95,10 @@ def test_every_seed_feed_is_valid_and_complete(run: Any, build: Any) -> None:
     story = built.xml("story.atom")
     updated = [e.findtext(f"{ATOM}updated") for e in story.findall(f"{ATOM}entry")]
     assert updated == sorted(updated, reverse=True)  # newest first
-    html = (built.out / "index.html").read_text(encoding="utf-8")
+    html = (built.out / "feeds.html").read_text(encoding="utf-8")
     assert 'type="application/atom+xml"' in html and "topic/aid.atom" in html
+    page = (built.out / "index.html").read_text(encoding="utf-8")
+    assert 'rel="alternate" type="application/atom+xml"' in page and 'href="feeds.html"' in page
 
 
 def test_builds_are_deterministic_and_a_rebuild_writes_nothing(sqlite_run: Any, build: Any, tmp_path: Path) -> None:
@@ -114,10 +116,15 @@ def test_one_new_event_rewrites_only_the_feeds_it_touches(sqlite_run: Any, build
     build(sqlite_run)
     add_statement(sqlite_run, "A new statement on water", "--topics", "water")
     built = build(sqlite_run)
-    assert sorted(built.result["written"]) == [
-        "actor/hun-manet.atom", "actor/hun-manet.rss", "checkpoint", "index.html", "index.json",
+    written = built.result["written"]
+    assert sorted(p for p in written if not p.endswith(".html")) == [
+        "actor/hun-manet.atom", "actor/hun-manet.rss", "checkpoint", "index.json",
         "story.atom", "story.rss", "topic/water.atom", "topic/water.rss",
     ]  # fmt: skip
+    # The story pages: the story's, the touched topic's and actor's, the kinds' and the changes.
+    assert {"index.html", "feeds.html", "changes.html", "topic/water.html", "actor/hun-manet.html",
+            "kind/statement.html"} <= set(written)  # fmt: skip
+    assert not {"topic/aid.html", "actor/japan.html"} & set(written)
     assert built.result["rebuilt"] == ["actor/hun-manet", "story", "topic/water"]
     assert len(built.parsed("story.rss").entries) == 26
 
@@ -236,7 +243,8 @@ def test_settings_per_database_and_per_command(sqlite_run: Any, build: Any) -> N
     assert all(i.startswith("tag:editor@example.org,") for i in built.entries())
     built = build(sqlite_run, None, "--title", "Override")
     assert built.xml("story.atom").findtext(f"{ATOM}title") == "Override"
-    assert len(built.result["written"]) == len(list(built.out.rglob("*.atom"))) * 2 + 2  # settings changed: all
+    feeds_written = [p for p in built.result["written"] if not p.endswith((".html", ".css", ".js"))]
+    assert len(feeds_written) == len(list(built.out.rglob("*.atom"))) * 2 + 1  # settings changed: all
     bad = sqlite_run("feeds", "config", "set", "authority", "not a domain", ok=False)
     assert (
         bad.exit_code == 2

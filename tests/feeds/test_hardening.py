@@ -115,7 +115,7 @@ def test_the_index_escapes_every_field(sqlite_run: Any, tmp_path: Path) -> None:
                "--actors", f"{MARKUP} 2", "--paraphrase", MARKUP, "--source", "https://news.example/a")  # fmt: skip
     out = tmp_path / "out"
     sqlite_run("feeds", "build", "--out", str(out), "--base-url", "https://x.example/a&b'c", "--title", MARKUP)
-    page = (out / "index.html").read_text(encoding="utf-8")
+    page = (out / "feeds.html").read_text(encoding="utf-8")  # the list of feeds; index.html: tests/browser
     doc = lxml_html.document_fromstring(page)
     assert doc.xpath("//script|//img|//@onerror") == []
     assert doc.findtext(".//title") == f"{MARKUP}: feeds" and doc.findtext(".//h1") == MARKUP
