@@ -108,7 +108,9 @@ def test_filters_work_without_javascript_and_faster_with_it(story: dict[str, Any
     page.select_option("form.js-filters select[name=kind]", "pledge")
     shown = page.eval_on_selector_all("li.development:not([hidden])", "els => els.map(e => e.id)")
     assert shown == pledges
-    assert page.locator("form.js-filters [role=status]").text_content() == f"{len(pledges)} of {len(story['docs'])} shown"
+    assert (
+        page.locator("form.js-filters [role=status]").text_content() == f"{len(pledges)} of {len(story['docs'])} shown"
+    )
 
 
 def test_the_changes_page_lists_additions_corrections_and_retractions(story: dict[str, Any], visit: Any) -> None:
