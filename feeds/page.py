@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -31,7 +32,12 @@ from feeds.ledger_chart import ledger_svg
 from timeline.views import queries
 from timeline.views.queries import Filter
 
+SIGNATURES = ".timeline-pages.json"  # each page's inputs at its last rendering (never served)
+_NOT_GIVEN = object()  # a set with no ledger of its own (the kinds but pledges)
 PAGE = 200  # developments per page
+NAV = 15  # topics and actors linked from every page (the most used); directory.html has all
+CHART = 10  # rows per table and currency in a page's ledger chart; ledger.html has all
+CHANGES = 1000  # rows per page of the changes
 _HIDDEN = {"title", "summary", "sources", "topics", "actors", "occurred"}
 KIND_LABELS = {"visit": "Visit", "pledge": "Pledge", "statement": "Statement", "agreement": "Agreement"}
 
@@ -80,6 +86,16 @@ def _environment() -> jinja2.Environment:
     env.filters["value"] = show_value
     env.filters["total"] = lambda t: Total.from_primitive(t).humane()
     return env
+
+
+@cache
+def _templates_digest() -> str:
+    """The templates and assets themselves: a changed template writes every page again."""
+    h = hashlib.sha256()
+    for folder in ("templates", "static"):
+        for item in sorted(files("feeds").joinpath(folder).iterdir(), key=lambda x: x.name):
+            h.update(item.name.encode() + b"\0" + item.read_bytes())
+    return h.hexdigest()
 
 
 @cache
@@ -140,21 +156,47 @@ def _set_base(name: str, site: Site) -> str:
 
 
 def site_outputs(
-    reader: Any, settings: Any, feeds: dict[str, Any], todo: list[str], have: Callable[[str], bool]
+    reader: Any,
+    settings: Any,
+    feeds: dict[str, Any],
+    todo: list[str],
+    have: Callable[[str], bool],
+    read: Callable[[str], bytes | None] = lambda path: None,
 ) -> Iterator[tuple[str, bytes]]:
-    """The pages a feeds build writes: after any change the story, kind and changes pages,
-    and the pages of the topics and actors whose feeds changed (or whose page is missing);
-    the stylesheet and script every time (unchanged bytes are not written again)."""
+    """The pages a feeds build writes: after any change the story, kind, changes, directory
+    and ledger pages, and the pages of the topics and actors whose feeds changed (or whose
+    page is missing); the stylesheet and script every time (unchanged bytes are not written
+    again). A page whose inputs (its developments' versions, its place among the pages,
+    the links on it) are those of the previous build is not even rendered: it keeps the
+    checkpoint it was written with (`SIGNATURES` records each page's inputs)."""
     site = site_of(reader, settings.title, settings.base_url, {n: r["path"] for n, r in feeds.items()})
     yield from assets()
+    try:
+        previous = json.loads(read(SIGNATURES) or b"{}")
+    except ValueError:
+        previous = {}
+    signatures: dict[str, str] = dict(previous) if isinstance(previous, dict) else {}
     changed = bool(todo) or not have("index.html") or not have("changes.html")
     stale = set(todo)
+    cached: list[dict[str, Any] | None] = []
+
+    def story_ledger() -> dict[str, Any] | None:
+        if not cached:  # once per build: the story's, for its page, the pledges' and ledger.html
+            pledges = list(reader.iter_timeline(Filter(kind="pledge")))
+            cached.append(queries.pledge_ledger(pledges) if pledges else None)
+        return cached[0]
+
     for ps in page_sets(site):
         own = ps.name.startswith(("topic/", "actor/"))
         if (changed and not own) or ps.name in stale or not have(f"{ps.base}.html"):
-            yield from render_set(reader, site, ps)
+            # The story's ledger, once; a topic's or actor's own (None: computed); no other kind has one.
+            given = story_ledger() if ps.name in ("story", "kind/pledge") else (None if own else _NOT_GIVEN)
+            yield from render_set(reader, site, ps, signatures, have, given)
     if changed:
-        yield "changes.html", render_changes(site, reader)
+        yield from render_changes(site, reader)
+        yield "directory.html", render_directory(site)
+        yield "ledger.html", render_ledger(site, story_ledger())
+    yield SIGNATURES, json.dumps(signatures, sort_keys=True, separators=(",", ":")).encode()
 
 
 def embedded_page(
@@ -170,12 +212,34 @@ def embedded_page(
     return render_page(site, ps, docs, 1, 1, queries.pledge_ledger(pledges) if pledges else None)
 
 
-def render_set(reader: Any, site: Site, ps: PageSet) -> Iterator[tuple[str, bytes]]:
-    """Every page of one set, oldest first: (path, bytes)."""
+def render_set(
+    reader: Any,
+    site: Site,
+    ps: PageSet,
+    signatures: dict[str, str] | None = None,
+    have: Callable[[str], bool] = lambda path: False,
+    given: Any = None,
+) -> Iterator[tuple[str, bytes]]:
+    """The pages of one set, oldest first: (path, bytes); with `signatures`, only those
+    whose inputs changed since they were recorded there (which it updates). `given` is the
+    set's ledger when the caller has it already."""
     pages = max(1, -(-ps.count // PAGE))
-    ledger = None
-    if ps.base == "index" or ps.filter.topic or ps.filter.actor or ps.filter.kind == "pledge":
-        pledges = [d for d in reader.iter_timeline(Filter(topic=ps.filter.topic, actor=ps.filter.actor, kind="pledge"))]
+    common = _common_signature(site, ps, pages)
+
+    def page(number: int, docs: list[dict[str, Any]], ledger: dict[str, Any] | None) -> Iterator[tuple[str, bytes]]:
+        path = ps.page_path(number, pages)
+        if signatures is not None:
+            inputs = [common, number, [(d["id"], d["last_position"]) for d in docs], ledger,
+                      ps.count if number == pages else None]  # fmt: skip
+            sig = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:32]
+            if signatures.get(path) == sig and have(path):
+                return
+            signatures[path] = sig
+        yield path, render_page(site, ps, docs, number, pages, ledger)
+
+    ledger = None if given is _NOT_GIVEN else given
+    if given is None and (ps.filter.topic or ps.filter.actor or ps.filter.kind == "pledge" or ps.base == "index"):
+        pledges = list(reader.iter_timeline(Filter(topic=ps.filter.topic, actor=ps.filter.actor, kind="pledge")))
         ledger = queries.pledge_ledger(pledges) if pledges else None
     chunk: list[dict[str, Any]] = []
     number = 0
@@ -183,9 +247,18 @@ def render_set(reader: Any, site: Site, ps: PageSet) -> Iterator[tuple[str, byte
         chunk.append(doc)
         if len(chunk) == PAGE and number + 1 < pages:
             number += 1
-            yield ps.page_path(number, pages), render_page(site, ps, chunk, number, pages, None)
+            yield from page(number, chunk, None)
             chunk = []
-    yield ps.page_path(pages, pages), render_page(site, ps, chunk, pages, pages, ledger)
+    yield from page(pages, chunk, ledger)
+
+
+def _common_signature(site: Site, ps: PageSet, pages: int) -> str:
+    """What every page of a set shows besides its own developments (not the checkpoint)."""
+    facets = [(n, h) for n, h, _ in _links(site, "topic", "", NAV) + _links(site, "actor", "", NAV)]
+    data = [_templates_digest(), site.title, site.base_url, site.embed, site.as_of, ps.title, ps.base, ps.feed,
+            site.feeds.get("story"), pages, facets, sorted(site.kinds),
+            len(site.topics) > NAV or len(site.actors) > NAV]  # fmt: skip
+    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
 
 
 def render_page(
@@ -201,6 +274,7 @@ def render_page(
     # server; an embedded page (one file, put anywhere) links the published site instead.
     root = site.base_url + "/" if site.embed else "../" * path.count("/")
     items = [_item(d) for d in docs]
+    shown, omitted = trim_ledger(ledger) if ledger and number == pages else (None, 0)
     axis = _axis(items)
     for it in items:
         it["bar"] = _bar(it, axis)
@@ -226,16 +300,15 @@ def render_page(
         "pages": pages,
         "nav": nav if pages > 1 else [],
         "feed_links": feed_links,
-        "ledger_svg": ledger_svg(ledger) if ledger and number == pages else None,
-        "ledger": ledger if number == pages else None,
+        "ledger_svg": ledger_svg(shown) if shown else None,
+        "ledger": shown,
+        "ledger_omitted": omitted,
+        "chart_rows": CHART,
         "kind_labels": KIND_LABELS,
         "kinds": list(KINDS),
-        "topic_links": [
-            (t["name"], f"{root}{_set_base('topic/' + t['slug'], site)}.html", t["developments"]) for t in site.topics
-        ],
-        "actor_links": [
-            (a["name"], f"{root}{_set_base('actor/' + a['slug'], site)}.html", a["developments"]) for a in site.actors
-        ],
+        "topic_links": _links(site, "topic", root, NAV),
+        "actor_links": _links(site, "actor", root, NAV),
+        "more_facets": len(site.topics) > NAV or len(site.actors) > NAV,
         "kind_links": [(KIND_LABELS.get(k, k), f"{root}kind/{k}.html", n) for k, n in site.kinds.items()],
         "jsonld": _json_ld(site, ps, items, root),
         "css": asset("page.css") if site.embed else None,
@@ -245,13 +318,59 @@ def render_page(
     return html.encode("utf-8")
 
 
-def render_changes(site: Site, reader: Any) -> bytes:
+def _links(site: Site, facet: str, root: str, limit: int | None) -> list[tuple[str, str, int]]:
+    rows = site.topics if facet == "topic" else site.actors
+    if limit is not None:
+        rows = sorted(rows, key=lambda r: (-r["developments"], r["slug"]))[:limit]
+        rows = sorted(rows, key=lambda r: r["slug"])
+    return [(r["name"], f"{root}{_set_base(f'{facet}/' + r['slug'], site)}.html", r["developments"]) for r in rows]
+
+
+def trim_ledger(ledger: dict[str, Any], limit: int = CHART) -> tuple[dict[str, Any], int]:
+    """The ledger with at most `limit` rows per table and currency (the largest, by the
+    least they can be), packages that disagree with their parts first; and how many rows
+    were left out."""
+    out = dict(ledger)
+    omitted = 0
+    for table in ("by_donor_recipient", "by_instrument"):
+        keep: list[dict[str, Any]] = []
+        for cur in sorted({r["currency"] for r in ledger[table]}):
+            rows = sorted((r for r in ledger[table] if r["currency"] == cur), key=lambda r: -Decimal(r["at_least"]))
+            keep += rows[:limit]
+            omitted += max(0, len(rows) - limit)
+        out[table] = sorted(
+            keep, key=lambda r: [str(r.get(k, "")) for k in ("donor", "recipient", "instrument", "currency")]
+        )
+    packages = sorted(ledger["packages"], key=lambda p: not p["mismatch"])
+    out["packages"] = packages[:limit]
+    omitted += max(0, len(packages) - limit)
+    out["discrepancies"] = ledger["discrepancies"][:limit]
+    return out, omitted
+
+
+def render_directory(site: Site) -> bytes:
+    """Every topic and actor with a link to its pages."""
+    context = {"site": site, "root": "", "feed_links": [], "css": None, "js": None,
+               "topic_links": _links(site, "topic", "", None), "actor_links": _links(site, "actor", "", None)}  # fmt: skip
+    return _environment().get_template("directory.html").render(context).encode("utf-8")
+
+
+def render_ledger(site: Site, ledger: dict[str, Any] | None) -> bytes:
+    """The whole story's ledger: every row of the chart and of the tables."""
+    context = {"site": site, "root": "", "feed_links": [], "css": None, "js": None,
+               "ledger": ledger, "ledger_svg": ledger_svg(ledger) if ledger else None, "ledger_omitted": 0}  # fmt: skip
+    return _environment().get_template("ledger.html").render(context).encode("utf-8")
+
+
+def render_changes(site: Site, reader: Any) -> Iterator[tuple[str, bytes]]:
     """The page history: every addition, correction (field by field) and retraction, newest
     first, each with its log position and recorded time; `page.js` narrows it to the span
     between two positions or dates."""
     rows: list[dict[str, Any]] = []
-    for doc in reader.iter_timeline():
-        anchor = f"index.html#d-{doc['id']}"
+    story = page_sets(site)[0]
+    pages_of_story = max(1, -(-story.count // PAGE))
+    for i, doc in enumerate(reader.iter_timeline()):
+        anchor = f"{story.page_path(i // PAGE + 1, pages_of_story)}#d-{doc['id']}"  # the page it is on
         rows.append({"position": doc["first_position"], "recorded": doc["recorded"], "what": "added",
                      "doc": doc, "anchor": anchor, "changes": [], "reason": None})  # fmt: skip
         for c in doc["corrections"]:
@@ -264,15 +383,14 @@ def render_changes(site: Site, reader: Any) -> bytes:
             rows.append({"position": r["position"], "recorded": r["recorded"], "what": "retracted",
                          "doc": doc, "anchor": anchor, "changes": [], "reason": r["reason"]})  # fmt: skip
     rows.sort(key=lambda r: -int(r["position"]))
-    context = {
-        "site": site,
-        "root": "",
-        "rows": rows,
-        "css": asset("page.css") if site.embed else None,
-        "js": asset("page.js") if site.embed else None,
-        "feed_links": [],
-    }
-    return _environment().get_template("changes.html").render(context).encode("utf-8")
+    pages = max(1, -(-len(rows) // CHANGES))
+    paths = ["changes.html"] + [f"pages/changes/{n}.html" for n in range(2, pages + 1)]
+    for n, path in enumerate(paths, start=1):
+        root = "../" * path.count("/")
+        nav = [{"label": str(k), "href": root + p, "current": k == n} for k, p in enumerate(paths, start=1)]
+        context = {"site": site, "root": root, "rows": rows[(n - 1) * CHANGES : n * CHANGES], "nav": nav if pages > 1 else [],
+                   "number": n, "pages": pages, "css": None, "js": None, "feed_links": []}  # fmt: skip
+        yield path, _environment().get_template("changes.html").render(context).encode("utf-8")
 
 
 # --- one development as the templates see it --------------------------------------------

@@ -237,7 +237,7 @@ def build_site(
         sink(out)
     from feeds.page import site_outputs  # the story pages (Jinja2), beside the feeds
 
-    for path, data in site_outputs(reader, settings, feeds_out, todo, have):
+    for path, data in site_outputs(reader, settings, feeds_out, todo, have, read):
         sink(Output(path, data, index_modified))
     new_manifest = {
         "format": FORMAT,

@@ -173,8 +173,12 @@ def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
             amounts[table][key].append(money)
     packages = []
     discrepancies = []
+    parts_of: dict[str, list[dict[str, Any]]] = defaultdict(list)  # one pass, not one per package
+    for d in pledges:
+        if d["fields"].get("part_of"):
+            parts_of[d["fields"]["part_of"]].append(d)
     for pkg in pledges:
-        parts = [d for d in pledges if d["fields"].get("part_of") == pkg["id"]]
+        parts = parts_of.get(pkg["id"], [])
         if not parts:
             continue
         comparison = _compare_package(pkg, parts)
