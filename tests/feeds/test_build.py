@@ -117,7 +117,7 @@ def test_one_new_event_rewrites_only_the_feeds_it_touches(sqlite_run: Any, build
     add_statement(sqlite_run, "A new statement on water", "--topics", "water")
     built = build(sqlite_run)
     written = built.result["written"]
-    assert sorted(p for p in written if not p.endswith(".html")) == [
+    assert sorted(p for p in written if not p.endswith(".html") and not p.startswith(".")) == [
         "actor/hun-manet.atom", "actor/hun-manet.rss", "checkpoint", "index.json",
         "story.atom", "story.rss", "topic/water.atom", "topic/water.rss",
     ]  # fmt: skip
@@ -243,7 +243,7 @@ def test_settings_per_database_and_per_command(sqlite_run: Any, build: Any) -> N
     assert all(i.startswith("tag:editor@example.org,") for i in built.entries())
     built = build(sqlite_run, None, "--title", "Override")
     assert built.xml("story.atom").findtext(f"{ATOM}title") == "Override"
-    feeds_written = [p for p in built.result["written"] if not p.endswith((".html", ".css", ".js"))]
+    feeds_written = [p for p in built.result["written"] if not p.endswith((".html", ".css", ".js")) and p[0] != "."]
     assert len(feeds_written) == len(list(built.out.rglob("*.atom"))) * 2 + 1  # settings changed: all
     bad = sqlite_run("feeds", "config", "set", "authority", "not a domain", ok=False)
     assert (
