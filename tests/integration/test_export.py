@@ -41,7 +41,7 @@ def test_export_jsonl_then_import_reproduces_the_timeline_and_its_history(run: C
     run("export", "--format", "jsonl", "--out", str(out))
     again = Cli(str(tmp_path / "again.db"))
     result = again("import", str(out))
-    assert "1 retractions, 1 sources added" in result.stderr
+    assert "2 corrections, 1 retraction, 1 source added" in result.stderr
     assert _without_times(again.json("show")) == _without_times(run.json("show"))
     for ref in ("japan-cambodia-2024/visit", "japan-cambodia-2024/partnership-upgrade-2023"):
         assert _without_times(again.json("history", ref)) == _without_times(run.json("history", ref))
