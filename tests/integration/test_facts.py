@@ -353,8 +353,10 @@ def test_grammar_and_columns(run: Cli, tmp_path: Path) -> None:
     assert run("topics").stdout == "1  aid\n"
     assert run("state").stdout.startswith("Developments: 1 visit (0 retracted)")
     run("feeds", "build", "--out", str(tmp_path / "site"))
-    index = (tmp_path / "site" / "index.html").read_text()
+    index = (tmp_path / "site" / "feeds.html").read_text()  # the list of feeds (index.html is the story page)
     assert " 1 development</li>" in index and " 1 developments" not in index
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "1 development." in page and "1 developments" not in page
     assert run("actors").stdout.splitlines() == [
         "1  a                                    A",
         "1  a-body-with-a-very-long-name-indeed  A body with a very long name indeed",
