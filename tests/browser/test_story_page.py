@@ -152,6 +152,7 @@ def test_the_page_as_it_stood(story: dict[str, Any], visit: Any) -> None:
 
 def test_an_empty_story_says_so(tmp_path: Path, visit: Any) -> None:
     cli = Cli(str(tmp_path / "empty.db"))
+    cli("import", "-", input="")  # an empty log (a path with no database is refused)
     cli("feeds", "build", "--out", str(tmp_path / "site"))
     v = visit(tmp_path / "site")
     assert v.page.locator("p.empty").text_content() == "The story has no developments yet."
