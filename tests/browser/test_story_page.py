@@ -63,7 +63,8 @@ def test_every_development_in_order_with_sources_corrections_and_retraction(stor
     links = page.eval_on_selector_all('link[rel="alternate"]', "els => els.map(e => [e.type, e.getAttribute('href')])")
     assert links == [["application/atom+xml", "story.atom"], ["application/rss+xml", "story.rss"]]
     head = story["state"]["head"]
-    assert page.locator("footer .checkpoint").text_content() == f"#{head['position']} {head['hash']}"
+    assert page.locator("footer .checkpoint").text_content() == f"#{head['size']} {head['hash']}"
+    assert f"--expect-head '#{head['size']}:{head['hash']}'" in page.locator("footer").text_content()
     works = {w["identifier"]: w for w in json_ld(page)["hasPart"]}
     assert works.keys() == {d["id"] for d in story["docs"]}
     corrected = works[visit_item.get_attribute("id")[2:]]
