@@ -69,8 +69,8 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 
 from feeds import CHECKPOINT_FILE
-from feeds.proof_http import write_checkpoint
 from feeds.page import page_sources
+from feeds.proof_http import write_checkpoint
 from feeds.settings import FeedSettings
 from feeds.site import MEDIA_TYPES, Directory, Output
 from timeline.errors import TimelineError, first_line
