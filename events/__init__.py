@@ -12,6 +12,7 @@ from events.development import (
     actors_of,
     apply_changes,
     development_id,
+    differences,
     read_changes,
     read_report,
     resolve_reference,
@@ -23,5 +24,5 @@ from events.money import Money
 __all__ = [
     "AlreadyRetracted", "COMMON_FIELDS", "Development", "InvalidInput", "KINDS", "Money",
     "NothingChanged", "OccurredDate", "Precision", "Report", "actors_of", "apply_changes",
-    "development_id", "get_kind", "read_changes", "read_report", "resolve_reference",
+    "development_id", "differences", "get_kind", "read_changes", "read_report", "resolve_reference",
 ]  # fmt: skip

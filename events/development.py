@@ -30,11 +30,13 @@ from events.kinds import COMMON_FIELDS, KINDS, get_kind
 __all__ = [
     "Development", "Report", "read_report", "read_changes", "development_id",
     "resolve_reference", "apply_changes", "actors_of", "AlreadyRetracted", "NothingChanged",
+    "differences",
 ]  # fmt: skip
 
 # Fixed namespace for development ids: changing it would change every id.
 NAMESPACE = UUID("5b0f8f3e-2d4c-5c1e-9a57-6e2b3c1d7f10")
 _RESERVED = {"kind", "id", "op"}
+_ABSENT = object()
 _NOT_SETTABLE = {"sources"}  # sources are only ever added, see Development.add_source
 
 
@@ -191,6 +193,14 @@ def with_source(fields: Mapping[str, Any], source: Mapping[str, Any] | None) -> 
     return new
 
 
+def differences(kind: str, reported: Mapping[str, Any], report: Report) -> list[str]:
+    """What a report of an id already recorded (as `kind` with `reported` fields) says
+    differently: "kind" first if that differs, then the differing fields. None: a repeat."""
+    fields = report.fields
+    changed = sorted(k for k in set(reported) | set(fields) if reported.get(k, _ABSENT) != fields.get(k, _ABSENT))
+    return (["kind"] if kind != report.kind else []) + changed
+
+
 def actors_of(kind: str, fields: Mapping[str, Any]) -> list[str]:
     """Everyone taking part: the listed actors and those in the kind's own roles."""
     names = [*fields.get("actors", []), *KINDS[kind].actors_in(fields)]
@@ -248,7 +258,24 @@ class Development(Aggregate):
         return cls(key=report.key, kind=report.kind, fields=dict(report.fields))
 
     def same_as(self, report: Report) -> bool:
-        return self.kind == report.kind and self.reported == dict(report.fields)
+        return not differences(self.kind, self.reported, report)
+
+    @property
+    def memory(self) -> dict[str, Any]:
+        """What checking a later change needs of this development's past beyond its fields:
+        the corrections it has had and its retraction (plain values, to keep elsewhere)."""
+        return {"corrections": list(self.corrections_seen), "retraction": self.retraction}
+
+    @classmethod
+    def resumed(cls, report: Report, memory: Mapping[str, Any]) -> Development:
+        """A stand-in in the state a kept `memory` describes, with `report.fields` as its
+        current fields: to check a change and make its event without loading the real one
+        (only the event's body is meant to be kept; its version is the stand-in's)."""
+        dev = cls.record(report)
+        dev.collect_events()
+        dev.corrections_seen = list(memory["corrections"])
+        dev.retraction = memory["retraction"]
+        return dev
 
     def correct(self, changes: Mapping[str, Any], reason: str | None, source: Any = None) -> None:
         self._check_open()

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from events import Development, Report, read_changes, read_report, resolve_reference
+from events import Development, Report, differences, read_changes, read_report, resolve_reference
 from timeline import config
 from timeline.errors import (
     AmbiguousReference,
@@ -117,12 +117,10 @@ class Timeline(Application[UUID]):
         check_package(package.kind if package else None, written or package_id)
 
     def _compare(self, existing: Development, report: Report) -> str:
-        if existing.same_as(report):
-            return "existing"
-        fields = sorted(
-            k for k in set(existing.reported) | set(report.fields) if existing.reported.get(k) != report.fields.get(k)
-        )
-        raise Conflict(str(report.id), (["kind"] if existing.kind != report.kind else []) + fields)
+        differ = differences(existing.kind, existing.reported, report)
+        if differ:
+            raise Conflict(str(report.id), differ)
+        return "existing"
 
     def correct(self, ref: str, raw_changes: Mapping[str, Any], reason: str, source: Any = None) -> dict[str, Any]:
         dev = self._get(ref)

@@ -61,15 +61,15 @@ class DevelopmentNotFound(TimelineError):
 
 
 class Conflict(TimelineError):
-    """The same id arrived with different fields: neither ignored nor overwritten."""
+    """The same id arrived with different fields: neither ignored nor overwritten. The one
+    message for `add` and for an import line (`events.differences` says what differs)."""
 
     def __init__(self, dev_id: str, fields: list[str]) -> None:
         self.dev_id = dev_id
         self.fields = fields
-        what = ", ".join(fields) if fields else "fields"
         super().__init__(
-            f"development {dev_id} is already recorded with different {what}; "
-            "use `timeline correct` to change it"
+            f"development {dev_id} is already recorded with different {', '.join(fields)}; "
+            "a correction changes it (`timeline correct`, or an import line with \"op\": \"correct\")"
         )
 
 

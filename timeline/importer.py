@@ -33,9 +33,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
-from events import Development, InvalidInput, Report, read_changes, read_report, resolve_reference
+from events import Development, InvalidInput, Report, differences, read_changes, read_report, resolve_reference
 from timeline.app import Timeline, check_package
-from timeline.errors import TimelineError, disk_full, first_line, store_problem
+from timeline.errors import Conflict, TimelineError, disk_full, first_line, store_problem
 from timeline.scratch import remove_stale
 from timeline.store import Sql, first_events
 
@@ -350,13 +350,9 @@ def _check_add(known: Known, dirty: Known, report: Report, spool: _Spool) -> str
         return "new"
     if row["kind"] == report.kind and row["reported"] == fields:
         return "existing"
-    reported = json.loads(row["reported"])
-    differ = sorted(k for k in set(reported) | set(report.fields) if reported.get(k) != report.fields.get(k))
-    where = "in the log" if row["origin"] == "store" else "earlier in this file"
-    raise InvalidInput(
-        f"development {report.id} is already recorded {where} with different "
-        f"{', '.join(differ) or 'kind'}; use a correct line to change it"
-    )
+    # Both sides as stored (JSON), so that only what would be stored differently counts.
+    written = Report(report.kind, report.key, json.loads(fields))
+    raise Conflict(str(report.id), differences(row["kind"], json.loads(row["reported"]), written))
 
 
 def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict[str, Any], spool: _Spool) -> str:
@@ -367,15 +363,13 @@ def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict
     if row is None:
         raise InvalidInput(f"no development {item['id']!r} in the log or earlier in this file", "id")
     if row["current"] is None and row["origin"] == "store":  # first change of a stored one: load it
-        stored = app._get(str(target))
+        stored: Development = app.repository.get(target)
         row.update(current=_dumps(stored.fields), retracted=int(stored.retraction is not None), version=stored.version,
-                   seen=_dumps({"corrections": stored.corrections_seen, "retraction": stored.retraction}))  # fmt: skip
-    # A throwaway aggregate in the state this line meets, so that the domain's own rules
-    # decide and the domain makes the event; only its version is the real one's.
-    dev = Development.record(Report(row["kind"], row["key"], json.loads(row["current"] or row["reported"])))
-    dev.collect_events()
+                   seen=_dumps(stored.memory))  # fmt: skip
+    # A stand-in in the state this line meets, so that the domain's own rules decide and
+    # the domain makes the event; the version is the real one's, kept in the row.
     seen = json.loads(row["seen"]) if row["seen"] else {"corrections": [], "retraction": None}
-    dev.corrections_seen, dev.retraction = seen["corrections"], seen["retraction"]
+    dev = Development.resumed(Report(row["kind"], row["key"], json.loads(row["current"] or row["reported"])), seen)
     if op == "correct":
         changes = read_changes(dev.kind, item.get("set") or {})
         if dev.repeats(op, item.get("reason"), item.get("source"), changes):
@@ -394,7 +388,7 @@ def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict
         dev.add_source(item["source"])
     (change,) = dev.collect_events()
     row.update(current=_dumps(dev.fields), retracted=int(dev.retraction is not None), version=row["version"] + 1,
-               seen=_dumps({"corrections": dev.corrections_seen, "retraction": dev.retraction}))  # fmt: skip
+               seen=_dumps(dev.memory))  # fmt: skip
     dirty[target] = row
     spool.add(change, target, row["version"])
     return op

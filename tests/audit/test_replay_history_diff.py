@@ -288,8 +288,3 @@ def test_diff_from_a_position_after_a_later_time_is_refused(sqlite_run: Cli) -> 
     sqlite_run.import_seed()
     result = sqlite_run("diff", "#3", "2000-01-01", ok=False)
     assert (result.exit_code, result.stderr.strip()) == (2, "Error: FROM #3 is after TO 2000-01-01")
-
-
-def test_every_audit_command_has_help(sqlite_run: Cli) -> None:
-    for name in ("replay", "history", "diff", "verify"):
-        assert sqlite_run(name, "--help").stdout.count("\n") > 3

@@ -40,8 +40,35 @@ def test_same_id_with_different_fields_is_a_conflict(run: Cli) -> None:
     changed = [a if a != "8bn yen" else "9bn yen" for a in PLEDGE]
     result = run(*changed, "--id", "PKG-1", ok=False)
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: development ") and "different amount" in result.stderr
-    assert len(result.stderr.splitlines()) == 1
+    dev_id = run.json("show", "pkg-1")["id"]
+    assert result.stderr == f"Error: development {dev_id} is already recorded with different amount; {CORRECT}\n"
+    assert log_count(run) == 1
+
+
+CORRECT = 'a correction changes it (`timeline correct`, or an import line with "op": "correct")'
+VISIT = {"kind": "visit", "id": "v1", "title": "A visit", "occurred": "2024-07", "visitors": ["A"],
+         "sources": ["https://example.org/v"]}  # fmt: skip
+
+
+def test_an_import_line_that_conflicts_is_refused_with_the_same_message(run: Cli) -> None:
+    """The same rule and words as `add`, for a line that differs from the log and for one
+    that differs from an earlier line of the same file."""
+    run("add", "visit", "--id", "v1", "--title", "A visit", "--occurred", "2024-07", "--visitors", "A",
+        "--source", "https://example.org/v")  # fmt: skip
+    dev_id = run.json("show", "v1")["id"]
+    other = {**VISIT, "visitors": ["B"], "occurred": "2024-07-06"}
+    refused = run("import", "-", input=json.dumps(other) + "\n", ok=False)
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Error: line 1: development {dev_id} is already recorded with different occurred, visitors;"
+        f" {CORRECT}; nothing was imported\n"
+    )
+    twice = [{**VISIT, "id": "v2"}, {**VISIT, "id": "v2", "title": "Another title"}]
+    refused = run("import", "-", input="".join(json.dumps(x) + "\n" for x in twice), ok=False)
+    new_id = refused.stderr.split("development ")[1].split(" ")[0]
+    assert refused.stderr == (
+        f"Error: line 2: development {new_id} is already recorded with different title; {CORRECT}; nothing was imported\n"
+    )
     assert log_count(run) == 1
 
 

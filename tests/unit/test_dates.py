@@ -5,16 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events import InvalidInput, OccurredDate, Precision
-
-try:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    HAVE_HYPOTHESIS = True
-except ImportError:  # pragma: no cover - reported as a failure below, not a silent skip
-    HAVE_HYPOTHESIS = False
 
 
 @pytest.mark.parametrize("text", ["July 6, 2024", "6 Jul 2024", "2024-07-06", "6 July 2024", " 2024-07-06 "])
@@ -192,26 +186,20 @@ def test_constructor_validates() -> None:
         OccurredDate(2024, 7, 6, "sideways")
 
 
-if HAVE_HYPOTHESIS:
+@st.composite
+def occurred_dates(draw: st.DrawFn) -> OccurredDate:
+    d = draw(st.dates(min_value=date(1000, 1, 1), max_value=date(2999, 12, 31)))
+    precision = draw(st.sampled_from(list(Precision)))
+    open_ = draw(st.sampled_from([None, "after", "before"]))
+    month = d.month if precision is not Precision.YEAR else None
+    day = d.day if precision is Precision.DAY else None
+    return OccurredDate(d.year, month, day, open_)
 
-    @st.composite
-    def occurred_dates(draw: st.DrawFn) -> OccurredDate:
-        d = draw(st.dates(min_value=date(1000, 1, 1), max_value=date(2999, 12, 31)))
-        precision = draw(st.sampled_from(list(Precision)))
-        open_ = draw(st.sampled_from([None, "after", "before"]))
-        month = d.month if precision is not Precision.YEAR else None
-        day = d.day if precision is Precision.DAY else None
-        return OccurredDate(d.year, month, day, open_)
 
-    @settings(database=None, max_examples=300, deadline=None)
-    @given(occurred_dates())
-    def test_canonical_text_round_trips_with_precision(d: OccurredDate) -> None:
-        again = OccurredDate.parse(str(d))
-        assert str(again) == str(d)
-        assert again == d
-        assert again.precision is d.precision
-
-else:
-
-    def test_canonical_text_round_trips_with_precision() -> None:
-        pytest.fail("hypothesis is not installed: add it to the test extras in pyproject.toml")
+@settings(database=None, max_examples=300, deadline=None)
+@given(occurred_dates())
+def test_canonical_text_round_trips_with_precision(d: OccurredDate) -> None:
+    again = OccurredDate.parse(str(d))
+    assert str(again) == str(d)
+    assert again == d
+    assert again.precision is d.precision

@@ -508,13 +508,6 @@ def test_same_as_checks_the_kind() -> None:
 # --- event versions and upcasting ----------------------------------------------------------------
 
 
-def test_events_carry_class_version() -> None:
-    assert Development.Reported.class_version == 2
-    assert Development.Corrected.class_version == 1
-    assert Development.Retracted.class_version == 1
-    assert Development.SourceAdded.class_version == 1
-
-
 def mapper() -> Mapper[UUID]:
     transcoder = JSONTranscoder()
     transcoder.register(UUIDAsHex())

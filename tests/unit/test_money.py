@@ -55,11 +55,12 @@ def test_amount_is_never_a_float() -> None:
 
 def test_a_numeric_json_amount_keeps_no_float_artefacts() -> None:
     # An import file is JSON, where {"amount": 2.7} arrives as a float. The stored amount
-    # must be the reported 2.7 (or the input refused), not the binary float's expansion.
-    try:
-        m = Money.parse({"amount": 2.7, "currency": "USD"})  # type: ignore[arg-type]
-    except InvalidInput:
-        return
+    # must be the reported 2.7, not the binary float's expansion: the number is refused, and
+    # the same amount written as text is read exactly.
+    with pytest.raises(InvalidInput) as info:
+        Money.parse({"amount": 2.7, "currency": "USD"})  # type: ignore[arg-type]
+    assert str(info.value) == 'write the amount as text ("2.7"), not a JSON number: floats lose digits'
+    m = Money.parse({"amount": "2.7", "currency": "USD"})  # type: ignore[arg-type]
     assert m.amount == Decimal("2.7")
     assert m.to_primitive()["amount"] == "2.7"
 
