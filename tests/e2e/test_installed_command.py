@@ -13,7 +13,7 @@ def test_import_show_and_state_through_the_installed_command(tmp_path: Path, tim
     db = str(tmp_path / "story.db")
     first = timeline_cmd("--db", db, "import", str(SEED))
     assert first.returncode == 0, first.stderr
-    assert "25 new, 0 already there" in first.stderr
+    assert first.stderr == "25 new, 0 already there, 0 corrections, 0 retractions, 0 sources added (25 lines)\n"
     shown = timeline_cmd("--db", db, "show")
     assert shown.returncode == 0 and "Kamikawa" in shown.stdout
     state = json.loads(timeline_cmd("--db", db, "state", "--json").stdout)

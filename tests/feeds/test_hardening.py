@@ -136,7 +136,9 @@ def test_no_actor_or_topic_name_writes_outside_the_folder(sqlite_run: Any, tmp_p
                    "--actors", name, "--paraphrase", "x", "--source", "https://news.example/a")  # fmt: skip
     bad_topic = sqlite_run("add", "statement", "--title", "t", "--occurred", "2024", "--speaker", "x",
                            "--paraphrase", "x", "--topics", "../x", "--source", "https://a.example", ok=False)  # fmt: skip
-    assert bad_topic.exit_code == 2 and "is not a slug" in bad_topic.stderr  # a value on the command line: 2
+    assert bad_topic.exit_code == 2 and bad_topic.stderr == (
+        "Error: topics: topic '../x' is not a slug (lower-case letters, digits, hyphens)\n"
+    )  # a value on the command line: 2
     before = sorted(str(p) for p in tmp_path.rglob("*"))
     out = tmp_path / "deep" / "out"
     sqlite_run("feeds", "build", "--out", str(out), "--base-url", BASE)

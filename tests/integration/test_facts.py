@@ -201,13 +201,19 @@ def test_part_of_a_package_that_is_not_recorded_is_refused(run: Cli) -> None:
     assert run.json("show", short)["fields"]["part_of"] == package
     run("import", "-", input=lines(visit("v")))
     refused = run("import", "-", input=lines(pledge("p2", part_of="v")), ok=False)
-    assert "part_of: 'v' is a visit, not a package pledge" in refused.stderr
+    assert refused.stderr == (
+        "Error: line 1: part_of: 'v' is a visit, not a package pledge (in the log or earlier in this file);"
+        " nothing was imported\n"
+    )
     refused = run("correct", "p1", "--set", "part_of=nope", "--reason", "r", ok=False)
     assert refused.stderr == "Error: part_of: no package 'nope' is recorded; record the package pledge first\n"
     refused = run(
         "import", "-", input=lines({"op": "correct", "id": "p1", "set": {"part_of": "nope"}, "reason": "r"}), ok=False
     )
-    assert "line 1: part_of: no package 'nope' is recorded" in refused.stderr
+    assert refused.stderr == (
+        "Error: line 1: part_of: no package 'nope' is recorded; record the package pledge first"
+        " (in the log or earlier in this file); nothing was imported\n"
+    )
     text = run("show", "ticad/package").stdout
     assert text.count("  part:      Pledge p1 (") == 1 and "  part:      Part (" in text
     assert "  part of:   Pledge ticad/package (" in run("show", "p1").stdout

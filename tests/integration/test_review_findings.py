@@ -29,20 +29,21 @@ def test_two_spellings_of_one_actor_do_not_break_the_views(run: Cli) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ({"op": "correct", "id": "v", "set": "title=x", "reason": "r"}, "set: corrections are an object"),
+        ({"op": "correct", "id": "v", "set": "title=x", "reason": "r"}, "set: corrections are an object of FIELD: VALUE"),
         ({"kind": "pledge", "title": "P", "occurred": "2024", "donor": "A", "recipient": "B", "sources": ["https://e.org"],
-          "amount": {"amount": "1e999999999", "currency": "USD"}}, "is not plain digits"),
+          "amount": {"amount": "1e999999999", "currency": "USD"}}, 'amount: amount \'1e999999999\' is not plain digits like "8300000000" or "2.7"'),
         ({"kind": "pledge", "id": "p", "title": "P", "occurred": "2024", "donor": "A", "recipient": "B",
-          "sources": ["https://e.org"], "amount": "$1", "part_of": "p"}, "cannot be part of itself"),
+          "sources": ["https://e.org"], "amount": "$1", "part_of": "p"}, "part_of: a pledge cannot be part of itself"),
         ({"kind": "pledge", "title": "P", "occurred": "2024", "donor": "A", "recipient": "B", "sources": ["https://e.org"],
-          "amount": "USD 99999999999999999999999999999999999999 trillion"}, "more than 30 digits"),
+          "amount": "USD 99999999999999999999999999999999999999 trillion"}, "amount: 'USD 99999999999999999999999999999999999999 trillion' has more than 30 digits;"
+          " at most 30 are kept exactly"),
     ],
 )  # fmt: skip
 def test_bad_import_lines_are_one_error(sqlite_run: Cli, line: dict[str, object], message: str) -> None:
     sqlite_run("add", "visit", "--id", "v", "--title", "V", "--occurred", "2024", "--visitors", "A",
                "--source", "https://e.org/v")  # fmt: skip
     result = sqlite_run("import", "-", input=json.dumps(line) + "\n", ok=False)
-    assert result.exit_code == 1 and result.stderr.startswith("Error: line 1: ") and message in result.stderr
+    assert result.exit_code == 1 and result.stderr == f"Error: line 1: {message}; nothing was imported\n"
     assert len(sqlite_run("log", "--json").stdout.splitlines()) == 1
 
 
