@@ -34,7 +34,7 @@ from events.conventions import current
 from events.currencies import currency_of, is_currency_code
 from events.errors import InvalidInput
 
-__all__ = ["Money", "Total", "BOUNDS", "figure"]
+__all__ = ["Money", "Total", "BOUNDS", "figure", "plain_digits"]
 
 MAX_DIGITS = 30
 _PLAIN = re.compile(r"^\d{1,30}(\.\d{1,30})?$")
@@ -94,12 +94,12 @@ class Money:
                 raise InvalidInput("a range has no bound")
             if self.to <= self.amount:
                 raise InvalidInput(
-                    f"the top of a range ({_plain(self.to)}) must be above its bottom ({_plain(self.amount)})"
+                    f"the top of a range ({plain_digits(self.to)}) must be above its bottom ({plain_digits(self.amount)})"
                 )
 
     @property
     def amount_text(self) -> str:
-        return _plain(self.amount)
+        return plain_digits(self.amount)
 
     @property
     def exact(self) -> bool:
@@ -125,7 +125,7 @@ class Money:
         if self.bound is not None:
             data["bound"] = self.bound
         if self.to is not None:
-            data["to"] = _plain(self.to)
+            data["to"] = plain_digits(self.to)
         return data
 
     @classmethod
@@ -226,7 +226,7 @@ class _Side:
             ctx.traps[Inexact] = True
             try:
                 amount = self.digits.scaleb(_SCALES[self.scale]) if self.scale else self.digits
-                plain = _plain(amount)
+                plain = plain_digits(amount)
             except Inexact:
                 raise InvalidInput(
                     f"{text!r} has more than {MAX_DIGITS} digits; at most {MAX_DIGITS} are kept exactly"
@@ -339,9 +339,9 @@ class Total:
     def to_primitive(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
-            "total": _plain(self.low) if self.exact else None,
-            "at_least": _plain(self.low),
-            "up_to": _plain(self.high) if self.high is not None else None,
+            "total": plain_digits(self.low) if self.exact else None,
+            "at_least": plain_digits(self.low),
+            "up_to": plain_digits(self.high) if self.high is not None else None,
             "approximate": self.approximate,
         }
 
@@ -362,6 +362,6 @@ class Total:
         return f"{about}at least {self.currency} {figure(self.low)}, up to {self.currency} {figure(self.high)}"
 
 
-def _plain(d: Decimal) -> str:
+def plain_digits(d: Decimal) -> str:
     """Decimal as plain digits with no exponent and no trailing zeros."""
     return f"{d.normalize():f}" if d else "0"

@@ -7,14 +7,13 @@ and `replay --as-of` give the same shape.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from events.money import Money, Total
+from events.ledger import LedgerPledge
+from events.ledger import pledge_ledger as ledger_of
 from events.slugs import slugify
 from timeline.store import Sql
 
@@ -144,121 +143,10 @@ def ledger(sql: Sql) -> dict[str, Any]:
 
 
 def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The pledge ledger, with amounts as reported: no invented exchange rates.
-
-    Totals by donor and recipient, by currency and by instrument leave out retracted
-    pledges and parts of packages (a package counts once, as reported). A bound ("up to",
-    "at least") or a range is never added as if exact: a total is the least and the most
-    its amounts can add up to (`Total`). Each package is compared with the sum of its
-    parts, per currency, counting a part in another currency through the equivalent its
-    report gave, where it gave one.
-    """
-    pledges = [d for d in docs if d["kind"] == "pledge" and d["retracted"] is None]
-    by_id = {d["id"]: d for d in pledges}
-    amounts: dict[str, dict[tuple[str, ...], list[Money]]] = {
-        "by_donor_recipient": defaultdict(list),
-        "by_currency": defaultdict(list),
-        "by_instrument": defaultdict(list),
-    }
-    for d in pledges:
-        f = d["fields"]
-        if f.get("part_of") in by_id:
-            continue
-        money = Money.from_primitive(f["amount"])
-        for table, key in (
-            ("by_donor_recipient", (f["donor"], f["recipient"], money.currency)),
-            ("by_currency", (money.currency,)),
-            ("by_instrument", (f.get("instrument", "other"), money.currency)),
-        ):
-            amounts[table][key].append(money)
-    packages = []
-    discrepancies = []
-    parts_of: dict[str, list[dict[str, Any]]] = defaultdict(list)  # one pass, not one per package
-    for d in pledges:
-        if d["fields"].get("part_of"):
-            parts_of[d["fields"]["part_of"]].append(d)
-    for pkg in pledges:
-        parts = parts_of.get(pkg["id"], [])
-        if not parts:
-            continue
-        comparison = _compare_package(pkg, parts)
-        packages.append(comparison)
-        reported_text = Money.from_primitive(comparison["reported"]).humane()
-        parts_text = Total.from_primitive(comparison["parts_total"]).humane()
-        if comparison["mismatch"]:
-            discrepancies.append(
-                {
-                    "kind": "package-parts-mismatch",
-                    "package": pkg["id"],
-                    "title": pkg["title"],
-                    "message": (
-                        f"package “{pkg['title']}” reported as {reported_text}; "
-                        f"its parts as reported add up to {parts_text}"
-                    ),
-                    "reported": comparison["reported"],
-                    "parts_total": comparison["parts_total"],
-                    "currency": comparison["currency"],
-                }
-            )
-    missing = sorted({d["fields"]["part_of"] for d in pledges if d["fields"].get("part_of") and d["fields"]["part_of"] not in by_id})
-    discrepancies += [
-        {"kind": "missing-package", "package": p, "message": f"parts name package {p}, which is not recorded (or retracted)"}
-        for p in missing
-    ]
-
-    def rows(table: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
-        out = []
-        for key, found in sorted(amounts[table].items()):
-            total = Total.of(key[-1], found)
-            out.append({**dict(zip(names, key[:-1], strict=True)), **total.to_primitive()})
-        return out
-
-    return {
-        "by_donor_recipient": rows("by_donor_recipient", ("donor", "recipient")),
-        "by_currency": rows("by_currency", ()),
-        "by_instrument": rows("by_instrument", ("instrument",)),
-        "packages": packages,
-        "discrepancies": discrepancies,
-    }
-
-
-def _compare_package(pkg: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
-    reported = Money.from_primitive(pkg["fields"]["amount"])
-    currency = reported.currency
-    counted: list[Money] = []
-    part_rows, unconverted = [], []
-    for part in parts:
-        f = part["fields"]
-        candidates = [f["amount"], *f.get("equivalents", [])]
-        match = next((m for m in candidates if m["currency"] == currency), None)
-        if match is None:
-            unconverted.append(part["id"])
-        else:
-            counted.append(Money.from_primitive(match))
-        part_rows.append(
-            {"id": part["id"], "title": part["title"], "amount": f["amount"], "counted_as": match}
-        )
-    total = Total.of(currency, counted)
-    stated = Total.of(currency, [reported])
-    # Where bounds are involved, the two disagree only if they cannot be the same figure.
-    overlap = (stated.high is None or total.low <= stated.high) and (total.high is None or stated.low <= total.high)
-    exact = total.exact and stated.exact
-    return {
-        "id": pkg["id"],
-        "title": pkg["title"],
-        "currency": currency,
-        "reported": reported.to_primitive(),
-        "parts_total": total.to_primitive(),
-        "difference": _s(total.low - stated.low) if exact else None,
-        "mismatch": (total.low != stated.low) if exact else not overlap,
-        "approximate": total.approximate or stated.approximate,
-        "parts": part_rows,
-        "parts_without_equivalent": unconverted,
-    }
-
-
-def _s(d: Decimal) -> str:
-    return f"{d.normalize():f}" if d else "0"
+    """The ledger (`events.ledger`) of the pledges among these view documents."""
+    return ledger_of(
+        LedgerPledge(d["id"], d["title"], d["fields"], d["retracted"] is not None) for d in docs if d["kind"] == "pledge"
+    )
 
 
 # --- one feed's members, read in the orders a feed needs ----------------------------------
