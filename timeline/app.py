@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from events import Development, Report, differences, read_changes, read_report, resolve_reference
+from events import Development, Report, differences, read_changes, read_report
 from timeline import config
 from timeline.errors import (
     AmbiguousReference,
@@ -26,6 +26,7 @@ from timeline.errors import (
     TimelineError,
     store_problem,
 )
+from timeline.references import reference_id
 from timeline.store import Sql
 
 MIN_PREFIX = 6  # hex digits of an id that name it, when no other id starts so
@@ -175,17 +176,15 @@ class Timeline(Application[UUID]):
         """The id a reference names: a full id, the natural key, or a unique prefix of at
         least 6 hex digits of an id (what `show` prints is 8). A reference that could be a
         key and a prefix, or a prefix of several ids, is refused with the candidates."""
-        if not isinstance(ref, str) or not ref.strip():
-            raise DevelopmentNotFound(str(ref))
+        named = reference_id(ref)  # the full id, or the id of the key
         ref = ref.strip()
         try:
             return UUID(ref)
         except ValueError:
             pass
         candidates: list[UUID] = []
-        by_key = resolve_reference(ref)
-        if self._find(by_key) is not None:
-            candidates.append(by_key)
+        if self._find(named) is not None:
+            candidates.append(named)
         digits = ref.replace("-", "").lower()
         if len(digits) >= MIN_PREFIX and _HEX.fullmatch(digits):
             candidates += [i for i in self._ids_with_prefix(digits) if i not in candidates]

@@ -9,18 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from events import resolve_reference
 from timeline.errors import DevelopmentNotFound
+from timeline.references import reference_id
 from timeline.store import Sql
 from timeline.views import queries
 from timeline.views.queries import Filter
 
 
 class Reader:
-    def __init__(self, sql: Sql, position: int, events: int, tree: Any = None) -> None:
+    def __init__(self, sql: Sql, position: int, tree: Any = None) -> None:
         self.sql = sql
         self.position = position  # the last log position the views include
-        self.events = events
         self.tree = tree  # the log's Merkle tree (`timeline.proof.tree.Tree`), read for heads
 
     @classmethod
@@ -30,14 +29,10 @@ class Reader:
 
         views = Views(app)
         views.catch_up()
-        return cls(views.sql, views.position(), app.event_count(), Tree(app))
+        return cls(views.sql, views.position(), Tree(app))
 
     def development(self, ref: str) -> dict[str, Any]:
-        try:
-            dev_id = str(resolve_reference(ref))
-        except (ValueError, TypeError):
-            raise DevelopmentNotFound(ref) from None
-        doc = queries.document(self.sql, dev_id)
+        doc = queries.document(self.sql, str(reference_id(ref)))
         if doc is None:
             raise DevelopmentNotFound(ref)
         return doc

@@ -7,7 +7,6 @@ TYPES = ("joint-statement", "mou", "loan-agreement", "partnership-upgrade", "oth
 
 KIND = Kind(
     name="agreement",
-    verb="agreed",
     fields=(
         f.Field("parties", f.line, "Party to the agreement (repeatable).", required=True, many=True, actor_role=True),
         f.Field("subject", f.line, "What was agreed.", required=True),

@@ -38,7 +38,6 @@ def _common_lines(d: Mapping[str, Any]) -> list[str]:
 class Kind:
     name: str
     fields: tuple[f.Field, ...]
-    verb: str  # how a summary line says it: "pledged", "visited", ...
     # Groups of fields of which at least one must be given: (("quote", "paraphrase"),).
     one_of: tuple[tuple[str, ...], ...] = ()
     rules: Callable[[Mapping[str, Any]], None] = lambda details: None

@@ -28,7 +28,6 @@ def _describe(d: Mapping[str, Any]) -> list[str]:
 
 KIND = Kind(
     name="pledge",
-    verb="pledged",
     fields=(
         f.Field("donor", f.line, "Who pledges.", required=True, actor_role=True),
         f.Field("recipient", f.line, "Who receives.", required=True, actor_role=True),

@@ -48,7 +48,6 @@ def _details(d: Mapping[str, Any]) -> list[str]:
 
 KIND = Kind(
     name="statement",
-    verb="said",
     fields=(
         f.Field("speaker", f.line, "Who spoke.", required=True, actor_role=True),
         f.Field("role", f.line, "The speaker's role."),

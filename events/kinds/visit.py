@@ -34,7 +34,6 @@ def _details(d: Mapping[str, Any]) -> list[str]:
 
 KIND = Kind(
     name="visit",
-    verb="visited",
     fields=(
         f.Field("format", f.choice(*FORMATS), f"One of: {', '.join(FORMATS)} (default visit; a call has no place)."),
         f.Field("visitors", f.line, "Who visited (repeatable).", many=True, actor_role=True),

@@ -14,8 +14,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from events import resolve_reference
 from timeline.errors import DevelopmentNotFound
+from timeline.references import reference_id
 from timeline.store import Sql
 from timeline.views.project import field_changes, iso, project
 
@@ -51,10 +51,7 @@ def stored_versions(
 
 
 def history(app: Any, ref: str) -> dict[str, Any]:
-    try:
-        dev_id = resolve_reference(ref)
-    except (ValueError, TypeError):
-        raise DevelopmentNotFound(ref) from None
+    dev_id = reference_id(ref)
     versions = []
     doc: dict[str, Any] | None = None
     for n, event in stored_versions(app, dev_id):

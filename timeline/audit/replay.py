@@ -185,4 +185,4 @@ def reader_as_of(app: Any, when_text: str) -> Iterator[Any]:
     until = point(app, when_text)
     with scratch_views() as (sql, writer):
         position = replay_into(app, sql, writer, until)
-        yield Reader(sql, position, position, Tree(app))
+        yield Reader(sql, position, Tree(app))

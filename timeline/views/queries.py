@@ -25,8 +25,6 @@ class Filter:
     kind: str | None = None
     start: date | None = None  # occurred on or after (precision-aware overlap)
     end: date | None = None
-    limit: int | None = None
-    newest_first: bool = False
 
 
 EVERYTHING = Filter()
@@ -68,7 +66,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
             " WHERE m.facet = ? AND m.slug = ?"
         )
         params += [facet, slug]
-        order = "m.sort_key {0}, m.first_position {0}"
+        order = "m.sort_key, m.first_position"
         if f.topic and f.actor:
             statement += (
                 " AND EXISTS (SELECT 1 FROM timeline_memberships a"
@@ -77,7 +75,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
             params.append(slugify(f.actor))
     else:
         statement = "SELECT d.doc FROM timeline_developments d WHERE 1 = 1"
-        order = "d.sort_key {0}, d.first_position {0}"
+        order = "d.sort_key, d.first_position"
     if f.kind:
         statement += " AND d.kind = ?"
         params.append(f.kind)
@@ -87,10 +85,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
     if f.end:
         statement += " AND d.start_day <= ?"
         params.append(f.end.isoformat())
-    statement += " ORDER BY " + order.format("DESC" if f.newest_first else "ASC")
-    if f.limit is not None:
-        statement += " LIMIT ?"
-        params.append(f.limit)
+    statement += " ORDER BY " + order
     with sql.transaction(commit=False) as c:
         sql.execute(c, statement, params)
         while rows := sql.fetchmany(c, page):
@@ -131,11 +126,6 @@ def retracted_count(sql: Sql) -> int:
 def feed_positions(sql: Sql) -> dict[str, int]:
     with sql.transaction(commit=False) as c:
         return {r["feed"]: int(r["last_position"]) for r in sql.rows(c, "SELECT feed, last_position FROM timeline_feeds")}
-
-
-def names(sql: Sql, facet: str) -> dict[str, str]:
-    with sql.transaction(commit=False) as c:
-        return {r["slug"]: r["name"] for r in sql.rows(c, "SELECT slug, name FROM timeline_names WHERE facet = ?", [facet])}
 
 
 def ledger(sql: Sql) -> dict[str, Any]:
