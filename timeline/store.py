@@ -13,10 +13,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, TrackingRecorder
+
+T = TypeVar("T")
 
 
 class Sql:
@@ -103,30 +105,30 @@ class Sql:
         return f'"{self.schema}"."{name}"' if self.postgres and self.schema else f'"{name}"'
 
 
+def in_parts(items: Sequence[T], size: int = 500) -> Iterator[tuple[Sequence[T], str]]:
+    """`items` in parts of at most `size`, each with the `?,?,...` its `IN (...)` needs:
+    SQLite caps the parameters of one statement."""
+    for start in range(0, len(items), size):
+        part = items[start : start + size]
+        yield part, ",".join("?" * len(part))
+
+
 def first_events(recorder: ApplicationRecorder, ids: Sequence[UUID]) -> dict[UUID, StoredEvent]:
     """The first stored event of each id that has one: one query per call, not one per id."""
     if not ids:
         return {}
     sql = Sql.for_recorder(recorder)
     table = sql.table(recorder.events_table_name)  # type: ignore[attr-defined]
+    select = f"SELECT originator_id, originator_version, topic, state FROM {table} WHERE originator_version = 1"
     with sql.transaction(commit=False) as c:
         if sql.postgres:
-            sql.execute(
-                c,
-                f"SELECT originator_id, originator_version, topic, state FROM {table} "
-                "WHERE originator_version = 1 AND originator_id = ANY(?)",
-                [list(ids)],
-            )
+            rows = sql.rows(c, f"{select} AND originator_id = ANY(?)", [list(ids)])
         else:
-            marks = ",".join("?" * len(ids))
-            sql.execute(
-                c,
-                f"SELECT originator_id, originator_version, topic, state FROM {table} "
-                f"WHERE originator_version = 1 AND originator_id IN ({marks})",
-                [i.hex for i in ids],
-            )
+            rows = []
+            for part, marks in in_parts([i.hex for i in ids]):
+                rows += sql.rows(c, f"{select} AND originator_id IN ({marks})", part)
         found = {}
-        for row in c.fetchall():
+        for row in rows:
             oid = row["originator_id"]
             oid = oid if isinstance(oid, UUID) else UUID(oid)
             found[oid] = StoredEvent(oid, row["originator_version"], row["topic"], bytes(row["state"]))

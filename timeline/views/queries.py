@@ -15,7 +15,7 @@ from typing import Any
 from events.ledger import LedgerPledge
 from events.ledger import pledge_ledger as ledger_of
 from events.slugs import slugify
-from timeline.store import Sql
+from timeline.store import Sql, in_parts
 
 
 @dataclass(frozen=True)
@@ -211,9 +211,7 @@ def _iter_members_recorded(
         )
     ids = [r["id"] for r in rows]
     del rows
-    for start in range(0, len(ids), page):
-        part = ids[start : start + page]
-        marks = ",".join("?" * len(part))
+    for part, marks in in_parts(ids, page):
         with sql.transaction(commit=False) as c:
             found = sql.rows(
                 c,
@@ -242,9 +240,7 @@ def feed_documents(sql: Sql, facet: str | None, slug: str | None, ids: list[str]
     source, where, params = _feed_source(facet, slug)
     docs = []
     with sql.transaction(commit=False) as c:
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(ids):
             rows = sql.rows(c, f"SELECT d.doc FROM {source} WHERE {where} AND d.id IN ({marks})", [*params, *part])
             docs += [json.loads(r["doc"]) for r in rows]
     return docs
