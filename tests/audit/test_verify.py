@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, pg_connect
 from timeline import config
 from timeline.app import Timeline
 from timeline.proof.tree import LEAVES, NODES, TreeSql
@@ -22,9 +22,7 @@ Tamper = Callable[[Any, str, str, bool], None]  # (cursor, table, position colum
 
 def run_sql(target: str, action: Callable[[Any, str, str, bool], None]) -> None:
     if target.startswith("postgresql://"):
-        import psycopg
-
-        with psycopg.connect(target, autocommit=False) as conn, conn.cursor() as cur:
+        with pg_connect(target, autocommit=False) as conn, conn.cursor() as cur:
             action(cur, "timeline_events", "notification_id", True)
             conn.commit()
     else:
