@@ -7,13 +7,16 @@ after an append; a replay builds a `Reader` over scratch views instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timeline.errors import DevelopmentNotFound
 from timeline.references import reference_id
 from timeline.store import Sql
 from timeline.views import queries
 from timeline.views.queries import Filter
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
 
 
 class Reader:
@@ -23,7 +26,7 @@ class Reader:
         self.tree = tree  # the log's Merkle tree (`timeline.proof.tree.Tree`), read for heads
 
     @classmethod
-    def live(cls, app: Any) -> Reader:
+    def live(cls, app: Timeline) -> Reader:
         from timeline.proof.tree import Tree
         from timeline.views.runner import Views
 

@@ -7,11 +7,14 @@ the views, so SQLite and PostgreSQL behave alike. A command's own `--date-order`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from events.conventions import DATE_ORDERS, DECIMAL_MARKS, Conventions
 from timeline.errors import BadValue, TimelineError
 from timeline.store import Sql
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
 
 TABLE = "timeline_settings"
 CHOICES: dict[str, tuple[str, ...]] = {"date-order": DATE_ORDERS, "decimal-mark": DECIMAL_MARKS}
@@ -30,7 +33,7 @@ def check(key: str, value: str) -> str:
     return value
 
 
-def stored(app: Any) -> dict[str, str]:
+def stored(app: Timeline) -> dict[str, str]:
     """The settings stored for this database; reading creates nothing."""
     sql = Sql.for_recorder(app.recorder)
     with sql.transaction(commit=False) as c:
@@ -43,7 +46,7 @@ def stored(app: Any) -> dict[str, str]:
         return {r["key"]: r["value"] for r in sql.rows(c, f"SELECT key, value FROM {sql.table(TABLE)} ORDER BY key")}
 
 
-def store(app: Any, key: str, value: str | None) -> None:
+def store(app: Timeline, key: str, value: str | None) -> None:
     """Set (or with None, unset) one setting for this database."""
     sql = Sql.for_recorder(app.recorder)
     table = sql.table(TABLE)

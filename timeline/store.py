@@ -13,12 +13,25 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, TrackingRecorder
 
 T = TypeVar("T")
+
+
+class Cursor(Protocol):
+    """What the portable SQL needs of a cursor: the library's SQLite cursor wrapper,
+    psycopg's cursor and sqlite3's all have it."""
+
+    def execute(self, statement: str, params: Any = ..., /) -> Any: ...
+
+    def executemany(self, statement: str, rows: Any, /) -> Any: ...
+
+    def fetchall(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
 
 
 class Sql:
@@ -70,7 +83,7 @@ class Sql:
         """Nothing to close for a recorder's datastore: the application closes it."""
 
     @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[Any]:
+    def transaction(self, *, commit: bool) -> Iterator[Cursor]:
         with self._transaction(commit=commit) as cursor:
             if self.postgres and self.schema and self.schema != "public":
                 # The views' SQL names its tables unqualified: in a `?schema=` database they
@@ -81,23 +94,23 @@ class Sql:
     def q(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.postgres else statement
 
-    def execute(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
+    def execute(self, cursor: Cursor, statement: str, params: Sequence[Any] = ()) -> None:
         cursor.execute(self.q(statement), tuple(params))
 
-    def executemany(self, cursor: Any, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    def executemany(self, cursor: Cursor, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             cursor.executemany(self.q(statement), [tuple(r) for r in rows])
 
-    def rows(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+    def rows(self, cursor: Cursor, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         self.execute(cursor, statement, params)
         return list(cursor.fetchall())
 
-    def fetchmany(self, cursor: Any, size: int) -> list[Any]:
+    def fetchmany(self, cursor: Cursor, size: int) -> list[Any]:
         # The library's SQLite cursor wrapper has no fetchmany(); the cursor it wraps does.
-        raw = getattr(cursor, "sqlite_cursor", cursor)
+        raw: Any = getattr(cursor, "sqlite_cursor", cursor)
         return list(raw.fetchmany(size))
 
-    def scalar(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:
+    def scalar(self, cursor: Cursor, statement: str, params: Sequence[Any] = ()) -> Any:
         self.execute(cursor, statement, params)
         row = cursor.fetchone()
         if row is None:

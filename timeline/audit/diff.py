@@ -16,7 +16,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from timeline import scratch
@@ -24,12 +24,15 @@ from timeline.audit.history import stored_versions
 from timeline.audit.replay import BadPoint, Point, point, stream
 from timeline.views.project import field_changes, project
 
+if TYPE_CHECKING:
+    from timeline.app import Timeline
+
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def diff(app: Any, from_text: str, to_text: str) -> dict[str, Any]:
+def diff(app: Timeline, from_text: str, to_text: str) -> dict[str, Any]:
     start, end = point(app, from_text), point(app, to_text)
     if start.time is not None and end.time is not None:
         later: bool | None = start.time > end.time
@@ -54,7 +57,7 @@ def diff(app: Any, from_text: str, to_text: str) -> dict[str, Any]:
             "to": {"when": end.text, "position": to_position}, **report}  # fmt: skip
 
 
-def _walk(app: Any, db: sqlite3.Connection, start: Point, end: Point) -> tuple[int, int]:
+def _walk(app: Timeline, db: sqlite3.Connection, start: Point, end: Point) -> tuple[int, int]:
     """Resolve FROM (reading up to it only if it is a time), then apply (FROM, TO]."""
     if start.position is not None:
         from_position = start.position
@@ -89,14 +92,14 @@ def _walk(app: Any, db: sqlite3.Connection, start: Point, end: Point) -> tuple[i
     return from_position, to_position
 
 
-def _recorded_after(app: Any, position: int, end: Point) -> bool:
+def _recorded_after(app: Timeline, position: int, end: Point) -> bool:
     notifications = app.recorder.select_notifications(position, 1, stop=position)
     return bool(notifications) and not end.includes(
         notifications[0], app.mapper.to_domain_event(notifications[0])
     )
 
 
-def _as_of_version(app: Any, originator_id: UUID, version: int) -> dict[str, Any] | None:
+def _as_of_version(app: Timeline, originator_id: UUID, version: int) -> dict[str, Any] | None:
     """A development's document after its first `version` events (None before any)."""
     doc = None
     if version < 1:

@@ -9,7 +9,7 @@ changed, before -> after, with its reason and source.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -19,14 +19,17 @@ from timeline.references import reference_id
 from timeline.store import Sql
 from timeline.views.project import field_changes, iso, project
 
+if TYPE_CHECKING:
+    from timeline.app import Timeline
+
 
 def stored_versions(
-    app: Any, originator_id: UUID, lte: int | None = None
+    app: Timeline, originator_id: UUID, lte: int | None = None
 ) -> Iterator[tuple[Notification, Any]]:
     """(notification, event) for each stored event of one development, in version order."""
     recorder = app.recorder
     sql = Sql.for_recorder(recorder)
-    table = sql.table(recorder.events_table_name)
+    table = sql.table(recorder.events_table_name)  # type: ignore[attr-defined]
     position = "notification_id" if sql.postgres else "rowid"
     statement = (
         f"SELECT {position} AS position, originator_id, originator_version, topic, state FROM {table}"
@@ -50,7 +53,7 @@ def stored_versions(
         yield n, app.mapper.to_domain_event(n)
 
 
-def history(app: Any, ref: str) -> dict[str, Any]:
+def history(app: Timeline, ref: str) -> dict[str, Any]:
     dev_id = reference_id(ref)
     versions = []
     doc: dict[str, Any] | None = None

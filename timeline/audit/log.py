@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timeline.store import iter_notifications
 from timeline.views.project import iso
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
 
 POLL_SECONDS = 0.5
 
@@ -28,12 +31,12 @@ def as_record(notification: Any, event: Any) -> dict[str, Any]:
     }
 
 
-def stored_events(app: Any, after: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
+def stored_events(app: Timeline, after: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
     for n in iter_notifications(app.recorder, after + 1, stop):
         yield as_record(n, app.mapper.to_domain_event(n))
 
 
-def follow_events(app: Any, after: int) -> Iterator[dict[str, Any]]:
+def follow_events(app: Timeline, after: int) -> Iterator[dict[str, Any]]:
     """New events after `after`, forever: by LISTEN/NOTIFY on PostgreSQL, by polling on
     SQLite (whose recorder has no subscriptions)."""
     try:

@@ -30,12 +30,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Notification
 
 from timeline import scratch
 from timeline.errors import BadValue
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
 
 PAGE = 1000
 _POSITION = re.compile(r"#(\d+)")
@@ -112,7 +115,7 @@ def _instant(text: str) -> datetime:
     return datetime(*day, t.hour, t.minute, t.second, tzinfo=zone)
 
 
-def point(app: Any, text: str) -> Point:
+def point(app: Timeline, text: str) -> Point:
     """Parse WHEN and check it against this log: `#N` must not lie beyond it."""
     p = Point.parse(text)
     if p.position is not None:
@@ -122,7 +125,7 @@ def point(app: Any, text: str) -> Point:
     return p
 
 
-def stream(app: Any, after: int, until: Point, page: int = PAGE) -> Iterator[Batch]:
+def stream(app: Timeline, after: int, until: Point, page: int = PAGE) -> Iterator[Batch]:
     """Decoded events after position `after` up to `until`, in pages, read no further.
 
     A position bounds the read itself; a time stops at the first event recorded later.
@@ -166,7 +169,7 @@ def scratch_views() -> Iterator[tuple[Any, Any]]:
             sql.close()
 
 
-def replay_into(app: Any, sql: Any, writer: Any, until: Point, after: int = 0) -> int:
+def replay_into(app: Timeline, sql: Any, writer: Any, until: Point, after: int = 0) -> int:
     """Apply the log after `after` up to `until` to scratch views; returns the position reached."""
     position = after
     for batch in stream(app, after, until):
@@ -177,7 +180,7 @@ def replay_into(app: Any, sql: Any, writer: Any, until: Point, after: int = 0) -
 
 
 @contextmanager
-def reader_as_of(app: Any, when_text: str) -> Iterator[Any]:
+def reader_as_of(app: Timeline, when_text: str) -> Iterator[Any]:
     """A Reader over the views as they stood at WHEN (`#N` or a recorded time)."""
     from timeline.proof.tree import Tree
     from timeline.reading import Reader

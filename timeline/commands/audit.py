@@ -14,6 +14,7 @@ import click
 from events.fields import source_text
 from timeline.commands.common import (
     CONTEXT,
+    Session,
     emit_json,
     filter_options,
     json_option,
@@ -33,7 +34,7 @@ from timeline.commands.conventions import convention_options
 @json_option
 @pass_session
 @convention_options
-def replay(session: Any, when: str, as_json: bool, html_out: Path | None, **filters: Any) -> None:
+def replay(session: Session, when: str, as_json: bool, html_out: Path | None, **filters: Any) -> None:
     """The timeline exactly as the log knew it at WHEN; same output as `show`.
 
     Combine --as-of (what was known) with --from/--to (when things occurred).
@@ -59,7 +60,7 @@ def replay(session: Any, when: str, as_json: bool, html_out: Path | None, **filt
 @click.argument("dev_id", metavar="ID")
 @json_option
 @pass_session
-def history(session: Any, dev_id: str, as_json: bool) -> None:
+def history(session: Session, dev_id: str, as_json: bool) -> None:
     """Every version of one development: position, time, event, what changed and why."""
     from timeline.audit.history import history as versions_of
 
@@ -82,7 +83,7 @@ def history(session: Any, dev_id: str, as_json: bool) -> None:
 @click.argument("end", metavar="TO")
 @json_option
 @pass_session
-def diff(session: Any, start: str, end: str, as_json: bool) -> None:
+def diff(session: Session, start: str, end: str, as_json: bool) -> None:
     """Developments added, corrected, retracted and sourced between FROM and TO.
 
     FROM and TO are log positions #N or recorded times, as for `replay --as-of`.
@@ -120,7 +121,7 @@ def diff(session: Any, start: str, end: str, as_json: bool) -> None:
 )
 @json_option
 @pass_session
-def verify(session: Any, full: bool, expect_head: str | None, as_json: bool) -> None:
+def verify(session: Session, full: bool, expect_head: str | None, as_json: bool) -> None:
     """Check every stored event against the log's Merkle tree; exit 1 naming each altered position.
 
     Incremental: the events after the last checkpoint found sound are read, and the tree must

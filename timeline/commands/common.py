@@ -10,13 +10,17 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from events import KINDS, InvalidInput, OccurredDate
 from timeline import config
 from timeline.render import render_line
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
+    from timeline.reading import Reader
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Commands that may create a SQLite file that is not there yet (every other one refuses
@@ -31,15 +35,15 @@ class Session:
 
     def __init__(self, db: str | None) -> None:
         self.db = db
-        self._app: Any = None
-        self._reader: Any = None
+        self._app: Timeline | None = None
+        self._reader: Reader | None = None
 
     @property
     def target(self) -> config.Target:
         return config.resolve(self.db, create=_running(CREATING))
 
     @property
-    def app(self) -> Any:
+    def app(self) -> Timeline:
         if self._app is None:
             from timeline.app import Timeline
             from timeline.errors import StoreUnavailable
@@ -61,7 +65,7 @@ class Session:
         return target.is_postgres or target.path.exists()
 
     @property
-    def reader(self) -> Any:
+    def reader(self) -> Reader:
         if self._reader is None:
             from timeline.reading import Reader
 
