@@ -29,48 +29,70 @@ def iso(ts: datetime) -> str:
 
 
 def project(doc: dict[str, Any] | None, event: Any, position: int) -> dict[str, Any] | None:
-    if isinstance(event, Development.Reported):
-        stamp = iso(event.timestamp)
-        return _document(
-            {
-                "id": str(event.originator_id),
-                "key": event.key,
-                "kind": event.kind,
-                "recorded": stamp,
-                "first_position": position,
-                "corrections": [],
-                "retracted": None,
-            },
-            dict(event.fields),
-            event,
-            position,
-            stamp,
-        )
+    return _apply(event, doc, position)
+
+
+# One handler per event type (as eventsourcing's examples/aggregate7 mutates state).
+
+
+@functools.singledispatch
+def _apply(event: Any, doc: dict[str, Any] | None, position: int) -> dict[str, Any] | None:
+    """An event kind this version does not know changes nothing it shows."""
+    return _known(doc, event, position)
+
+
+def _known(doc: dict[str, Any] | None, event: Any, position: int) -> dict[str, Any]:
     if doc is None:
         # An event for a development this view never saw begin: the log is not whole.
         raise ValueError(f"event at position {position} changes unknown development {event.originator_id}")
-    doc = dict(doc)
-    if isinstance(event, Development.Corrected):
-        note = {
-            "position": position,
-            "recorded": iso(event.timestamp),
-            "changes": event.changes,
-            "reason": event.reason,
-            "source": event.source,
-        }
-        doc["corrections"] = [*doc["corrections"], note]
-        return _document(doc, with_source(apply_changes(doc["fields"], event.changes), event.source), event, position)
-    if isinstance(event, Development.Retracted):
-        doc["retracted"] = {
-            "position": position,
-            "recorded": iso(event.timestamp),
-            "reason": event.reason,
-            "source": event.source,
-        }
-        return _document(doc, with_source(doc["fields"], event.source), event, position)
-    if isinstance(event, Development.SourceAdded):
-        return _document(doc, with_source(doc["fields"], event.source), event, position)
-    return doc  # an event kind this version does not know changes nothing it shows
+    return dict(doc)
+
+
+@_apply.register
+def _reported(event: Development.Reported, doc: dict[str, Any] | None, position: int) -> dict[str, Any]:
+    stamp = iso(event.timestamp)
+    start = {
+        "id": str(event.originator_id),
+        "key": event.key,
+        "kind": event.kind,
+        "recorded": stamp,
+        "first_position": position,
+        "corrections": [],
+        "retracted": None,
+    }
+    return _document(start, dict(event.fields), event, position, stamp)
+
+
+@_apply.register
+def _corrected(event: Development.Corrected, doc: dict[str, Any] | None, position: int) -> dict[str, Any]:
+    doc = _known(doc, event, position)
+    note = {
+        "position": position,
+        "recorded": iso(event.timestamp),
+        "changes": event.changes,
+        "reason": event.reason,
+        "source": event.source,
+    }
+    doc["corrections"] = [*doc["corrections"], note]
+    return _document(doc, with_source(apply_changes(doc["fields"], event.changes), event.source), event, position)
+
+
+@_apply.register
+def _retracted(event: Development.Retracted, doc: dict[str, Any] | None, position: int) -> dict[str, Any]:
+    doc = _known(doc, event, position)
+    doc["retracted"] = {
+        "position": position,
+        "recorded": iso(event.timestamp),
+        "reason": event.reason,
+        "source": event.source,
+    }
+    return _document(doc, with_source(doc["fields"], event.source), event, position)
+
+
+@_apply.register
+def _source_added(event: Development.SourceAdded, doc: dict[str, Any] | None, position: int) -> dict[str, Any]:
+    doc = _known(doc, event, position)
+    return _document(doc, with_source(doc["fields"], event.source), event, position)
 
 
 def _document(
