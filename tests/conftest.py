@@ -37,6 +37,18 @@ def _pg_unavailable_reason() -> str | None:
         return f"PostgreSQL not reachable at {PG_ADMIN} ({str(e).strip().splitlines()[0]})"
 
 
+@pytest.fixture(autouse=True)
+def _processes_only_in_slow_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that starts a process is marked `slow` (so `-m "not slow"` is the fast tier)."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(self: object, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"{request.node.nodeid} starts a process: mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     reason = _pg_unavailable_reason()

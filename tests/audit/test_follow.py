@@ -12,7 +12,11 @@ import subprocess
 import threading
 from typing import Any
 
+import pytest
+
 from tests.conftest import Cli, installed_timeline
+
+pytestmark = pytest.mark.slow
 
 WAIT = 15.0
 

@@ -6,7 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import SEED
+
+pytestmark = pytest.mark.slow
 
 
 def test_import_show_and_state_through_the_installed_command(tmp_path: Path, timeline_cmd: Any) -> None:

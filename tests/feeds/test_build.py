@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
+import pytest
 from conftest import AT, ATOM, BASE, FH, Built, feed_files, snapshot
 
 SOURCE = "https://news.example/article"
@@ -260,6 +261,7 @@ def test_as_of(sqlite_run: Any, build: Any, tmp_path: Path) -> None:
     assert index["position"] == 5 and index["feeds"][0]["developments"] == 5
 
 
+@pytest.mark.slow
 def test_other_commands_do_not_import_feedgen_or_waitress() -> None:
     import subprocess
 

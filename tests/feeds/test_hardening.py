@@ -242,6 +242,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_leaves_every_file_whole_and_the_next_build_finishes(
     sqlite_run: Any, tmp_path: Path, small_disk: Path, timeline_cmd: Any
 ) -> None:
