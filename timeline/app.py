@@ -41,6 +41,9 @@ class Recorded:
 
 class Timeline(Application[UUID]):
     name = "timeline"
+    # Set by `open`: the target it opened, and notes a command shows (`timeline.readonly`).
+    target: config.Target
+    notes: list[str]
 
     @classmethod
     def open(cls, target: config.Target) -> Timeline:
@@ -71,8 +74,8 @@ class Timeline(Application[UUID]):
             path = None if target.is_postgres else target.path
             problem = store_problem(e, path)
             raise StoreUnavailable(f"cannot open database {display or target.display}: {problem}") from None
-        app.target = target  # type: ignore[attr-defined]
-        app.notes = list(getattr(app.recorder, "notes", ()))  # type: ignore[attr-defined]  # a migration's
+        app.target = target
+        app.notes = list(getattr(app.recorder, "notes", ()))  # a migration's
         return app
 
     def close(self) -> None:

@@ -62,7 +62,7 @@ def _open_copy(cls: type[Timeline], target: Target, copy: Any, note: str) -> Tim
     except BaseException:
         stack.close()
         raise
-    app.notes.append(note)  # type: ignore[attr-defined]
+    app.notes.append(note)
     app.close_scratch = stack.close  # type: ignore[attr-defined]
     return app
 
