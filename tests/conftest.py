@@ -73,6 +73,20 @@ def postgres_database(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_own_database(postgres_server: str) -> Iterator[str]:
+    """A fresh database of its own, for a test about whole databases (their schemas, their
+    names); dropped afterwards. Slower than `postgres_url`."""
+    import psycopg
+
+    name = f"timeline_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{postgres_server.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def postgres_url(postgres_database: str) -> Iterator[str]:
     """A fresh, empty schema for one test (`?schema=`: far cheaper than a database per
     test), dropped afterwards. A table that lands anywhere else fails the test."""

@@ -85,10 +85,6 @@ class Sql:
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Cursor]:
         with self._transaction(commit=commit) as cursor:
-            if self.postgres and self.schema and self.schema != "public":
-                # The views' SQL names its tables unqualified: in a `?schema=` database they
-                # belong in that schema, beside the library's, not in `public`.
-                cursor.execute(f'SET LOCAL search_path TO "{self.schema}"')
             yield cursor
 
     def q(self, statement: str) -> str:

@@ -194,6 +194,7 @@ def test_any_correct_is_stored_or_refused_in_one_line(
         (["correct", PACKAGE, "--set", "title=x", "--reason", b"\xed\xa0\x80"], "--reason"),
     ],
 )  # fmt: skip
+@pytest.mark.slow
 def test_arguments_that_are_not_utf8_are_refused_by_the_installed_command(
     store: Store, args: list[str | bytes], option: str
 ) -> None:

@@ -17,6 +17,8 @@ import pytest
 
 from tests.conftest import Cli
 
+pytestmark = pytest.mark.slow  # they mount file systems and start processes
+
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:

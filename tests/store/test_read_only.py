@@ -23,6 +23,8 @@ from tests.faults.kill import run
 READS = [["state", "--json"], ["show", "--json"], ["verify", "--full", "--json"], ["replay", "--as-of", "#10", "--json"],
          ["log", "--json"], ["topics", "--json"], ["history", "japan-cambodia-2024/package", "--json"]]  # fmt: skip
 
+pytestmark = pytest.mark.slow  # they mount file systems and start processes
+
 
 def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}

@@ -84,8 +84,10 @@ def test_redact_hides_every_password_it_can_find() -> None:
          "connection refused by 127.0.0.1:1 (is PostgreSQL running there?)"),
     ],
 )  # fmt: skip
-def test_postgres_connection_errors_say_the_cause_within_a_second(postgres_url: str, change: Any, cause: str) -> None:
-    base, name = postgres_url.rsplit("/", 1)
+def test_postgres_connection_errors_say_the_cause_within_a_second(
+    postgres_own_database: str, change: Any, cause: str
+) -> None:
+    base, name = postgres_own_database.rsplit("/", 1)
     url = change(base, name)
     began = time.monotonic()
     result = timeline("--db", url, "state")
@@ -96,7 +98,8 @@ def test_postgres_connection_errors_say_the_cause_within_a_second(postgres_url: 
 
 
 @pytest.mark.postgres
-def test_a_schema_holds_its_own_log_and_views(postgres_url: str) -> None:
+def test_a_schema_holds_its_own_log_and_views(postgres_own_database: str) -> None:
+    postgres_url = postgres_own_database
     url = f"{postgres_url}?schema=newsroom_2"
     missing = timeline("--db", url, "state")
     assert missing.stderr == (f"Error: no timeline database at {url} (schema 'newsroom_2' does not exist)\n")
