@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.conftest import pg_connect
 from tests.load.writers import ROOT, timeline_command
 
 
@@ -43,7 +44,7 @@ def _postgres_scalar(url: str, statement: str) -> int:
 
     conn = _CONNECTIONS.get(url)
     if conn is None:
-        conn = _CONNECTIONS[url] = psycopg.connect(url, autocommit=True)
+        conn = _CONNECTIONS[url] = pg_connect(url, autocommit=True)
     try:
         row = conn.execute(statement).fetchone()
     except psycopg.Error:
