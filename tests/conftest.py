@@ -99,8 +99,7 @@ def postgres_url(postgres_database: str) -> Iterator[str]:
     with psycopg.connect(postgres_database, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         stray = conn.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables"
-            " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'public'"
         ).fetchall()
         for table_schema, table_name in stray:
             conn.execute(f'DROP TABLE "{table_schema}"."{table_name}" CASCADE')

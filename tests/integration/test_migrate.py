@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, pg_connect
 from timeline import config
 from timeline.app import Timeline
 from timeline.proof.tree import LEAVES
@@ -41,7 +41,6 @@ def old(target: str, tmp_path: Path) -> Cli:
         links = conn.execute("SELECT position, hash FROM timeline_chain ORDER BY position").fetchall()
     from uuid import UUID
 
-    import psycopg
     from eventsourcing.persistence import StoredEvent
 
     settings = dict(config.resolve(target).settings)
@@ -49,7 +48,7 @@ def old(target: str, tmp_path: Path) -> Cli:
     app = Timeline(env=settings)
     app.recorder.insert_events([StoredEvent(UUID(hex=o), v, t, s) for o, v, t, s in events])
     app.close()
-    with psycopg.connect(target) as conn:
+    with pg_connect(target) as conn:
         conn.execute("CREATE TABLE timeline_chain (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)")
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO timeline_chain VALUES (%s, %s)", links)
@@ -58,9 +57,8 @@ def old(target: str, tmp_path: Path) -> Cli:
 
 def leaves(target: str) -> int | None:
     if target.startswith("postgresql://"):
-        import psycopg
 
-        with psycopg.connect(target) as conn:
+        with pg_connect(target) as conn:
             if conn.execute("SELECT to_regclass(%s)", (LEAVES,)).fetchone()[0] is None:  # type: ignore[index]
                 return None
             return int(conn.execute(f"SELECT COUNT(*) FROM {LEAVES}").fetchone()[0])  # type: ignore[index]
@@ -85,9 +83,8 @@ def test_an_old_database_is_migrated_once_with_a_note(old: Cli) -> None:
 
 def tamper(target: str, statement: str) -> None:
     if target.startswith("postgresql://"):
-        import psycopg
 
-        with psycopg.connect(target) as conn:
+        with pg_connect(target) as conn:
             conn.execute(statement.replace("stored_events", "timeline_events").replace("rowid", "notification_id"))
     else:
         with sqlite3.connect(target) as conn:
