@@ -377,9 +377,9 @@ def _print_event(item: dict[str, Any], as_json: bool) -> None:
 def _register_optional_commands() -> None:
     """Feeds and audit commands live in their own modules; none imports feedgen or the
     server at start-up, so `add` stays quick."""
-    from timeline.commands import audit, conventions, export, feeds, proof
+    from timeline.commands import actors, audit, conventions, export, feeds, proof
 
-    for group in (feeds, audit, conventions, proof, export):
+    for group in (feeds, audit, conventions, proof, export, actors):
         for command in group.COMMANDS:
             cli.add_command(command)
 

@@ -113,16 +113,22 @@ def _document(
     return doc
 
 
-def facets(doc: dict[str, Any] | None) -> set[Facet]:
+def facets(doc: dict[str, Any] | None, registry: Any = None) -> set[Facet]:
     if doc is None:
         return set()
     # One facet per slug: "Hun Manet" and "Hun  Manet" are one actor. Its name here is
     # the first spelling the document uses; the names table keeps one rule for all.
+    # With a registry (`timeline.views.registry`), a name it resolves is its actor's.
     by_slug: dict[tuple[str, str], str] = {}
     for t in doc["topics"]:
         by_slug.setdefault(("topic", t), t)
+    span = period(doc) if registry is not None and doc["actors"] else None
     for a in doc["actors"]:
-        by_slug.setdefault(("actor", slugify(a)), a)
+        actor = registry.resolve(a, *span) if span else None
+        if actor is not None:
+            by_slug.setdefault(("actor", actor.slug), actor.name)
+        else:
+            by_slug.setdefault(("actor", slugify(a)), a)
     return {(facet, slug, name) for (facet, slug), name in by_slug.items()}
 
 

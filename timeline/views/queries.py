@@ -14,8 +14,8 @@ from typing import Any
 
 from events.ledger import LedgerPledge
 from events.ledger import pledge_ledger as ledger_of
-from events.slugs import slugify
 from timeline.store import Sql, in_parts
+from timeline.views.registry import actor_slug
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
     """The same, read in pages, so a million developments never sit in memory at once."""
     params: list[Any] = []
     if f.topic or f.actor:
-        facet, slug = ("topic", f.topic) if f.topic else ("actor", slugify(f.actor or ""))
+        facet, slug = ("topic", f.topic) if f.topic else ("actor", actor_slug(sql, f.actor or ""))
         statement = (
             "SELECT d.doc FROM timeline_memberships m JOIN timeline_developments d ON d.id = m.id"
             " WHERE m.facet = ? AND m.slug = ?"
@@ -72,7 +72,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
                 " AND EXISTS (SELECT 1 FROM timeline_memberships a"
                 " WHERE a.facet = 'actor' AND a.slug = ? AND a.id = m.id)"
             )
-            params.append(slugify(f.actor))
+            params.append(actor_slug(sql, f.actor))
     else:
         statement = "SELECT d.doc FROM timeline_developments d WHERE 1 = 1"
         order = "d.sort_key, d.first_position"

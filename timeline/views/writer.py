@@ -15,10 +15,14 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from timeline.store import Sql
+from timeline.views import registry
 from timeline.views.project import Facet, facets, period, project, sort_key
+from timeline.views.registry import RegistryWriter
+from timeline.views.search import SearchWriter
 from timeline.views.tables import CREATE, TABLES
 
 STORY_FEED = "story"
+REGISTRY_CHUNK = 2000  # developments a registry event re-resolves at a time
 
 Track = Callable[[Any, int], None]
 
@@ -39,11 +43,15 @@ def dumps(doc: dict[str, Any]) -> str:
 class ViewWriter:
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
+        self.registry = RegistryWriter(sql)
+        self.search = SearchWriter(sql)
 
     def create_tables(self, c: Any, *, indexes: bool = True) -> None:
         for statement in CREATE:
             if indexes or not statement.startswith("CREATE INDEX"):
                 self.sql.execute(c, statement)
+        self.registry.create_tables(c, indexes=indexes)
+        self.search.create_tables(c, indexes=indexes)
 
     def create_indexes(self, c: Any) -> None:
         """A rebuild loads the tables first and indexes them afterwards, which both
@@ -51,15 +59,61 @@ class ViewWriter:
         for statement in CREATE:
             if statement.startswith("CREATE INDEX"):
                 self.sql.execute(c, statement)
+        self.registry.create_indexes(c)
+        self.search.create_indexes(c)
 
     def drop_tables(self, c: Any) -> None:
         for table in TABLES:
             self.sql.execute(c, f"DROP TABLE IF EXISTS {table}")
+        self.registry.drop_tables(c)
+        self.search.drop_tables(c)
 
     def apply(self, c: Any, batch: Sequence[tuple[Notification, Any]]) -> None:
+        self.registry.forget()  # read again: another process may have applied events
+        for part in registry.segments(batch):
+            if registry.is_registry_event(part[0][1]):
+                self._apply_registry(c, *part[0])
+            else:
+                self._apply(c, part)
+
+    def _apply_registry(self, c: Any, n: Notification, event: Any) -> None:
+        """One registry event: re-resolve the developments naming a key it changes, a
+        bounded chunk at a time. Feeds whose members it moves are cut again (`recut`);
+        every feed showing one of them is touched, so its entries' actors follow."""
+        before_reg, reg, keys, touched_actors = self.registry.apply(c, n, event)
+        ids = self.registry.mentioning(c, keys)
+        touched: dict[str, int] = {}
+        moved: dict[str, int] = {}
+        for start in range(0, len(ids), REGISTRY_CHUNK):
+            part = ids[start : start + REGISTRY_CHUNK]
+            marks = ",".join("?" * len(part))
+            rows = self.sql.rows(c, f"SELECT id, doc FROM timeline_developments WHERE id IN ({marks})", part)
+            old_docs = {r["id"]: json.loads(r["doc"]) for r in rows}
+            new_docs = {i: dict(d) for i, d in old_docs.items()}  # the same, re-resolved
+            found = {id(d): facets(d, before_reg) for d in old_docs.values()}
+            found |= {id(d): facets(d, reg) for d in new_docs.values()}
+            for key in old_docs:
+                old, new = found[id(old_docs[key])], found[id(new_docs[key])]
+                moved |= {feed_name(f, s): n.id for f, s, _ in old ^ new}
+                touched |= {feed_name(f, s): n.id for f, s, _ in old | new}
+                touched[STORY_FEED] = n.id
+
+            def facets_of(d: dict[str, Any] | None, found: dict[int, set[Facet]] = found) -> set[Facet]:
+                return found[id(d)] if d is not None else set()
+
+            self._write(c, dict(old_docs), dict(new_docs), {}, facets_of)
+        for aid in sorted(touched_actors):
+            for row in (r for r in (reg.actors.get(aid), before_reg.actors.get(aid)) if r is not None):
+                moved[feed_name("actor", row.slug)] = n.id  # its name, Wikidata id or merge note
+        touched.update(moved)
+        self.registry.recut(c, moved)
+        self._write(c, {}, {}, touched)
+
+    def _apply(self, c: Any, batch: Sequence[tuple[Notification, Any]]) -> None:
         if not batch:
             return
         sql = self.sql
+        reg = self.registry.current(c)
         ids = list(dict.fromkeys(str(n.originator_id) for n, _ in batch))
         docs: dict[str, dict[str, Any] | None] = {}
         for start in range(0, len(ids), 500):
@@ -75,7 +129,7 @@ class ViewWriter:
             # Each document version's facets are computed once per batch (the entry
             # keeps the document alive, so its id() is not reused).
             if id(doc) not in memo:
-                memo[id(doc)] = (doc, facets(doc))
+                memo[id(doc)] = (doc, facets(doc, reg))
             return memo[id(doc)][1]
 
         for notification, event in batch:
@@ -87,6 +141,9 @@ class ViewWriter:
                 touched_feeds[feed_name(facet, slug)] = notification.id
             touched_feeds[STORY_FEED] = notification.id
         self._write(c, before, docs, touched_feeds, facets_of)
+        changed = [(k, before[k], d) for k, d in docs.items() if d is not None]
+        self.registry.write_mentions(c, changed)
+        self.search.write(c, (d for _, _, d in changed))
 
     def _write(
         self,

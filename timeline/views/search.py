@@ -1,0 +1,272 @@
+"""The search index as a read model: SQLite FTS5 or PostgreSQL full-text search.
+
+Each development's words (title, summary, quote, paraphrase, names as reported, place,
+purpose, subject, role) are folded here, in Python, before either back end sees them, so
+both index the same tokens and answer a query alike:
+
+- case-insensitive (`casefold`), width-insensitive (NFKC);
+- accent-insensitive: a Latin letter is read through `anyascii` (é → e, ł → l, ß → ss,
+  æ → ae), Greek and Cyrillic lose their combining marks; other scripts keep theirs;
+- a token is a run of letters and digits; Han, Hiragana and Katakana, written without
+  spaces, are indexed one character per token and a query's run of them is a phrase
+  (上川陽子 finds 上川陽子, not 上 … 子 apart). Scripts written without spaces that are
+  not segmented here (Thai, Khmer, Lao, Burmese) match whole runs only.
+
+The index holds these tokens only (one row per development, keyed by its first position);
+what a result shows is read from the development's document. Queries are built from the
+same tokens, each quoted, so no user text ever reaches the FTS query syntax.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from timeline.store import Sql
+
+TABLE = "timeline_search"
+TEXT_FIELDS = ("title", "summary", "quote", "paraphrase", "place", "purpose", "subject", "role")
+_TOKEN = re.compile(r"[^\W_]+")
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
+_PREFIX_MAX = 200  # no query longer than this many words
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    if name.startswith("LATIN"):
+        from anyascii import anyascii
+
+        return anyascii(ch)
+    if name.startswith(("GREEK", "CYRILLIC")):
+        return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if unicodedata.combining(ch) and ch < "\u0370":
+        return ""  # a combining accent left over after a Latin letter
+    return ch
+
+
+def fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c if c < "\x80" else _fold_char(c) for c in text).casefold()
+
+
+def runs(text: str) -> list[list[str]]:
+    """Tokens in order, grouped: a run of CJK characters is one group of single-character
+    tokens (a phrase); every other token is a group of its own."""
+    out: list[list[str]] = []
+    for token in _TOKEN.findall(fold(text)):
+        parts = [p for p in _CJK.split(token) if p]
+        if len(parts) == 1:
+            out.append(parts)
+            continue
+        group: list[str] = []
+        for p in parts:
+            if _CJK.fullmatch(p):
+                group.append(p)
+                continue
+            if group:
+                out.append(group)
+                group = []
+            out.append([p])
+        if group:
+            out.append(group)
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    return [t for group in runs(text) for t in group]
+
+
+def indexed_text(doc: dict[str, Any]) -> str:
+    fields = doc["fields"]
+    parts = [doc["title"], *(fields[k] for k in TEXT_FIELDS[1:] if isinstance(fields.get(k), str))]
+    parts += doc["actors"]
+    return " ".join(tokens(" ".join(parts)))
+
+
+class EmptyQuery(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Query:
+    """What someone typed, as groups of folded tokens: every group must match; a group of
+    several tokens is a phrase; a token typed with a trailing * matches as a prefix."""
+
+    groups: tuple[tuple[str, ...], ...]
+    prefix: frozenset[int]  # indexes of single-token groups that are prefixes
+
+    @classmethod
+    def read(cls, text: str) -> Query:
+        groups: list[tuple[str, ...]] = []
+        prefix: set[int] = set()
+        for word in text.split():
+            star = word.endswith("*")
+            found = runs(word)
+            for i, g in enumerate(found):
+                if star and i == len(found) - 1 and len(g) == 1:
+                    prefix.add(len(groups))
+                groups.append(tuple(g))
+        if not groups:
+            raise EmptyQuery("the query has no words to search for (letters or digits)")
+        if len(groups) > _PREFIX_MAX:
+            raise EmptyQuery(f"the query has more than {_PREFIX_MAX} words")
+        return cls(tuple(groups), frozenset(prefix))
+
+    def fts5(self) -> str:
+        # Tokens hold letters and digits only, so a quoted token is always a valid string.
+        return " ".join(f'"{" ".join(g)}"' + ("*" if i in self.prefix else "") for i, g in enumerate(self.groups))
+
+    def tsquery(self) -> str:
+        parts = []
+        for i, g in enumerate(self.groups):
+            lexemes = [f"'{t}'" for t in g]
+            parts.append("(" + " <-> ".join(lexemes) + ")" if len(g) > 1 else lexemes[0] + (":*" if i in self.prefix else ""))
+        return " & ".join(parts)
+
+    def words(self) -> set[str]:
+        return {t for g in self.groups for t in g}
+
+
+class SearchWriter:
+    """Keeps the index in step with the developments, inside the views' transaction."""
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    def create_tables(self, c: Any, *, indexes: bool = True) -> None:
+        if self.sql.postgres:
+            self.sql.execute(
+                c,
+                f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position BIGINT PRIMARY KEY, id TEXT NOT NULL,"
+                " body TEXT NOT NULL, tsv TSVECTOR NOT NULL)",
+            )
+            if indexes:
+                self.create_indexes(c)
+        else:
+            # The tokens are folded already; the tokenizer only splits them again.
+            self.sql.execute(
+                c,
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(body, tokenize = 'unicode61 remove_diacritics 0')",
+            )
+
+    def create_indexes(self, c: Any) -> None:
+        if self.sql.postgres:
+            self.sql.execute(c, f"CREATE INDEX IF NOT EXISTS {TABLE}_tsv ON {TABLE} USING GIN (tsv)")
+
+    def drop_tables(self, c: Any) -> None:
+        self.sql.execute(c, f"DROP TABLE IF EXISTS {TABLE}")
+
+    def write(self, c: Any, docs: Iterable[dict[str, Any]]) -> None:
+        rows = [(d["first_position"], d["id"], indexed_text(d)) for d in docs]
+        if not rows:
+            return
+        if self.sql.postgres:
+            self.sql.executemany(
+                c,
+                f"INSERT INTO {TABLE} (first_position, id, body, tsv) VALUES (?, ?, ?, to_tsvector('simple', ?))"
+                " ON CONFLICT (first_position) DO UPDATE SET body = excluded.body, tsv = excluded.tsv",
+                [(p, i, body, body) for p, i, body in rows],
+            )
+        else:
+            self.sql.executemany(c, f"DELETE FROM {TABLE} WHERE rowid = ?", [(p,) for p, _, _ in rows])
+            self.sql.executemany(c, f"INSERT INTO {TABLE} (rowid, body) VALUES (?, ?)", [(p, b) for p, _, b in rows])
+
+
+def search(
+    sql: Sql,
+    query: Query,
+    kind: str | None = None,
+    topic: str | None = None,
+    actor_slug: str | None = None,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    """The best `limit` matches, best first (FTS5's bm25 on SQLite, `ts_rank_cd` on
+    PostgreSQL; ties in recording order). Every input is a bound parameter."""
+    import json
+
+    where, params = "", []
+    if kind:
+        where += " AND d.kind = ?"
+        params.append(kind)
+    for facet, slug in (("topic", topic), ("actor", actor_slug)):
+        if slug:
+            where += (
+                " AND EXISTS (SELECT 1 FROM timeline_memberships m"
+                " WHERE m.facet = ? AND m.slug = ? AND m.id = d.id)"
+            )
+            params += [facet, slug]
+    if sql.postgres:
+        statement = (
+            f"SELECT d.doc AS doc, ts_rank_cd(s.tsv, q.q) AS rank FROM {TABLE} s"
+            " CROSS JOIN (SELECT CAST(? AS tsquery) AS q) q"
+            " JOIN timeline_developments d ON d.first_position = s.first_position"
+            f" WHERE s.tsv @@ q.q{where} ORDER BY rank DESC, d.first_position LIMIT ?"
+        )
+        args = [query.tsquery(), *params, limit]
+    else:
+        statement = (
+            f"SELECT d.doc AS doc, -bm25({TABLE}) AS rank FROM {TABLE} s"
+            " JOIN timeline_developments d ON d.first_position = s.rowid"
+            f" WHERE {TABLE} MATCH ?{where} ORDER BY rank DESC, d.first_position LIMIT ?"
+        )
+        args = [query.fts5(), *params, limit]
+    with sql.transaction(commit=False) as c:
+        rows = sql.rows(c, statement, args)
+    return [{**json.loads(r["doc"]), "rank": round(float(r["rank"]), 6)} for r in rows]
+
+
+def like_scan(sql: Sql, word: str, limit: int = 20) -> list[str]:
+    """The baseline the benchmark measures search against: a plain LIKE over the stored
+    documents, no index (case-insensitive for ASCII only)."""
+    with sql.transaction(commit=False) as c:
+        op = "ILIKE" if sql.postgres else "LIKE"
+        rows = sql.rows(
+            c, f"SELECT id FROM timeline_developments WHERE doc {op} ? ORDER BY first_position LIMIT ?",
+            [f"%{word}%", limit],
+        )
+    return [r["id"] for r in rows]
+
+
+def highlight(text: str, query: Query, mark: Any) -> str:
+    """`text` with each word the query matches passed through `mark`."""
+    words = query.words()
+    prefixes = [query.groups[i][0] for i in query.prefix]
+    out, last = [], 0
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        folded = tokens(token)
+        if len(folded) > 1 and any(_CJK.fullmatch(t) for t in folded):
+            pieces = _CJK.split(token)
+            out.append(text[last : m.start()])
+            out.append("".join(mark(p) if p and tokens(p) and set(tokens(p)) <= words and _CJK.fullmatch(p) else p for p in pieces))
+            last = m.end()
+            continue
+        if any(t in words or any(t.startswith(p) for p in prefixes) for t in folded):
+            out.append(text[last : m.start()] + mark(token))
+            last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def snippet(doc: dict[str, Any], query: Query, width: int = 160) -> str | None:
+    """The first text field beside the title holding a match, cut around it."""
+    fields = doc["fields"]
+    for name in TEXT_FIELDS[1:]:
+        value = fields.get(name)
+        if not isinstance(value, str):
+            continue
+        marked = highlight(value, query, lambda w: "\0" + w + "\1")
+        at = marked.find("\0")
+        if at < 0:
+            continue
+        start = max(0, at - width // 3)
+        cut = value[start : start + width]
+        return ("…" if start else "") + cut + ("…" if start + width < len(value) else "")
+    return None
