@@ -62,7 +62,9 @@ def _check_role_free(reg: Registry, role: str, start: str, end: str | None, own:
     for a in reg.aliases.get(name_key(role), []):
         if not a.role:
             raise NameTaken(f"{role!r} is already a plain name of {reg.actors[a.actor_id].name}, not a role")
-        if a.actor_id != str(own) and a.start_day <= hi and lo <= a.end_day:
+        # Two terms may share their boundary day (a handover); a development on that
+        # day then names neither for sure, and stays unresolved.
+        if a.actor_id != str(own) and a.start_day < hi and lo < a.end_day:
             raise NameTaken(
                 f"{reg.actors[a.actor_id].name} holds {role!r} from {a.term_start} to {a.term_end or 'now'}, "
                 "which overlaps that term"
@@ -119,7 +121,9 @@ def add_actor(
     if found is not None:
         actor = found
         if (kind and kind != actor.kind) or (wikidata and wikidata.strip().upper() != actor.wikidata):
-            raise NameTaken(f"actor {actor.name} is already registered with kind {actor.kind}, Wikidata {actor.wikidata}")
+            raise NameTaken(
+                f"actor {actor.name} is already registered with kind {actor.kind}, Wikidata {actor.wikidata}"
+            )
         status = "existing"
     else:
         _check_name_free(reg, name, aid)
@@ -136,7 +140,9 @@ def add_actor(
     return _plain(actor, status)
 
 
-def _more(reg: Registry, actor: Actor, aliases: tuple[str, ...], role: str | None, start: str | None, end: str | None) -> None:
+def _more(
+    reg: Registry, actor: Actor, aliases: tuple[str, ...], role: str | None, start: str | None, end: str | None
+) -> None:
     for alias in aliases:
         _check_name_free(reg, read_name(alias, "alias"), actor.id)
         actor.alias(alias)
@@ -169,7 +175,9 @@ def merge(app: Any, into_ref: str, other_ref: str, reason: str) -> dict[str, Any
     other = _find(app, other_ref, reg)
     if into.merged_into is not None:
         target = reg.root(str(into.id))
-        raise NameTaken(f"{into.name} is merged into {target.name if target else into.merged_into}; merge into that actor")
+        raise NameTaken(
+            f"{into.name} is merged into {target.name if target else into.merged_into}; merge into that actor"
+        )
     other.merge_into(into.id, reason)
     _save(app, other)
     return _plain(other)
@@ -202,7 +210,6 @@ def romanised(name: str) -> str:
     from anyascii import anyascii
 
     if _KANA_HAN.search(name):
-
         name = " ".join(part["hepburn"] for part in _kakasi().convert(name) if part["hepburn"].strip())
     text = " ".join(anyascii(name).casefold().replace("'", "").split())
     return _LONG_VOWEL.sub("", text)
@@ -227,7 +234,9 @@ def _score(a: str, b: str, **kwargs: Any) -> float:
     return score
 
 
-def likely_matches(names: list[str], candidates: list[str], limit: int = 3, cutoff: float = 85) -> dict[str, list[dict[str, Any]]]:
+def likely_matches(
+    names: list[str], candidates: list[str], limit: int = 3, cutoff: float = 85
+) -> dict[str, list[dict[str, Any]]]:
     """For each name, up to `limit` candidates that are probably the same actor
     (rapidfuzz's WRatio on the romanised names, so word order and script do not matter)."""
     from rapidfuzz import process
@@ -249,10 +258,15 @@ def unresolved(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
     loose = [r for r in listing if not r["registered"]]
     targets = {a: r["name"] for r in registered for a in [r["name"], *r["aliases"]]}
     matches = likely_matches([r["name"] for r in loose], [*targets, *(r["name"] for r in loose)])
+    weight = {r["name"]: (not r["registered"], -r["developments"]) for r in listing}
     out = []
     for r in loose:
         likely = []
-        for m in matches[r["name"]]:
+        # Equal scores: a registered actor first, then the name more developments use.
+        ranked = sorted(
+            matches[r["name"]], key=lambda m: (-m["score"], weight.get(targets.get(m["name"], m["name"]), (True, 0)))
+        )
+        for m in ranked:
             actor = targets.get(m["name"])
             likely.append(
                 {**m, "actor": actor, "registered": actor is not None,

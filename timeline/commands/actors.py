@@ -32,10 +32,12 @@ def actor() -> None:
 
 @actor.command("add", context_settings=CONTEXT)
 @click.argument("name")
-@click.option("--alias", "aliases", multiple=True, metavar="NAME", help="Another name that always means it (repeatable).")
+@click.option(
+    "--alias", "aliases", multiple=True, metavar="NAME", help="Another name that always means it (repeatable)."
+)
 @click.option("--kind", type=click.Choice(ACTOR_KINDS), help="What sort of actor it is.")
 @click.option("--wikidata", metavar="QID", help="Its Wikidata item id, e.g. Q11488370 (never looked up).")
-@click.option("--role", metavar="TEXT", help="A role that means it for a term, e.g. \"Japan's foreign minister\".")
+@click.option("--role", metavar="TEXT", help='A role that means it for a term, e.g. "Japan\'s foreign minister".')
 @click.option("--from", "start", metavar="DATE", help="When the --role's term began.")
 @click.option("--to", "end", metavar="DATE", help="When it ended (none: it still holds).")
 @json_option

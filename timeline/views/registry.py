@@ -100,8 +100,16 @@ class Registry:
             )  # fmt: skip
         for r in sql.rows(c, "SELECT * FROM timeline_aliases ORDER BY name_key, actor_id, start_day"):
             reg.aliases.setdefault(r["name_key"], []).append(
-                Alias(r["name_key"], r["actor_id"], r["alias"], bool(r["role"]), r["start_day"], r["end_day"],
-                      r["term_start"], r["term_end"])
+                Alias(
+                    r["name_key"],
+                    r["actor_id"],
+                    r["alias"],
+                    bool(r["role"]),
+                    r["start_day"],
+                    r["end_day"],
+                    r["term_start"],
+                    r["term_end"],
+                )
             )
         return reg
 
@@ -150,7 +158,9 @@ def with_event(reg: Registry, event: Any, position: int) -> tuple[Registry, set[
     aid = str(event.originator_id)
     touched = {aid}
     if isinstance(event, Actor.Added):
-        new.actors[aid] = ActorRow(aid, event.name, slugify(event.name), event.kind, event.wikidata, None, None, position)
+        new.actors[aid] = ActorRow(
+            aid, event.name, slugify(event.name), event.kind, event.wikidata, None, None, position
+        )
         _add_alias(new, Alias(name_key(event.name), aid, event.name, False))
     elif aid not in new.actors:
         raise ValueError(f"event at position {position} changes unknown actor {aid}")
@@ -240,9 +250,7 @@ class RegistryWriter:
             ids |= {r["id"] for r in rows}
         return sorted(ids)
 
-    def write_mentions(
-        self, c: Any, changed: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any]]]
-    ) -> None:
+    def write_mentions(self, c: Any, changed: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any]]]) -> None:
         """Mentions after development documents changed: (id, before, after)."""
         stale, new = [], []
         for dev_id, old, doc in changed:
@@ -265,7 +273,17 @@ def load(sql: Sql) -> Registry:
 def actor_slug(sql: Sql, name: str) -> str:
     """The feed slug a name given to --actor means: its registered actor's (by a plain
     alias, the actor it is merged into), else the name's own slug."""
-    actor = load(sql).resolve(name) if name else None
+    reg = load(sql)
+    actor = reg.resolve(name) if name else None
+    if actor is None and name:
+        # A role alone names whoever held it, when only one actor ever did.
+        holders = {r.id: r for a in reg.aliases.get(name_key(name), []) if a.role and (r := reg.root(a.actor_id))}
+        if len(holders) > 1:
+            from timeline.errors import TimelineError
+
+            who = ", ".join(sorted(h.name for h in holders.values()))
+            raise TimelineError(f"{name!r} is a role several actors held ({who}): name the actor")
+        actor = next(iter(holders.values()), None)
     return actor.slug if actor is not None else slugify(name)
 
 

@@ -127,7 +127,9 @@ class Query:
         parts = []
         for i, g in enumerate(self.groups):
             lexemes = [f"'{t}'" for t in g]
-            parts.append("(" + " <-> ".join(lexemes) + ")" if len(g) > 1 else lexemes[0] + (":*" if i in self.prefix else ""))
+            parts.append(
+                "(" + " <-> ".join(lexemes) + ")" if len(g) > 1 else lexemes[0] + (":*" if i in self.prefix else "")
+            )
         return " & ".join(parts)
 
     def words(self) -> set[str]:
@@ -198,8 +200,7 @@ def search(
     for facet, slug in (("topic", topic), ("actor", actor_slug)):
         if slug:
             where += (
-                " AND EXISTS (SELECT 1 FROM timeline_memberships m"
-                " WHERE m.facet = ? AND m.slug = ? AND m.id = d.id)"
+                " AND EXISTS (SELECT 1 FROM timeline_memberships m WHERE m.facet = ? AND m.slug = ? AND m.id = d.id)"
             )
             params += [facet, slug]
     if sql.postgres:
@@ -228,7 +229,8 @@ def like_scan(sql: Sql, word: str, limit: int = 20) -> list[str]:
     with sql.transaction(commit=False) as c:
         op = "ILIKE" if sql.postgres else "LIKE"
         rows = sql.rows(
-            c, f"SELECT id FROM timeline_developments WHERE doc {op} ? ORDER BY first_position LIMIT ?",
+            c,
+            f"SELECT id FROM timeline_developments WHERE doc {op} ? ORDER BY first_position LIMIT ?",
             [f"%{word}%", limit],
         )
     return [r["id"] for r in rows]
@@ -245,7 +247,11 @@ def highlight(text: str, query: Query, mark: Any) -> str:
         if len(folded) > 1 and any(_CJK.fullmatch(t) for t in folded):
             pieces = _CJK.split(token)
             out.append(text[last : m.start()])
-            out.append("".join(mark(p) if p and tokens(p) and set(tokens(p)) <= words and _CJK.fullmatch(p) else p for p in pieces))
+            out.append(
+                "".join(
+                    mark(p) if p and tokens(p) and set(tokens(p)) <= words and _CJK.fullmatch(p) else p for p in pieces
+                )
+            )
             last = m.end()
             continue
         if any(t in words or any(t.startswith(p) for p in prefixes) for t in folded):
