@@ -48,10 +48,12 @@ from typing import Any
 from urllib.parse import quote
 
 from feeds import CHECKPOINT_FILE, FORMAT
+from feeds.actors import feed_notes, follow_registry
 from feeds.entries import entry, parse_time, tag_uri, xml_text
 from feeds.settings import FeedSettings
 from timeline import __version__
 from timeline.views import queries
+from timeline.views.registry import recut_since
 
 MANIFEST = ".timeline-feeds.json"
 ARCHIVED = ".timeline-archived"
@@ -206,6 +208,7 @@ def build_site(
         return bool(damaged) and any(p in damaged for p in feed_files(record)[2:])
 
     todo = sorted(n for n in positions if stale(n))
+    recut = recut_since(reader.sql, since) if since else set()  # the registry moved their members
     feeds_out: dict[str, Any] = {n: r for n, r in old["feeds"].items() if n in positions and n not in todo}
     collected: list[Output] = []
     sink = emit or collected.append
@@ -224,6 +227,8 @@ def build_site(
                 or archive_damaged(previous)
             ):
                 previous = None  # its archive ids or pages are lost: cut this feed's pages afresh
+            if name in recut:
+                previous = None
             record = _build_feed(
                 reader.sql, name, _title(reader.sql, settings, name), settings, year,
                 previous, since if previous else 0, modified, sink, read, indexed,
@@ -429,13 +434,15 @@ def _build_feed(
 
     feed_id = tag_uri(settings, year, f"feed/{base}")  # the safe path: same as name for real feeds
     subtitle = f"Developments of the story{'' if name == STORY else ' for ' + title.split(': ', 1)[-1]}, newest first."
+    registry, note, registry_links, wikidata = feed_notes(sql, name, settings)
+    subtitle += note
     current_urls = {fmt: url(settings, f"{base}.{fmt}") for fmt in ("atom", "rss")}
 
     def page_urls(k: int) -> dict[str, str]:
         return {fmt: url(settings, f"archive/{base}/{k}.{fmt}") for fmt in ("atom", "rss")}
 
     def document(entries_docs: list[dict[str, Any]], self_urls: dict[str, str], **kw: Any) -> Any:
-        entries = [entry(d, settings) for d in entries_docs]
+        entries = [follow_registry(entry(d, settings), d, registry, settings) for d in entries_docs]
         updated = max((e.updated for e in entries), default=modified)
         return Document(
             feed_id=feed_id, title=title, subtitle=subtitle, self_urls=self_urls,
@@ -469,7 +476,7 @@ def _build_feed(
         newest = top.newest()
     current = _newest_first(list({d["id"]: d for d in [*newest, *rest]}.values()))
     links = [("prev-archive", page_urls(pages))] if pages else []
-    doc = document(current, current_urls, links=links)
+    doc = document(current, current_urls, links=links + registry_links)
     sums: dict[str, list[Any]] = {}
     for fmt in ("atom", "rss"):
         data = render(doc, fmt)
@@ -489,6 +496,7 @@ def _build_feed(
         "top": [d["id"] for d in newest],
         "floor": list(_order(newest[-1])) if len(newest) >= n else None,
         "sums": sums,
+        **({"wikidata": wikidata} if wikidata else {}),
     }
 
 
@@ -515,6 +523,7 @@ def _index(
                 "developments": r["total"],
                 "updated": r["updated"],
                 "archives": r["archives"],
+                **({"wikidata": r["wikidata"]} if r.get("wikidata") else {}),
             }
         )
     data = {"title": settings.title, "head": head, "position": position, "feeds": rows}

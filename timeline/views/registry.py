@@ -28,7 +28,7 @@ from events.dates import EARLIEST, LATEST
 from events.slugs import slugify
 from timeline.store import Sql
 
-TABLES = ("timeline_actors", "timeline_aliases", "timeline_mentions")
+TABLES = ("timeline_actors", "timeline_aliases", "timeline_mentions", "timeline_recuts")
 CREATE = [
     "CREATE TABLE IF NOT EXISTS timeline_actors ("
     " id TEXT PRIMARY KEY, name TEXT NOT NULL, slug TEXT NOT NULL, kind TEXT, wikidata TEXT,"
@@ -39,6 +39,9 @@ CREATE = [
     " PRIMARY KEY (name_key, actor_id, start_day))",
     "CREATE TABLE IF NOT EXISTS timeline_mentions ("
     " name_key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (name_key, id))",
+    # Feeds whose members a registry event changed, and at which position: a feed build
+    # cuts them again from their first page (their members' own positions did not move).
+    "CREATE TABLE IF NOT EXISTS timeline_recuts (feed TEXT PRIMARY KEY, position BIGINT NOT NULL)",
 ]
 INDEXES = ["CREATE INDEX IF NOT EXISTS timeline_mentions_id ON timeline_mentions (id)"]
 
@@ -240,6 +243,14 @@ class RegistryWriter:
         self._current = after
         return before, after, keys, touched
 
+    def recut(self, c: Any, feeds: dict[str, int]) -> None:
+        self.sql.executemany(
+            c,
+            "INSERT INTO timeline_recuts (feed, position) VALUES (?,?)"
+            " ON CONFLICT (feed) DO UPDATE SET position = excluded.position",
+            sorted(feeds.items()),
+        )
+
     def mentioning(self, c: Any, keys: Iterable[str]) -> list[str]:
         keys = sorted(keys)
         ids: set[str] = set()
@@ -334,5 +345,19 @@ def merged_note(sql: Sql, slug: str) -> dict[str, str] | None:
     return None
 
 
-def wikidata_by_slug(sql: Sql) -> dict[str, str]:
-    return {a.slug: a.wikidata for a in load(sql).actors.values() if a.wikidata and a.merged_into is None}
+def recut_since(sql: Sql, position: int) -> set[str]:
+    with sql.transaction(commit=False) as c:
+        return {r["feed"] for r in sql.rows(c, "SELECT feed FROM timeline_recuts WHERE position > ?", [position])}
+
+
+def wikidata_of(reg: Registry, doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """(Wikidata id, actor name) of each registered actor the development names."""
+    from timeline.views.project import period
+
+    span = period(doc)
+    found = {}
+    for name in doc["actors"]:
+        actor = reg.resolve(name, *span)
+        if actor is not None and actor.wikidata:
+            found[actor.wikidata] = actor.name
+    return sorted(found.items())

@@ -1,0 +1,49 @@
+"""Per-actor feeds follow the registry: a merge moves entries (same ids) into the merged
+actor's feed, the old feed says where they went, and Wikidata ids are a category scheme."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Cli
+from tests.feeds.conftest import ATOM, BASE, snapshot
+from tests.integration.test_actors import seed_with_spellings
+
+WIKIDATA = "http://www.wikidata.org/entity/"
+
+
+def test_a_merge_moves_entries_with_their_ids_and_the_old_feed_says_where(
+    sqlite_run: Cli, build: Any, tmp_path: Path
+) -> None:
+    run = sqlite_run
+    seed_with_spellings(run)
+    run("actor", "add", "Yoko Kamikawa", "--wikidata", "Q11488370")
+    run("actor", "add", "Kamikawa Yoko")
+    first = build(run)
+    kamikawa = first.entries("actor/yoko-kamikawa.atom")
+    moved = first.entries("actor/kamikawa-yoko.atom")
+    assert len(kamikawa) == 10 and len(moved) == 1
+
+    run("actor", "merge", "Yoko Kamikawa", "Kamikawa Yoko", "--reason", "family name first")
+    after = build(run)  # incremental: the merge touched both feeds
+    assert set(after.entries("actor/yoko-kamikawa.atom")) == set(kamikawa) | set(moved)
+    old = after.xml("actor/kamikawa-yoko.atom")
+    assert old.findall(f"{ATOM}entry") == []
+    assert old.findtext(f"{ATOM}subtitle").endswith(
+        f"Merged into Yoko Kamikawa (family name first): its developments are now in {BASE}/actor/yoko-kamikawa.atom."
+    )
+    related = [x.get("href") for x in old.findall(f"{ATOM}link") if x.get("rel") == "related"]
+    assert related == [f"{BASE}/actor/yoko-kamikawa.atom"]
+    # Wikidata ids as a category scheme, in the story feed too, and in the feeds' index.
+    for rel in ("actor/yoko-kamikawa.atom", "story.atom"):
+        root = after.xml(rel)
+        terms = {c.get("term") for c in root.iter(f"{ATOM}category") if c.get("scheme") == WIKIDATA}
+        assert terms == {"Q11488370"}, rel
+    index = {f["name"]: f for f in after.index()["feeds"]}
+    assert index["actor/yoko-kamikawa"]["wikidata"] == "Q11488370"
+    # The incremental build is the build from nothing.
+    fresh = build(run, tmp_path / "fresh")
+    assert {k: v for k, v in snapshot(fresh.out).items() if k != "manifest.json"} == {
+        k: v for k, v in snapshot(after.out).items() if k != "manifest.json"
+    }
