@@ -146,3 +146,18 @@ def test_serve_binds_to_loopback_by_default_and_reports_a_busy_port(sqlite_run: 
         result = timeline_cmd("--db", sqlite_run.target, "serve", "--port", str(port), timeout=30)
     assert result.returncode == 1 and result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}")
     assert time.monotonic() - began < 30
+
+
+def test_search_answers_a_small_escaped_page(server: str) -> None:
+    from urllib.parse import quote
+
+    status, headers, body = fetch(f"{server}/search?q={quote('Kamikawa Sihanoukville')}")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    page = body.decode()
+    assert "<strong><mark>Kamikawa</mark>: Japan wants to develop <mark>Sihanoukville</mark> Port" in page
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    hostile = "<script>alert(1)</script> Kamikawa"
+    status, _, body = fetch(f"{server}/search?q={quote(hostile)}")
+    assert status == 200 and b"<script>" not in body and b"&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert fetch(f"{server}/search?q=%21%21")[:1] == (400,)
+    assert fetch(f"{server}/search?q=" + "a+" * 150)[0] == 400

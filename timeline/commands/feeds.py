@@ -234,7 +234,10 @@ def serve(session: Session, host: str, port: int, out: Path | None, **options: A
     except OSError as e:
         raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror or e}") from None
     try:
-        run(site, host, port, handlers=[ProofHandler(site)])  # /checkpoint and /proof/...
+        from feeds.search_page import search_handler
+
+        # /checkpoint and /proof/..., then /search
+        run(site, host, port, handlers=[ProofHandler(site), search_handler(reopen, _probe(target))])
     except KeyboardInterrupt:
         return
 
