@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from events.dates import OccurredDate
 from events.errors import InvalidInput
 from events.slugs import slugify
 from timeline.errors import TimelineError
-from timeline.views.registry import Registry
+from timeline.views.registry import Registry, with_event
 
 
 class ActorNotFound(TimelineError):
@@ -39,16 +40,6 @@ def _registry(app: Any) -> Registry:
     views.catch_up()
     with views.sql.transaction(commit=False) as c:
         return Registry.load(views.sql, c)
-
-
-def _find(app: Any, ref: str, reg: Registry) -> Actor:
-    ids = {a.actor_id for a in reg.aliases.get(name_key(ref), []) if not a.role}
-    if len(ids) > 1:
-        raise NameTaken(f"{ref!r} names several actors; give the actor's own name")
-    try:
-        return app.repository.get(UUID(ids.pop()) if ids else actor_id(ref))  # type: ignore[no-any-return]
-    except AggregateNotFoundError:
-        raise ActorNotFound(ref) from None
 
 
 def _check_name_free(reg: Registry, name: str, own: UUID) -> None:
@@ -86,109 +77,229 @@ def _plain(actor: Actor, status: str = "changed") -> dict[str, Any]:
     }
 
 
-def _save(app: Any, actor: Actor) -> None:
-    try:
-        app.save(actor)
-    except IntegrityError:
-        raise TimelineError("another writer changed this actor meanwhile; run the command again") from None
+class Edit:
+    """Registry changes checked against the registry as it stands plus the changes made
+    so far, saved together (one transaction) by `save`: one command, or a whole file."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.reg = _registry(app)
+        self.pending: dict[UUID, Actor] = {}
+        self._applied: dict[UUID, int] = {}
+
+    def get(self, aid: UUID) -> Actor | None:
+        if aid in self.pending:
+            return self.pending[aid]
+        try:
+            return self.app.repository.get(aid)  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return None
+
+    def find(self, ref: str) -> Actor:
+        ids = {a.actor_id for a in self.reg.aliases.get(name_key(ref), []) if not a.role}
+        if len(ids) > 1:
+            raise NameTaken(f"{ref!r} names several actors; give the actor's own name")
+        actor = self.get(UUID(ids.pop()) if ids else actor_id(ref))
+        if actor is None:
+            raise ActorNotFound(ref)
+        return actor
+
+    def _done(self, actor: Actor) -> None:
+        """Let later checks see this actor's new events."""
+        events = actor.pending_events
+        for e in events[self._applied.get(actor.id, 0) :]:
+            self.reg = with_event(self.reg, e, 0)[0]
+        self._applied[actor.id] = len(events)
+        self.pending[actor.id] = actor
+
+    def save(self) -> None:
+        try:
+            self.app.save(*self.pending.values())
+        except IntegrityError:
+            raise TimelineError("another writer changed the registry meanwhile; run the command again") from None
+
+    def add(
+        self, name: str, aliases: Sequence[str] = (), kind: str | None = None, wikidata: str | None = None,
+        role: str | None = None, start: str | None = None, end: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        name = read_name(name)
+        aid = actor_id(name)
+        if role is None and (start or end):
+            raise InvalidInput("--from and --to give the term of a --role", "role")
+        actor = self.get(aid)
+        if actor is not None:
+            if (kind and kind != actor.kind) or (wikidata and wikidata.strip().upper() != actor.wikidata):
+                raise NameTaken(
+                    f"actor {actor.name} is already registered with kind {actor.kind}, Wikidata {actor.wikidata}"
+                )
+            before = len(actor.pending_events)
+        else:
+            _check_name_free(self.reg, name, aid)
+            slug = slugify(name)
+            for other in self.reg.actors.values():
+                if other.slug == slug:
+                    raise NameTaken(f"{name!r} would share the slug {slug!r} with {other.name}; alias it instead")
+            actor = Actor.add(name, kind, wikidata)
+            before = -1
+        self._done(actor)
+        self._more(actor, aliases, role, start, end)
+        status = "new" if before < 0 else ("changed" if len(actor.pending_events) > before else "existing")
+        return _plain(actor, status)
+
+    def _more(self, actor: Actor, aliases: Sequence[str], role: str | None, start: str | None, end: str | None) -> None:
+        for alias in aliases:
+            _check_name_free(self.reg, read_name(alias, "alias"), actor.id)
+            actor.alias(alias)
+            self._done(actor)
+        if role is not None:
+            role = read_name(role, "role")
+            actor.assign_role(role, start, end)
+            r = actor.roles[-1]
+            _check_role_free(self.reg, role, r["start"], r["end"], actor.id)
+            self._done(actor)
+
+    def alias(self, ref: str, alias: str) -> dict[str, Any]:
+        actor = self.find(ref)
+        before = len(actor.pending_events)
+        self._more(actor, (alias,), None, None, None)
+        return _plain(actor, "changed" if len(actor.pending_events) > before else "existing")
+
+    def role(self, ref: str, role: str, start: str | None, end: str | None) -> dict[str, Any]:
+        actor = self.find(ref)
+        before = len(actor.pending_events)
+        self._more(actor, (), role, start, end)
+        return _plain(actor, "changed" if len(actor.pending_events) > before else "existing")
+
+    def merge(self, into_ref: str, other_ref: str, reason: str) -> dict[str, Any]:
+        into = self.find(into_ref)
+        other = self.find(other_ref)
+        if into.merged_into is not None:
+            target = self.reg.root(str(into.id))
+            raise NameTaken(
+                f"{into.name} is merged into {target.name if target else into.merged_into}; merge into that actor"
+            )
+        other.merge_into(into.id, reason)
+        self._done(other)
+        return _plain(other)
+
+    def split(self, ref: str, reason: str) -> dict[str, Any]:
+        actor = self.find(ref)
+        actor.split(reason)
+        self._done(actor)
+        return _plain(actor)
 
 
-def _saved(app: Any, actor: Actor) -> dict[str, Any]:
-    status = "changed" if actor.pending_events else "existing"
-    _save(app, actor)
-    return _plain(actor, status)
+def _one(app: Any, change: Callable[[Edit], dict[str, Any]]) -> dict[str, Any]:
+    edit = Edit(app)
+    result = change(edit)
+    edit.save()
+    return result
 
 
 def add_actor(
-    app: Any,
-    name: str,
-    aliases: tuple[str, ...] = (),
-    kind: str | None = None,
-    wikidata: str | None = None,
-    role: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-) -> dict[str, Any]:
-    reg = _registry(app)
-    name = read_name(name)
-    aid = actor_id(name)
-    if role is None and (start or end):
-        raise InvalidInput("--from and --to give the term of a --role", "role")
-    try:
-        found: Actor | None = app.repository.get(aid)
-    except AggregateNotFoundError:
-        found = None
-    if found is not None:
-        actor = found
-        if (kind and kind != actor.kind) or (wikidata and wikidata.strip().upper() != actor.wikidata):
-            raise NameTaken(
-                f"actor {actor.name} is already registered with kind {actor.kind}, Wikidata {actor.wikidata}"
-            )
-        status = "existing"
-    else:
-        _check_name_free(reg, name, aid)
-        slug = slugify(name)
-        for other in reg.actors.values():
-            if other.slug == slug:
-                raise NameTaken(f"{name!r} would share the slug {slug!r} with {other.name}; alias it instead")
-        actor = Actor.add(name, kind, wikidata)
-        status = "new"
-    _more(reg, actor, aliases, role, start, end)
-    if status == "existing" and actor.pending_events:
-        status = "changed"
-    _save(app, actor)
-    return _plain(actor, status)
-
-
-def _more(
-    reg: Registry, actor: Actor, aliases: tuple[str, ...], role: str | None, start: str | None, end: str | None
-) -> None:
-    for alias in aliases:
-        _check_name_free(reg, read_name(alias, "alias"), actor.id)
-        actor.alias(alias)
-    if role is not None:
-        role = read_name(role, "role")
-        actor.assign_role(role, start, end)
-        if actor.roles and actor.roles[-1]["role"] == role:
-            r = actor.roles[-1]
-            _check_role_free(reg, role, r["start"], r["end"], actor.id)
+    app: Any, name: str, aliases: Sequence[str] = (), kind: str | None = None, wikidata: str | None = None,
+    role: str | None = None, start: str | None = None, end: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    return _one(app, lambda e: e.add(name, aliases, kind, wikidata, role, start, end))
 
 
 def add_alias(app: Any, ref: str, alias: str) -> dict[str, Any]:
-    reg = _registry(app)
-    actor = _find(app, ref, reg)
-    _more(reg, actor, (alias,), None, None, None)
-    return _saved(app, actor)
+    return _one(app, lambda e: e.alias(ref, alias))
 
 
 def assign_role(app: Any, ref: str, role: str, start: str | None, end: str | None) -> dict[str, Any]:
-    reg = _registry(app)
-    actor = _find(app, ref, reg)
-    _more(reg, actor, (), role, start, end)
-    return _saved(app, actor)
+    return _one(app, lambda e: e.role(ref, role, start, end))
 
 
 def merge(app: Any, into_ref: str, other_ref: str, reason: str) -> dict[str, Any]:
     """`other` is the same actor as `into`: its names resolve to `into` from now on."""
-    reg = _registry(app)
-    into = _find(app, into_ref, reg)
-    other = _find(app, other_ref, reg)
-    if into.merged_into is not None:
-        target = reg.root(str(into.id))
-        raise NameTaken(
-            f"{into.name} is merged into {target.name if target else into.merged_into}; merge into that actor"
-        )
-    other.merge_into(into.id, reason)
-    _save(app, other)
-    return _plain(other)
+    return _one(app, lambda e: e.merge(into_ref, other_ref, reason))
 
 
 def split(app: Any, ref: str, reason: str) -> dict[str, Any]:
-    reg = _registry(app)
-    actor = _find(app, ref, reg)
-    actor.split(reason)
-    _save(app, actor)
-    return _plain(actor)
+    return _one(app, lambda e: e.split(ref, reason))
+
+
+# One line of a registry file, and the Edit method it calls with which fields.
+LINE_OPS: dict[str, tuple[str, ...]] = {
+    "actor": ("name", "aliases", "kind", "wikidata", "roles"),
+    "alias": ("actor", "name"),
+    "role": ("actor", "role", "from", "to"),
+    "merge": ("into", "other", "reason"),
+    "split": ("actor", "reason"),
+}
+
+
+def import_registry(app: Any, lines: Iterable[str]) -> dict[str, int]:
+    """Registry lines (JSON: {"op": "actor", "name", "aliases", "kind", "wikidata",
+    "roles": [{"role", "from", "to"}]}, and "alias", "role", "merge", "split" lines with the
+    commands' arguments), all checked before anything is written: one bad line rejects
+    the file, naming it, and nothing is stored."""
+    from timeline.importer import ImportRejected
+
+    edit = Edit(app)
+    counts = {"lines": 0, "new": 0, "changed": 0, "existing": 0}
+    for number, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+        try:
+            status = _line(edit, text)
+        except (InvalidInput, TimelineError) as e:
+            raise ImportRejected(number, str(e)) from None
+        counts["lines"] += 1
+        counts[status] += 1
+    edit.save()
+    return counts
+
+
+def _line(edit: Edit, text: str) -> str:
+    import json
+
+    try:
+        line = json.loads(text)
+    except ValueError as e:
+        raise InvalidInput(f"not JSON ({e.args[0] if e.args else e})") from None
+    if not isinstance(line, dict) or line.get("op") not in LINE_OPS:
+        raise InvalidInput(f"a registry line is an object with op one of {', '.join(LINE_OPS)}")
+    op = line["op"]
+    unknown = sorted(set(line) - {"op", *LINE_OPS[op]})
+    if unknown:
+        raise InvalidInput(f"unknown field for an {op} line", unknown[0])
+
+    def get(key: str, required: bool = True) -> Any:
+        value = line.get(key)
+        if value is None or value == "":
+            if required:
+                raise InvalidInput("is required", key)
+            return None
+        if not isinstance(value, str):
+            raise InvalidInput("is text", key)
+        return value
+
+    if op == "actor":
+        roles = line.get("roles") or []
+        if not isinstance(roles, list) or not all(
+            isinstance(r, dict) and set(r) <= {"role", "from", "to"} and all(isinstance(v, str) for v in r.values())
+            for r in roles
+        ):
+            raise InvalidInput('roles are a list of {"role", "from", "to"} objects of text', "roles")
+        aliases = line.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise InvalidInput("aliases are a list of names", "aliases")
+        result = edit.add(get("name"), aliases, get("kind", False), get("wikidata", False))
+        changed = False
+        for r in roles:
+            changed |= edit.role(result["name"], r.get("role", ""), r.get("from"), r.get("to"))["status"] == "changed"
+        return "changed" if changed and result["status"] == "existing" else str(result["status"])
+    if op == "alias":
+        return str(edit.alias(get("actor"), get("name"))["status"])
+    if op == "role":
+        return str(edit.role(get("actor"), get("role"), get("from"), get("to", False))["status"])
+    if op == "merge":
+        edit.merge(get("into"), get("other"), get("reason"))
+        return "changed"
+    edit.split(get("actor"), get("reason"))
+    return "changed"
 
 
 def describe_term(start: str, end: str | None) -> str:

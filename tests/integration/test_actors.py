@@ -195,3 +195,30 @@ def test_rebuild_equals_incremental_for_the_registry_and_the_search_index(run: C
     assert {r["slug"]: r["developments"] for r in json.loads(outputs["actors"])}[
         "yoko-kamikawa"
     ] == 13  # "Kamikawa" alone is not an alias here
+
+
+def test_the_shipped_registry_lines_resolve_the_seeds_spellings(run: Cli) -> None:
+    from tests.conftest import ROOT
+
+    seed_with_spellings(run)
+    lines = ROOT / "examples" / "japan-cambodia-2024-actors.jsonl"
+    assert run.json("actor", "import", str(lines)) == {"lines": 5, "new": 5, "changed": 0, "existing": 0}
+    every = ids_for(run, "Yoko Kamikawa")
+    assert len(every) == 14
+    for spelling in KAMIKAWA_SPELLINGS:
+        assert ids_for(run, spelling) == every, spelling
+    assert run.json("actor", "import", str(lines))["existing"] == 5
+
+
+def test_a_registry_file_with_one_bad_line_writes_nothing(run: Cli) -> None:
+    position = run.json("state")["position"]
+    text = (
+        '{"op": "actor", "name": "Yoko Kamikawa", "aliases": ["Kamikawa"]}\n'
+        '{"op": "actor", "name": "Someone Else", "aliases": ["kamikawa"]}\n'
+    )
+    r = run("actor", "import", "-", input=text, ok=False)
+    assert (r.exit_code, r.stderr) == (
+        1,
+        "Error: line 2: 'kamikawa' is already a name of Yoko Kamikawa; nothing was imported\n",
+    )
+    assert run.json("state")["position"] == position

@@ -103,6 +103,26 @@ def split(session: Session, actor_ref: str, reason: str, as_json: bool) -> None:
     emit_json(result) if as_json else click.echo(result["id"])
 
 
+@actor.command("import", context_settings=CONTEXT)
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@json_option
+@pass_session
+def import_(session: Session, file: Any, as_json: bool) -> None:
+    """Record registry lines from JSON Lines ('-' for stdin), all checked first: one bad
+    line rejects the file and nothing is written. See examples/japan-cambodia-2024-actors.jsonl."""
+    from timeline.registry import import_registry
+
+    counts = import_registry(session.app, file)
+    if as_json:
+        emit_json(counts)
+        return
+    click.echo(
+        f"{counts['new']} new actors, {counts['changed']} changed, {counts['existing']} already so"
+        f" ({counts['lines']} lines)",
+        err=True,
+    )
+
+
 @click.command(context_settings=CONTEXT)
 @click.option("--unresolved", is_flag=True, help="Only names no registered actor takes, with likely matches.")
 @json_option
