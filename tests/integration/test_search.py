@@ -93,3 +93,17 @@ def test_search_as_of_before_a_correction_finds_the_old_wording(story: Cli) -> N
     assert [r["id"] for r in run.json("search", "pleins", "--as-of", f"#{before}")] == [dev["id"]]
     assert titles(run, "vides", "--as-of", f"#{before}") == set()
     assert titles(run, "vides") == {"Café owners in Siem Reap"}
+
+
+def test_only_the_most_recent_matches_are_ranked(story: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from timeline.views import search
+
+    every = story.json("search", "Kamikawa", "--limit", "200")
+    monkeypatch.setattr(search, "RANKED", 3)
+    recent = story.json("search", "Kamikawa", "--limit", "200")
+    assert len(every) > 3 and {r["id"] for r in recent} < {r["id"] for r in every}
+    assert {r["title"] for r in recent} == {  # the last three recorded that say Kamikawa
+        "Foreign Minister Kamikawa Yoko on mine action",
+        "Kamikawa on the road loan",
+        "Pen Bona: Cambodia is a friend to all countries; the visit shows Japan's continued interest",
+    }

@@ -190,10 +190,18 @@ def search(
     limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The best `limit` matches, best first (FTS5's bm25 on SQLite, `ts_rank_cd` on
-    PostgreSQL; ties in recording order). Every input is a bound parameter."""
+    PostgreSQL; ties in recording order). Every input is a bound parameter.
+
+    Ranking reads every match, so a word in most developments would cost time in
+    proportion to the log; only the `RANKED` most recently recorded matches are ranked
+    (and then filtered), which bounds a query however long the log grows."""
     import json
 
-    where, params = "", []
+    where, params = "", list[Any]()
+    floor = _floor(sql, query)
+    if floor is not None:
+        where += " AND d.first_position >= ?"
+        params.append(floor)
     if kind:
         where += " AND d.kind = ?"
         params.append(kind)
@@ -221,6 +229,25 @@ def search(
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, statement, args)
     return [{**json.loads(r["doc"]), "rank": round(float(r["rank"]), 6)} for r in rows]
+
+
+RANKED = 10_000
+
+
+def _floor(sql: Sql, query: Query) -> int | None:
+    """The first position of the RANKED-th most recent match, when there are more."""
+    if sql.postgres:
+        statement = (
+            f"SELECT first_position FROM {TABLE} WHERE tsv @@ CAST(? AS tsquery)"
+            " ORDER BY first_position DESC LIMIT 1 OFFSET ?"
+        )
+        args: list[Any] = [query.tsquery(), RANKED - 1]
+    else:
+        statement = f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
+        args = [query.fts5(), RANKED - 1]
+    with sql.transaction(commit=False) as c:
+        found = sql.scalar(c, statement, args)
+    return int(found) if found is not None else None
 
 
 def like_scan(sql: Sql, word: str, limit: int = 20) -> list[str]:
