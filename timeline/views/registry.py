@@ -43,7 +43,7 @@ CREATE = [
     # cuts them again from their first page (their members' own positions did not move).
     "CREATE TABLE IF NOT EXISTS timeline_recuts (feed TEXT PRIMARY KEY, position BIGINT NOT NULL)",
 ]
-INDEXES = ["CREATE INDEX IF NOT EXISTS timeline_mentions_id ON timeline_mentions (id)"]
+INDEXES: list[str] = []  # mentions are read and deleted by their key (name_key, id) only
 
 
 def is_registry_event(event: Any) -> bool:
