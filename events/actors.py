@@ -29,12 +29,17 @@ from events.dates import LATEST, OccurredDate
 from events.errors import InvalidInput
 from events.fields import text as read_text
 
-__all__ = ["Actor", "ACTOR_KINDS", "actor_id", "name_key", "read_wikidata", "read_name", "role_term"]
+__all__ = ["Actor", "ActorStateError", "ACTOR_KINDS", "actor_id", "name_key", "read_wikidata", "read_name", "role_term"]
 
 # Fixed namespace for actor ids: changing it would change every id.
 NAMESPACE = UUID("0c8f5a52-4f3b-5d7e-8a61-2f9e4b7c1a33")
 ACTOR_KINDS = ("person", "government", "organisation", "place")
 _WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
+
+
+class ActorStateError(InvalidInput):
+    """Not a bad value: what the actor's history allows (merging a merged actor, splitting
+    one that is not merged)."""
 
 
 @functools.lru_cache(maxsize=65536)
@@ -159,9 +164,9 @@ class Actor(Aggregate):
 
     def merge_into(self, other: UUID, reason: Any) -> None:
         if self.merged_into is not None:
-            raise InvalidInput(f"{self.name} is already merged into another actor; split it first")
+            raise ActorStateError(f"{self.name} is already merged into another actor; split it first")
         if other == self.id:
-            raise InvalidInput("an actor cannot be merged into itself")
+            raise ActorStateError("an actor cannot be merged into itself")
         self._merged(into=str(other), reason=read_name(reason, "reason"))
 
     @event(Merged)
@@ -170,7 +175,7 @@ class Actor(Aggregate):
 
     def split(self, reason: Any) -> None:
         if self.merged_into is None:
-            raise InvalidInput(f"{self.name} is not merged into another actor")
+            raise ActorStateError(f"{self.name} is not merged into another actor")
         self._split(from_actor=self.merged_into, reason=read_name(reason, "reason"))
 
     @event(Split)

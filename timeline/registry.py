@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from events.actors import Actor, actor_id, name_key, read_name, role_term
+from events.actors import Actor, ActorStateError, actor_id, name_key, read_name, role_term
 from events.dates import OccurredDate
 from events.errors import InvalidInput
 from events.slugs import slugify
@@ -178,13 +178,19 @@ class Edit:
             raise NameTaken(
                 f"{into.name} is merged into {target.name if target else into.merged_into}; merge into that actor"
             )
-        other.merge_into(into.id, reason)
+        try:
+            other.merge_into(into.id, reason)
+        except ActorStateError as e:
+            raise NameTaken(str(e)) from None
         self._done(other)
         return _plain(other)
 
     def split(self, ref: str, reason: str) -> dict[str, Any]:
         actor = self.find(ref)
-        actor.split(reason)
+        try:
+            actor.split(reason)
+        except ActorStateError as e:
+            raise NameTaken(str(e)) from None
         self._done(actor)
         return _plain(actor)
 

@@ -135,16 +135,16 @@ def test_registry_refusals_are_one_line_and_write_nothing(run: Cli) -> None:
     run("actor", "add", "Yoko Kamikawa", "--alias", "Kamikawa")
     position = run.json("state")["position"]
     cases = [
-        (("actor", "add", "Fumio Kishida", "--alias", "kamikawa"), "Error: 'kamikawa' is already a name of Yoko Kamikawa\n"),
-        (("actor", "alias", "Nobody", "X"), "Error: no actor 'Nobody' in the registry (add it with `timeline actor add`)\n"),
-        (("actor", "add", "X", "--wikidata", "Z12"), "Error: wikidata: 'Z12' is not a Wikidata item id (Q followed by digits, e.g. Q11488370)\n"),
-        (("actor", "add", "X", "--role", "minister"), "Error: from: is required with --role: when the term began\n"),
-        (("actor", "add", "X", "--role", "minister", "--from", "2024", "--to", "2023"), "Error: to: '2023' is before --from '2024'\n"),
-        (("actor", "merge", "Yoko Kamikawa", "Kamikawa", "--reason", "x"), "Error: an actor cannot be merged into itself\n"),
+        (("actor", "add", "Fumio Kishida", "--alias", "kamikawa"), 1, "Error: 'kamikawa' is already a name of Yoko Kamikawa\n"),
+        (("actor", "alias", "Nobody", "X"), 1, "Error: no actor 'Nobody' in the registry (add it with `timeline actor add`)\n"),
+        (("actor", "add", "X", "--wikidata", "Z12"), 2, "Error: wikidata: 'Z12' is not a Wikidata item id (Q followed by digits, e.g. Q11488370)\n"),
+        (("actor", "add", "X", "--role", "minister"), 2, "Error: from: is required with --role: when the term began\n"),
+        (("actor", "add", "X", "--role", "minister", "--from", "2024", "--to", "2023"), 2, "Error: to: '2023' is before --from '2024'\n"),
+        (("actor", "merge", "Yoko Kamikawa", "Kamikawa", "--reason", "x"), 1, "Error: an actor cannot be merged into itself\n"),
     ]  # fmt: skip
-    for args, message in cases:
+    for args, code, message in cases:
         r = run(*args, ok=False)
-        assert (r.exit_code, r.stderr) == (1, message), args
+        assert (r.exit_code, r.stderr) == (code, message), args
     assert run.json("state")["position"] == position
     again = run.json("actor", "add", "Yoko Kamikawa", "--alias", "Kamikawa")
     assert again["status"] == "existing"
