@@ -171,9 +171,10 @@ class Timeline(Application[UUID]):
 
     def _find(self, dev_id: UUID) -> Development | None:
         try:
-            return self.repository.get(dev_id)
+            found: Any = self.repository.get(dev_id)
         except AggregateNotFoundError:
             return None
+        return found if isinstance(found, Development) else None  # an actor's id is no development
 
     def resolve(self, ref: str) -> UUID:
         """The id a reference names: a full id, the natural key, or a unique prefix of at

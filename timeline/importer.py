@@ -309,6 +309,8 @@ def _load_from_store(app: Timeline, known: Known, missing: list[UUID]) -> None:
     """One query for every id in the chunk that neither the file nor the store has shown yet."""
     for dev_id, stored in first_events(app.recorder, missing).items():
         event = cast(Development.Reported, app.mapper.to_domain_event(stored))
+        if not isinstance(event, Development.Reported):
+            continue  # an actor's id: no development, as if it were not there
         known[dev_id] = {"kind": event.kind, "key": event.key, "reported": _dumps(event.fields),
                          "current": None, "retracted": None, "origin": "store", "version": None,
                          "seen": None}  # fmt: skip

@@ -222,3 +222,17 @@ def test_a_registry_file_with_one_bad_line_writes_nothing(run: Cli) -> None:
         "Error: line 2: 'kamikawa' is already a name of Yoko Kamikawa; nothing was imported\n",
     )
     assert run.json("state")["position"] == position
+
+
+def test_registry_events_in_the_log_are_no_developments(run: Cli) -> None:
+    run.import_seed()
+    actor = run.json("actor", "add", "Yoko Kamikawa", "--alias", "Kamikawa Yoko")["id"]
+    gone = f"Error: no development {actor!r}\n"
+    for args in (("correct", actor, "--set", "title=x", "--reason", "r"), ("history", actor), ("show", actor)):
+        r = run(*args, ok=False)
+        assert (r.exit_code, r.stderr) == (1, gone), args
+    line = json.dumps({"op": "retract", "id": actor, "reason": "r"})
+    r = run("import", "-", input=line + "\n", ok=False)
+    assert r.exit_code == 1 and r.stderr.startswith(f"Error: line 1: id: no development {actor!r}")
+    assert run.json("diff", "#1", f"#{run.json('state')['position']}")["corrected"] == []
+    run("verify")

@@ -23,6 +23,7 @@ from timeline import scratch
 from timeline.audit.history import stored_versions
 from timeline.audit.replay import BadPoint, Point, point, stream
 from timeline.views.project import field_changes, project
+from timeline.views.registry import is_registry_event
 
 if TYPE_CHECKING:
     from timeline.app import Timeline
@@ -74,6 +75,8 @@ def _walk(app: Timeline, db: sqlite3.Connection, start: Point, end: Point) -> tu
     for batch in stream(app, from_position, end):
         db.execute("BEGIN")
         for n, event in batch:
+            if is_registry_event(event):
+                continue  # the actor registry's events change no development
             key = str(n.originator_id)
             row = db.execute("SELECT after FROM docs WHERE id = ?", (key,)).fetchone()
             if row is None:

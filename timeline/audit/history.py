@@ -18,6 +18,7 @@ from timeline.errors import DevelopmentNotFound
 from timeline.references import reference_id
 from timeline.store import Sql
 from timeline.views.project import field_changes, iso, project
+from timeline.views.registry import is_registry_event
 
 if TYPE_CHECKING:
     from timeline.app import Timeline
@@ -58,6 +59,8 @@ def history(app: Timeline, ref: str) -> dict[str, Any]:
     versions = []
     doc: dict[str, Any] | None = None
     for n, event in stored_versions(app, dev_id):
+        if is_registry_event(event):
+            raise DevelopmentNotFound(ref)  # an actor's id, not a development's
         before = doc["fields"] if doc else {}
         doc = project(doc, event, n.id)
         assert doc is not None
