@@ -70,3 +70,13 @@ def test_queries_are_quoted_tokens_never_syntax() -> None:
     assert q.tsquery() == "'kamikawa' & 'or' & 'near' & ('上' <-> '川' <-> '陽' <-> '子') & 'demin':*"
     with pytest.raises(EmptyQuery):
         Query.read("*** !!! --")
+
+
+def test_highlighting_marks_words_and_runs_as_written() -> None:
+    from timeline.views.search import highlight
+
+    def mark(w: str) -> str:
+        return f"[{w}]"
+
+    assert highlight("上川陽子外務大臣の発言", Query.read("上川陽子"), mark) == "[上川陽子]外務大臣の発言"
+    assert highlight("Café de Phnom Penh, cafés", Query.read("cafe caf*"), mark) == "[Café] de Phnom Penh, [cafés]"

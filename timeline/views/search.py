@@ -272,13 +272,19 @@ def highlight(text: str, query: Query, mark: Any) -> str:
         token = m.group()
         folded = tokens(token)
         if len(folded) > 1 and any(_CJK.fullmatch(t) for t in folded):
-            pieces = _CJK.split(token)
+            # Mark each run of matching characters once: 上川陽子外務大臣 → [上川陽子]外務大臣.
             out.append(text[last : m.start()])
-            out.append(
-                "".join(
-                    mark(p) if p and tokens(p) and set(tokens(p)) <= words and _CJK.fullmatch(p) else p for p in pieces
-                )
-            )
+            run: list[str] = []
+            for p in (p for p in _CJK.split(token) if p):
+                if _CJK.fullmatch(p) and set(tokens(p)) <= words:
+                    run.append(p)
+                    continue
+                if run:
+                    out.append(mark("".join(run)))
+                    run = []
+                out.append(p)
+            if run:
+                out.append(mark("".join(run)))
             last = m.end()
             continue
         if any(t in words or any(t.startswith(p) for p in prefixes) for t in folded):
