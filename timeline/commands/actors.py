@@ -140,21 +140,24 @@ def actors(session: Session, unresolved: bool, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    for r in rows:
-        retracted = f" ({r['retracted']} retracted)" if r["retracted"] else ""
-        click.echo(f"{r['developments']:6d}  {r['slug']:<32} {r['name']}{retracted}")
+    from timeline.render import render_facets
+
+    if not rows:
+        click.echo("no unresolved names" if unresolved else "no actors yet", err=True)
+    for line, r in zip(render_facets(rows), rows, strict=True):
+        click.echo(line)
         if r["registered"]:
             about = [x for x in (r["kind"], r["wikidata"] and f"wikidata {r['wikidata']}") if x]
             if about:
-                click.echo(f"{'':8}{', '.join(about)}")
+                click.echo(f"{'':4}{', '.join(about)}")
             if r["aliases"]:
-                click.echo(f"{'':8}also: {'; '.join(r['aliases'])}")
+                click.echo(f"{'':4}also: {'; '.join(r['aliases'])}")
             for x in r["roles"]:
-                click.echo(f"{'':8}role: {x['role']} ({describe_term(x['from'], x['to'])})")
+                click.echo(f"{'':4}role: {x['role']} ({describe_term(x['from'], x['to'])})")
             if r["merged_into"]:
-                click.echo(f"{'':8}merged into {r['merged_into']} ({r['merged_into_slug']}): {r['merge_reason']}")
+                click.echo(f"{'':4}merged into {r['merged_into']} ({r['merged_into_slug']}): {r['merge_reason']}")
         for m in r.get("likely", []):
-            click.echo(f"{'':8}likely {m['actor'] or m['name']} ({m['score']:g}): {m['command']}")
+            click.echo(f"{'':4}likely {m['actor'] or m['name']} ({m['score']:g}): {m['command']}")
 
 
 @click.command(context_settings=CONTEXT)
