@@ -143,14 +143,6 @@ class Registry:
             out.append((a.actor_id, a.role, a.start_day, a.end_day, r and (r.id, r.slug, r.name)))
         return tuple(sorted(out, key=repr))
 
-    def keys_of(self, actor_ids: Iterable[str]) -> set[str]:
-        wanted = set(actor_ids)
-        # Everything merged (directly or not) into these actors, and what they are merged into.
-        family = {a for a in self.actors if {a, *(r.id for r in [self.root(a)] if r)} & wanted}
-        family |= {r.id for r in (self.root(a) for a in wanted) if r}
-        family |= {a for a in self.actors if (r := self.root(a)) is not None and r.id in family}
-        return {k for k, rows in self.aliases.items() if any(a.actor_id in family for a in rows)}
-
     def copy(self) -> Registry:
         return Registry(dict(self.actors), {k: list(v) for k, v in self.aliases.items()})
 

@@ -32,7 +32,7 @@ TABLE = "timeline_search"
 TEXT_FIELDS = ("title", "summary", "quote", "paraphrase", "place", "purpose", "subject", "role")
 _TOKEN = re.compile(r"[^\W_]+")
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
-_PREFIX_MAX = 200  # no query longer than this many words
+_MAX_WORDS = 200  # no query longer than this many words
 
 
 @functools.lru_cache(maxsize=8192)
@@ -115,8 +115,8 @@ class Query:
                 groups.append(tuple(g))
         if not groups:
             raise EmptyQuery("the query has no words to search for (letters or digits)")
-        if len(groups) > _PREFIX_MAX:
-            raise EmptyQuery(f"the query has more than {_PREFIX_MAX} words")
+        if len(groups) > _MAX_WORDS:
+            raise EmptyQuery(f"the query has more than {_MAX_WORDS} words")
         return cls(tuple(groups), frozenset(prefix))
 
     def fts5(self) -> str:
