@@ -44,7 +44,7 @@ def search_handler(open_app: Callable[[], Any], probe: Callable[[], None] | None
 
         try:
             query = index.Query.read(text)
-        except index.EmptyQuery as e:
+        except index.BadQuery as e:
             return Response("400 Bad Request", f"{e}\n".encode())
         if not lock.acquire(timeout=WAIT_SECONDS):
             return Response("503 Service Unavailable", b"search is busy; try again shortly\n", [("Retry-After", "2")])

@@ -8,7 +8,7 @@ import pytest
 from events.actors import Actor, actor_id, name_key
 from events.errors import InvalidInput
 from timeline.views.registry import Registry, with_event
-from timeline.views.search import EmptyQuery, Query, fold, tokens
+from timeline.views.search import BadQuery, Query, fold, tokens
 
 
 def registry_of(*actors: Actor) -> Registry:
@@ -68,7 +68,7 @@ def test_queries_are_quoted_tokens_never_syntax() -> None:
     q = Query.read('Kamikawa" OR NEAR( 上川陽子 demin*')
     assert q.fts5() == '"kamikawa" "or" "near" "上 川 陽 子" "demin"*'
     assert q.tsquery() == "'kamikawa' & 'or' & 'near' & ('上' <-> '川' <-> '陽' <-> '子') & 'demin':*"
-    with pytest.raises(EmptyQuery):
+    with pytest.raises(BadQuery):
         Query.read("*** !!! --")
 
 
@@ -80,3 +80,8 @@ def test_highlighting_marks_words_and_runs_as_written() -> None:
 
     assert highlight("上川陽子外務大臣の発言", Query.read("上川陽子"), mark) == "[上川陽子]外務大臣の発言"
     assert highlight("Café de Phnom Penh, cafés", Query.read("cafe caf*"), mark) == "[Café] de Phnom Penh, [cafés]"
+
+
+def test_a_word_too_long_to_index_is_refused() -> None:
+    with pytest.raises(BadQuery, match="longer than 100 letters"):
+        Query.read("a" * 101)

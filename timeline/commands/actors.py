@@ -179,7 +179,7 @@ def search(session: Session, query: str, when: str | None, kind: str | None, top
 
     try:
         q = index.Query.read(query)
-    except index.EmptyQuery as e:
+    except index.BadQuery as e:
         raise TimelineError(str(e)) from None
 
     def run(sql: Any) -> list[dict[str, Any]]:

@@ -32,7 +32,8 @@ TABLE = "timeline_search"
 TEXT_FIELDS = ("title", "summary", "quote", "paraphrase", "place", "purpose", "subject", "role")
 _TOKEN = re.compile(r"[^\W_]+")
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
-_MAX_WORDS = 200  # no query longer than this many words
+_MAX_WORDS = 200
+_MAX_LETTERS = 100  # no query longer than this many words
 
 
 @functools.lru_cache(maxsize=8192)
@@ -90,7 +91,7 @@ def indexed_text(doc: dict[str, Any]) -> str:
     return " ".join(tokens(" ".join(parts)))
 
 
-class EmptyQuery(ValueError):
+class BadQuery(ValueError):
     pass
 
 
@@ -114,9 +115,12 @@ class Query:
                     prefix.add(len(groups))
                 groups.append(tuple(g))
         if not groups:
-            raise EmptyQuery("the query has no words to search for (letters or digits)")
+            raise BadQuery("the query has no words to search for (letters or digits)")
+        if any(len(t) > _MAX_LETTERS for g in groups for t in g):
+            # PostgreSQL indexes no word longer than 2,047 bytes; nothing real is this long.
+            raise BadQuery(f"a word of the query is longer than {_MAX_LETTERS} letters")
         if len(groups) > _MAX_WORDS:
-            raise EmptyQuery(f"the query has more than {_MAX_WORDS} words")
+            raise BadQuery(f"the query has more than {_MAX_WORDS} words")
         return cls(tuple(groups), frozenset(prefix))
 
     def fts5(self) -> str:
