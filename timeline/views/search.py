@@ -88,7 +88,8 @@ def indexed_text(doc: dict[str, Any]) -> str:
     fields = doc["fields"]
     parts = [doc["title"], *(fields[k] for k in TEXT_FIELDS[1:] if isinstance(fields.get(k), str))]
     parts += doc["actors"]
-    return " ".join(tokens(" ".join(parts)))
+    # A word no query may hold is not indexed (PostgreSQL would drop one over 2,047 bytes).
+    return " ".join(t for t in tokens(" ".join(parts)) if len(t) <= _MAX_LETTERS)
 
 
 class BadQuery(ValueError):
