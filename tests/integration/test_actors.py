@@ -160,7 +160,7 @@ def _view_rows(target: str) -> dict[str, list[tuple[Any, ...]]]:
     try:
         sql = app.sql()
         search = (
-            "SELECT first_position, id, body, tsv::text FROM timeline_search"
+            "SELECT first_position, tsv::text FROM timeline_search"
             if sql.postgres
             else "SELECT rowid, body FROM timeline_search"
         )

@@ -151,8 +151,7 @@ class SearchWriter:
         if self.sql.postgres:
             self.sql.execute(
                 c,
-                f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position BIGINT PRIMARY KEY, id TEXT NOT NULL,"
-                " body TEXT NOT NULL, tsv TSVECTOR NOT NULL)",
+                f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position BIGINT PRIMARY KEY, tsv TSVECTOR NOT NULL)",
             )
             if indexes:
                 self.create_indexes(c)
@@ -177,9 +176,9 @@ class SearchWriter:
         if self.sql.postgres:
             self.sql.executemany(
                 c,
-                f"INSERT INTO {TABLE} (first_position, id, body, tsv) VALUES (?, ?, ?, to_tsvector('simple', ?))"
-                " ON CONFLICT (first_position) DO UPDATE SET body = excluded.body, tsv = excluded.tsv",
-                [(p, i, body, body) for p, i, body in rows],
+                f"INSERT INTO {TABLE} (first_position, tsv) VALUES (?, to_tsvector('simple', ?))"
+                " ON CONFLICT (first_position) DO UPDATE SET tsv = excluded.tsv",
+                [(p, body) for p, _, body in rows],
             )
         else:
             self.sql.executemany(c, f"DELETE FROM {TABLE} WHERE rowid = ?", [(p,) for p, _, _ in rows])
