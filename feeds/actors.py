@@ -42,7 +42,7 @@ def feed_notes(
     if facet != "actor":
         return reg, "", [], None
     own = next((a for a in reg.actors.values() if a.slug == slug), None)
-    note = merged_note(sql, slug)
+    note = merged_note(sql, slug, reg)
     if note is None:
         return reg, "", [], own.wikidata if own else None
     urls = {fmt: f"{settings.base_url}/actor/{note['slug']}.{fmt}" for fmt in ("atom", "rss")}

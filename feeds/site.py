@@ -53,7 +53,7 @@ from feeds.entries import entry, parse_time, tag_uri, xml_text
 from feeds.settings import FeedSettings
 from timeline import __version__
 from timeline.views import queries
-from timeline.views.registry import recut_since
+from timeline.views.registry import recorded_at, recut_since
 
 MANIFEST = ".timeline-feeds.json"
 ARCHIVED = ".timeline-archived"
@@ -220,7 +220,8 @@ def build_site(
         year = first["recorded"][:4] if first else "1970"
         for name in todo:
             at = queries.document_at(reader.sql, positions[name]) if positions[name] else None
-            modified = parse_time(at["updated"]) if at else EPOCH
+            stamp = at["updated"] if at else recorded_at(reader.sql, positions[name]) if positions[name] else None
+            modified = parse_time(stamp) if stamp else EPOCH  # a registry event changed it last, or nothing
             previous = old["feeds"].get(name)
             if previous and (
                 (previous.get("archived_bytes") and not have(sidecar_path(previous["path"])))

@@ -47,3 +47,18 @@ def test_a_merge_moves_entries_with_their_ids_and_the_old_feed_says_where(
     assert {k: v for k, v in snapshot(fresh.out).items() if k != "manifest.json"} == {
         k: v for k, v in snapshot(after.out).items() if k != "manifest.json"
     }
+
+
+def test_a_feed_a_registry_event_changed_last_is_modified_when_it_was_recorded(sqlite_run: Cli, build: Any) -> None:
+    import json
+    from datetime import datetime
+
+    run = sqlite_run
+    seed_with_spellings(run)
+    run("actor", "add", "Yoko Kamikawa")
+    run("actor", "add", "Kamikawa Yoko")
+    run("actor", "merge", "Yoko Kamikawa", "Kamikawa Yoko", "--reason", "family name first")
+    merged = json.loads(run("log", "--json").stdout.splitlines()[-1])
+    old = build(run).xml("actor/kamikawa-yoko.atom")
+    updated = datetime.fromisoformat(old.findtext(f"{ATOM}updated"))
+    assert updated == datetime.fromisoformat(merged["recorded"].replace("Z", "+00:00"))

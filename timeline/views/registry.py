@@ -28,7 +28,7 @@ from events.dates import EARLIEST, LATEST
 from events.slugs import slugify
 from timeline.store import Sql
 
-TABLES = ("timeline_actors", "timeline_aliases", "timeline_mentions", "timeline_recuts")
+TABLES = ("timeline_actors", "timeline_aliases", "timeline_mentions", "timeline_recuts", "timeline_registry_events")
 CREATE = [
     "CREATE TABLE IF NOT EXISTS timeline_actors ("
     " id TEXT PRIMARY KEY, name TEXT NOT NULL, slug TEXT NOT NULL, kind TEXT, wikidata TEXT,"
@@ -42,6 +42,8 @@ CREATE = [
     # Feeds whose members a registry event changed, and at which position: a feed build
     # cuts them again from their first page (their members' own positions did not move).
     "CREATE TABLE IF NOT EXISTS timeline_recuts (feed TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+    # When each registry event was recorded: a feed it changed last is modified then.
+    "CREATE TABLE IF NOT EXISTS timeline_registry_events (position BIGINT PRIMARY KEY, recorded TEXT NOT NULL)",
 ]
 INDEXES: list[str] = []  # mentions are read and deleted by their key (name_key, id) only
 
@@ -210,9 +212,15 @@ class RegistryWriter:
     def apply(self, c: Any, notification: Notification, event: Any) -> tuple[Registry, Registry, set[str], set[str]]:
         """Apply one registry event: (registry before, after, name keys whose resolution
         changed, actor ids touched)."""
+        from timeline.views.project import iso
+
         before = self.current(c)
         after, touched = with_event(before, event, notification.id)
         sql = self.sql
+        sql.execute(
+            c, "INSERT INTO timeline_registry_events (position, recorded) VALUES (?,?)",
+            [notification.id, iso(event.timestamp)],
+        )  # fmt: skip
         for aid in sorted(touched & set(after.actors)):
             a = after.actors[aid]
             sql.execute(c, "DELETE FROM timeline_actors WHERE id = ?", [aid])
@@ -326,15 +334,22 @@ def listing(sql: Sql) -> list[dict[str, Any]]:
     return out
 
 
-def merged_note(sql: Sql, slug: str) -> dict[str, str] | None:
+def merged_note(sql: Sql, slug: str, reg: Registry | None = None) -> dict[str, str] | None:
     """Where a merged actor's developments went, for its feed: {"name", "slug", "reason"}."""
-    reg = load(sql)
+    reg = reg or load(sql)
     for a in reg.actors.values():
         if a.slug == slug and a.merged_into is not None:
             root = reg.root(a.id)
             if root is not None and root.id != a.id:
                 return {"name": root.name, "slug": root.slug, "reason": a.merge_reason or ""}
     return None
+
+
+def recorded_at(sql: Sql, position: int) -> str | None:
+    """When the registry event at `position` was recorded, if one is there."""
+    with sql.transaction(commit=False) as c:
+        found = sql.scalar(c, "SELECT recorded FROM timeline_registry_events WHERE position = ?", [position])
+    return str(found) if found is not None else None
 
 
 def recut_since(sql: Sql, position: int) -> set[str]:
