@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.conftest import Cli
 
 KAMIKAWA_SPELLINGS = ["Yoko Kamikawa", "Kamikawa Yoko", "上川陽子", "Kamikawa", "Japan's foreign minister"]
@@ -172,7 +174,12 @@ def _view_rows(target: str) -> dict[str, list[tuple[Any, ...]]]:
         app.close()
 
 
-def test_rebuild_equals_incremental_for_the_registry_and_the_search_index(run: Cli) -> None:
+def test_rebuild_equals_incremental_for_the_registry_and_the_search_index(
+    run: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from timeline.views import writer
+
+    monkeypatch.setattr(writer, "REGISTRY_CHUNK", 3)  # a registry event re-resolves in several chunks
     seed_with_spellings(run)
     run("show")
     run("actor", "add", "Kamikawa Yoko", "--alias", "上川陽子")
