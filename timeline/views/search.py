@@ -204,7 +204,8 @@ def search(
     where, params = "", list[Any]()
     floor = _floor(sql, query)
     if floor is not None:
-        where += " AND d.first_position >= ?"
+        # On the index's own key, so that FTS5 reads (and ranks) only that rowid range.
+        where += " AND s.first_position >= ?" if sql.postgres else " AND s.rowid >= ?"
         params.append(floor)
     if kind:
         where += " AND d.kind = ?"
