@@ -121,6 +121,11 @@ def test_a_merge_and_its_replay_before_and_after(run: Cli) -> None:
     assert replayed == kamikawa
     replayed = {d["id"] for d in run.json("replay", "--as-of", f"#{merged_at}", "--actor", "Yoko Kamikawa")}
     assert replayed == kamikawa | yoko_first
+    changes = run.json("diff", f"#{before_merge}", f"#{merged_at}")
+    assert [(r["event"], r["reason"]) for r in changes["registry"]] == [
+        ("Merged", "family name first, as the seed writes it")
+    ]
+    assert changes["added"] == changes["corrected"] == []
     # Merging twice, or into a merged actor, is refused in one line.
     r = run("actor", "merge", "Kamikawa Yoko", "Yoko Kamikawa", "--reason", "x", ok=False)
     assert r.stderr == "Error: Kamikawa Yoko is merged into Yoko Kamikawa; merge into that actor\n"

@@ -7,7 +7,8 @@ Working state lives in a scratch SQLite file, so memory stays flat for any range
 
 Per development: added (not there at FROM), corrected (each field whose value at TO differs
 from its value at FROM; sources are reported as sourced), retracted (retracted at TO, not
-at FROM) and sourced (source URLs at TO that were not there at FROM).
+at FROM) and sourced (source URLs at TO that were not there at FROM). The actor registry's
+events in the range are listed as they are (`registry`): they change no development.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from timeline import scratch
 from timeline.audit.history import stored_versions
 from timeline.audit.replay import BadPoint, Point, point, stream
 from timeline.views.project import field_changes, project
-from timeline.views.registry import is_registry_event
+from timeline.views.registry import is_registry_event, registry_change
 
 if TYPE_CHECKING:
     from timeline.app import Timeline
@@ -48,17 +49,20 @@ def diff(app: Timeline, from_text: str, to_text: str) -> dict[str, Any]:
         try:
             db.execute("PRAGMA journal_mode=OFF")
             db.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, seq INTEGER, before TEXT, after TEXT)")
-            from_position, to_position = _walk(app, db, start, end)
+            registry: list[dict[str, Any]] = []
+            from_position, to_position = _walk(app, db, start, end, registry)
             if later is None and from_position > to_position:
                 raise BadPoint(f"FROM {start} is after TO {end}")
-            report = _report(db)
+            report = {**_report(db), "registry": registry}
         finally:
             db.close()
     return {"from": {"when": start.text, "position": from_position},
             "to": {"when": end.text, "position": to_position}, **report}  # fmt: skip
 
 
-def _walk(app: Timeline, db: sqlite3.Connection, start: Point, end: Point) -> tuple[int, int]:
+def _walk(
+    app: Timeline, db: sqlite3.Connection, start: Point, end: Point, registry: list[dict[str, Any]]
+) -> tuple[int, int]:
     """Resolve FROM (reading up to it only if it is a time), then apply (FROM, TO]."""
     if start.position is not None:
         from_position = start.position
@@ -76,7 +80,8 @@ def _walk(app: Timeline, db: sqlite3.Connection, start: Point, end: Point) -> tu
         db.execute("BEGIN")
         for n, event in batch:
             if is_registry_event(event):
-                continue  # the actor registry's events change no development
+                registry.append(registry_change(n, event))  # they change no development
+                continue
             key = str(n.originator_id)
             row = db.execute("SELECT after FROM docs WHERE id = ?", (key,)).fetchone()
             if row is None:

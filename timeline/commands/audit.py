@@ -95,7 +95,7 @@ def diff(session: Session, start: str, end: str, as_json: bool) -> None:
         emit_json(data)
         return
     span = f"#{data['from']['position']} to #{data['to']['position']}"
-    if not any(data[k] for k in ("added", "corrected", "retracted", "sourced")):
+    if not any(data[k] for k in ("added", "corrected", "retracted", "sourced", "registry")):
         click.echo(f"no changes from {span}", err=True)
         return
     click.echo(f"From {span}:")
@@ -110,6 +110,9 @@ def diff(session: Session, start: str, end: str, as_json: bool) -> None:
     for d in data["sourced"]:
         for s in d["sources"]:
             click.echo(f"  sourced    {d['title']}  ({d['id'][:8]}): {source_text(s)}")
+    for r in data["registry"]:
+        said = ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("position", "event", "actor") and v)
+        click.echo(f"  registry   #{r['position']} {r['event']} {r['actor'][:8]}: {said}")
 
 
 @click.command(context_settings=CONTEXT)

@@ -273,6 +273,17 @@ class RegistryWriter:
         self.sql.executemany(c, "INSERT INTO timeline_mentions (name_key, id) VALUES (?,?)", new)
 
 
+def registry_change(notification: Notification, event: Any) -> dict[str, Any]:
+    """One registry event as plain data: position, event, actor id and what it says."""
+    data = {
+        k: v
+        for k, v in event.__dict__.items()
+        if k not in ("originator_id", "originator_version", "originator_topic", "timestamp")
+    }
+    return {"position": notification.id, "event": type(event).__name__, "actor": str(event.originator_id),
+            **{k: data[k] for k in sorted(data)}}  # fmt: skip
+
+
 # --- queries --------------------------------------------------------------------------------
 
 
