@@ -223,6 +223,7 @@ def test_the_shipped_registry_lines_resolve_the_seeds_spellings(run: Cli) -> Non
 
 
 def test_a_registry_file_with_one_bad_line_writes_nothing(run: Cli) -> None:
+    run.import_seed()
     position = run.json("state")["position"]
     text = (
         '{"op": "actor", "name": "Yoko Kamikawa", "aliases": ["Kamikawa"]}\n'

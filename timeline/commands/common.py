@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Commands that may create a SQLite file that is not there yet (every other one refuses
 # a path where no database is) and that write to the database.
-CREATING = ("add", "import", "config set", "config unset", "feeds config set", "feeds config unset")
-WRITING = (*CREATING, "correct", "retract", "source", "rebuild")
+CREATING = ("add", "import", "config set", "config unset", "feeds config set", "feeds config unset",
+            "actor add", "actor import")  # fmt: skip
+WRITING = (*CREATING, "correct", "retract", "source", "rebuild", "actor")
 
 
 class Session:
