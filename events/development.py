@@ -298,7 +298,9 @@ class Development(Aggregate):
         self.fields = with_source(apply_changes(self.fields, changes), source)
         self.corrections_seen = [*self.corrections_seen, _seen(changes, reason, source, self.fields)]
 
-    def repeats(self, op: str, reason: Any = None, source: Any = None, changes: Mapping[str, Any] | None = None) -> bool:
+    def repeats(
+        self, op: str, reason: Any = None, source: Any = None, changes: Mapping[str, Any] | None = None
+    ) -> bool:
         """Whether this change is one the development already has: a correction with the
         same reason and source that set those fields to those values (fields the request
         names that it did not change already had them), the same retraction, or a source
@@ -343,7 +345,9 @@ class Development(Aggregate):
             raise AlreadyRetracted(f"development {self.id} is retracted; it can no longer change")
 
 
-def _seen(changes: Mapping[str, Any], reason: str, source: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
+def _seen(
+    changes: Mapping[str, Any], reason: str, source: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> dict[str, Any]:
     url = source.get("url") if isinstance(source, Mapping) else source
     return {"reason": reason, "source": url, "changed": sorted(changes),
             "after": {k: v for k, v in after.items() if k != "sources"}}  # fmt: skip

@@ -81,7 +81,7 @@ def _as_list(raw: Any) -> list[Any]:
             except json.JSONDecodeError:
                 value = None
             if not isinstance(value, list):
-                raise InvalidInput(f"cannot read {item!r} as a JSON array such as [\"A\", \"B\"]") from None
+                raise InvalidInput(f'cannot read {item!r} as a JSON array such as ["A", "B"]') from None
             out.extend(value)
         else:
             out.append(item)
@@ -136,7 +136,9 @@ def language(raw: Any) -> str:
     try:
         loc = Locale.parse(code)
     except (ValueError, TypeError, UnknownLocaleError):
-        raise InvalidInput(f"{raw!r} is not a language: write a tag such as en, ja, sw, pt-BR, or a name such as Japanese") from None
+        raise InvalidInput(
+            f"{raw!r} is not a language: write a tag such as en, ja, sw, pt-BR, or a name such as Japanese"
+        ) from None
     return "-".join(p for p in (loc.language, loc.script, loc.territory) if p)
 
 

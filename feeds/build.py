@@ -75,7 +75,9 @@ class _Extras(BaseExtension):
         for rel, urls in self.doc.links:  # feedgen writes only the self link into RSS
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=urls["rss"], rel=rel, type=MEDIA_TYPES["rss"])
         if self.doc.checkpoint_url:
-            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=self.doc.checkpoint_url, rel=CHECKPOINT_REL, type=CHECKPOINT_TYPE)
+            etree.SubElement(
+                channel, f"{{{ATOM_NS}}}link", href=self.doc.checkpoint_url, rel=CHECKPOINT_REL, type=CHECKPOINT_TYPE
+            )
         self._common(channel)
         return feed
 

@@ -124,7 +124,9 @@ class ProofHandler:
         try:
             return self._proof(app, path, params)
         except (PersistenceError, OSError) as e:
-            raise Unavailable(f"the log's database cannot be reached now ({first_line(e)}); try again shortly") from None
+            raise Unavailable(
+                f"the log's database cannot be reached now ({first_line(e)}); try again shortly"
+            ) from None
 
     def _proof(self, app: Any, path: str, params: dict[str, str]) -> tuple[bytes, str, str]:
         if path == "/proof/consistency":
@@ -143,5 +145,3 @@ class ProofHandler:
             fixed = size is not None
         body = json.dumps(proofs.to_json(proof), sort_keys=True, indent=2).encode() + b"\n"
         return body, "application/json", IMMUTABLE if fixed else "no-cache"
-
-

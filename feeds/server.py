@@ -91,7 +91,10 @@ _SERVED = re.compile(rf"(?:{_SEGMENT}/)*{_SEGMENT}\.({'|'.join(map(re.escape, ME
 # folder's, or the same inlined in embed.html, by hash); nothing may frame them or be sniffed.
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
-    ("Content-Security-Policy", "default-src 'none'; " + page_sources() + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; " + page_sources() + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "no-referrer"),
 ]

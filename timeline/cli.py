@@ -117,7 +117,9 @@ def _option_name(field_name: str) -> str:
 def _add_command(kind_name: str) -> click.Command:
     kind = KINDS[kind_name]
     params: list[click.Parameter] = [
-        click.Option(["--id", "key"], metavar="KEY", help="Natural key for a stable id (default: kind, date and title)."),
+        click.Option(
+            ["--id", "key"], metavar="KEY", help="Natural key for a stable id (default: kind, date and title)."
+        ),
     ]
     for fld in (*COMMON_FIELDS, *kind.fields):
         name = "source" if fld.name == "sources" else fld.name
@@ -143,10 +145,7 @@ def _add_command(kind_name: str) -> click.Command:
     @read_by_conventions
     def callback(session: Session, key: str | None, publisher: str | None, published: str | None,
                  source_language: str | None, via: str | None, as_json: bool, **values: Any) -> None:  # fmt: skip
-        sources = [
-            _source(url, publisher, published, source_language, via)
-            for url in values.pop("sources")
-        ]
+        sources = [_source(url, publisher, published, source_language, via) for url in values.pop("sources")]
         raw = {"kind": kind_name, "id": key, "sources": sources, **values}
         # Read before the database is opened where there is none yet: a refused add must
         # not create it (a short id in --part-of needs the log, so it needs one).
@@ -235,7 +234,9 @@ def _parse_set(pairs: tuple[str, ...]) -> dict[str, Any]:
 @json_option
 @pass_session
 @convention_options
-def correct(session: Session, dev_id: str, pairs: tuple[str, ...], reason: str, source: str | None, as_json: bool) -> None:
+def correct(
+    session: Session, dev_id: str, pairs: tuple[str, ...], reason: str, source: str | None, as_json: bool
+) -> None:
     """Correct fields of a development. The earlier version stays in the log."""
     result = session.app.correct(dev_id, _parse_set(pairs), reason, source)
     emit_json(result) if as_json else click.echo(result["id"])

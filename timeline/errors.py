@@ -69,7 +69,7 @@ class Conflict(TimelineError):
         self.fields = fields
         super().__init__(
             f"development {dev_id} is already recorded with different {', '.join(fields)}; "
-            "a correction changes it (`timeline correct`, or an import line with \"op\": \"correct\")"
+            'a correction changes it (`timeline correct`, or an import line with "op": "correct")'
         )
 
 

@@ -15,6 +15,7 @@ can still stop part way (another writer changed a development this file changes,
 pass 1 checked it; the disk filled up): then the batches committed before stay, and the
 error says how many events that was.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -214,7 +215,9 @@ def _parse(number: int, line: str) -> tuple[str, Any] | None:
     except json.JSONDecodeError as e:
         raise ImportRejected(number, f"malformed JSON ({e.msg} at column {e.colno})") from None
     except RecursionError:
-        raise ImportRejected(number, "JSON nested too deeply (a development line is at most a few levels deep)") from None
+        raise ImportRejected(
+            number, "JSON nested too deeply (a development line is at most a few levels deep)"
+        ) from None
     if _SUSPECT.search(line):
         _check_text(number, obj)
     if not isinstance(obj, dict):
@@ -281,7 +284,14 @@ Known = dict[UUID, dict[str, Any]]
 
 
 def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: _Spool, tick: Tick) -> ImportResult:
-    n = {"new": 0, "existing": 0, "correct": 0, "retract": 0, "source": 0, "lines": 0}  # existing: lines already in the log
+    n = {
+        "new": 0,
+        "existing": 0,
+        "correct": 0,
+        "retract": 0,
+        "source": 0,
+        "lines": 0,
+    }  # existing: lines already in the log
     for chunk in _chunks(lines):
         parsed = [(number, p) for number, line in chunk if (p := _parse(number, line)) is not None]
         with scratch.sql.transaction(commit=True) as c:

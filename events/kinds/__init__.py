@@ -15,6 +15,4 @@ def get_kind(name: object) -> Kind:
     try:
         return KINDS[name]  # type: ignore[index]
     except (KeyError, TypeError):
-        raise InvalidInput(
-            f"unknown kind {name!r} (expected one of {', '.join(KINDS)})", "kind"
-        ) from None
+        raise InvalidInput(f"unknown kind {name!r} (expected one of {', '.join(KINDS)})", "kind") from None

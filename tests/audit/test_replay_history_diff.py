@@ -64,17 +64,9 @@ def test_replay_at_each_position_gives_the_timeline_as_it_stood(story: tuple[Cli
         assert len(docs) == n and {d["first_position"] for d in docs} == set(range(1, n + 1))
     assert ids["x"] not in by_id(run.json("replay", "--as-of", f"#{SEED_EVENTS}"))
     x = {n: by_id(run.json("replay", "--as-of", f"#{n}"))[ids["x"]] for n in (26, 27, 28, 29)}
-    assert (
-        x[26]["title"] == "X visits Phnom Penh"
-        and x[26]["corrections"] == []
-        and "place" not in x[26]["fields"]
-    )
+    assert x[26]["title"] == "X visits Phnom Penh" and x[26]["corrections"] == [] and "place" not in x[26]["fields"]
     assert x[27]["title"] == "X visits Phnom Penh again" and "place" not in x[27]["fields"]
-    assert (
-        x[28]["fields"]["place"] == "Siem Reap"
-        and len(x[28]["corrections"]) == 2
-        and x[28]["retracted"] is None
-    )
+    assert x[28]["fields"]["place"] == "Siem Reap" and len(x[28]["corrections"]) == 2 and x[28]["retracted"] is None
     assert x[29]["retracted"]["reason"] == "never happened"
     urls = {n: [s["url"] for s in by_id(run.json("replay", "--as-of", f"#{n}"))[ids["visit"]]["fields"]["sources"]]
             for n in (29, 30)}  # fmt: skip
@@ -117,9 +109,7 @@ def test_history_lists_every_version(story: tuple[Cli, dict[str, Any]]) -> None:
         (1, 26, "Reported"), (2, 27, "Corrected"), (3, 28, "Corrected"), (4, 29, "Retracted"),
     ]  # fmt: skip
     assert versions[0]["changes"]["title"] == {"before": None, "after": "X visits Phnom Penh"}
-    assert versions[1]["changes"] == {
-        "title": {"before": "X visits Phnom Penh", "after": "X visits Phnom Penh again"}
-    }
+    assert versions[1]["changes"] == {"title": {"before": "X visits Phnom Penh", "after": "X visits Phnom Penh again"}}
     assert versions[1]["reason"] == "first fix"
     assert versions[2]["changes"] == {"place": {"before": None, "after": "Siem Reap"}}
     assert versions[2]["source"]["url"] == "https://example.org/x2"
@@ -130,9 +120,7 @@ def test_history_lists_every_version(story: tuple[Cli, dict[str, Any]]) -> None:
     assert [(v["position"], v["event"]) for v in visit] == [(1, "Reported"), (30, "SourceAdded")]
     assert visit[1]["sources_added"] == [{"url": EXTRA, "publisher": "Example"}]
     text = run("history", X).stdout
-    assert (
-        "title: “X visits Phnom Penh” → “X visits Phnom Penh again”" in text and "reason: never happened" in text
-    )
+    assert "title: “X visits Phnom Penh” → “X visits Phnom Penh again”" in text and "reason: never happened" in text
 
 
 def expected_diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, Any]:
@@ -202,12 +190,9 @@ def test_diff_between_any_two_points_equals_the_difference_of_the_replays(
     }
     assert run.json("diff", "#29", "#29")["added"] == []
     recorded = {
-        r["position"]: r["recorded"]
-        for r in map(__import__("json").loads, run("log", "--json").stdout.splitlines())
+        r["position"]: r["recorded"] for r in map(__import__("json").loads, run("log", "--json").stdout.splitlines())
     }
-    assert summarise(run.json("diff", recorded[26], recorded[29])) == summarise(
-        run.json("diff", "#26", "#29")
-    )
+    assert summarise(run.json("diff", recorded[26], recorded[29])) == summarise(run.json("diff", "#26", "#29"))
     assert summarise(run.json("diff", "#26", recorded[29])) == summarise(fixes)
     text = run("diff", "#26", "#30").stdout
     assert "place: (none) → “Siem Reap”" in text and "retracted" in text and EXTRA in text
@@ -255,7 +240,10 @@ def test_replay_near_the_start_reads_only_the_start(sqlite_run: Cli, monkeypatch
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["replay", "--as-of", "not a time"], "Error: 'not a time' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'"),
+        (
+            ["replay", "--as-of", "not a time"],
+            "Error: 'not a time' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'",
+        ),
         (["replay", "--as-of", "#99"], "Error: #99 is beyond the log, which ends at #25"),
         (["replay", "--as-of", "#x"], "Error: '#x' is not a log position #N"),
         (
@@ -267,7 +255,10 @@ def test_replay_near_the_start_reads_only_the_start(sqlite_run: Cli, monkeypatch
         (["diff", "#5", "#3"], "Error: FROM #5 is after TO #3"),
         (["diff", "2024-02-01", "2024-01-01"], "Error: FROM 2024-02-01 is after TO 2024-01-01"),
         (["diff", "#1", "#26"], "Error: #26 is beyond the log, which ends at #25"),
-        (["diff", "yesterday-ish", "#3"], "Error: 'yesterday-ish' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'"),
+        (
+            ["diff", "yesterday-ish", "#3"],
+            "Error: 'yesterday-ish' is neither a log position #N nor a time; write e.g. '#12', '2024-07-07 10:00' or '7 July 2024'",
+        ),
         (
             ["verify", "--expect-head", "#3"],
             "Error: '#3' is not a head '#N:HEX' (N the log's size, HEX its tree's root in 64 hex digits)",

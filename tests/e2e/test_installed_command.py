@@ -31,7 +31,10 @@ def test_bad_input_through_the_installed_command(tmp_path: Path, timeline_cmd: A
     result = timeline_cmd("--db", db, "add", "pledge", "--title", "x", "--occurred", "soon",
                           "--donor", "A", "--recipient", "B", "--amount", "$1", "--source", "https://e.org")  # fmt: skip
     assert result.returncode == 2  # a value on the command line that cannot be read: a usage error
-    assert result.stderr == "Error: occurred: cannot read 'soon' as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06\n"
+    assert (
+        result.stderr
+        == "Error: occurred: cannot read 'soon' as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06\n"
+    )
     assert result.stdout == ""
     log = timeline_cmd("--db", db, "log", "--json")
     assert log.returncode == 1 and log.stderr == f"Error: no timeline database at {db}\n"

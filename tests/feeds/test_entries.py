@@ -91,7 +91,10 @@ def test_notices_show_a_source_as_publisher_and_link_not_a_dict() -> None:
     )
     note = {"position": 2, "recorded": "2024-07-09T00:00:00Z", "changes": {"title": {"before": "A", "after": "B"}},
             "reason": "typo", "source": {"url": "https://d.example/c"}}  # fmt: skip
-    assert correction_notice(note) == "Corrected on 2024-07-09: title: “A” → “B”; reason: typo (source: https://d.example/c)."
+    assert (
+        correction_notice(note)
+        == "Corrected on 2024-07-09: title: “A” → “B”; reason: typo (source: https://d.example/c)."
+    )
     e = entry(doc(retracted=r, corrections=[note]), SETTINGS)
     assert "{" not in e.summary and "'url'" not in e.content
 

@@ -57,7 +57,6 @@ def old(target: str, tmp_path: Path) -> Cli:
 
 def leaves(target: str) -> int | None:
     if target.startswith("postgresql://"):
-
         with pg_connect(target) as conn:
             if conn.execute("SELECT to_regclass(%s)", (LEAVES,)).fetchone()[0] is None:  # type: ignore[index]
                 return None
@@ -83,7 +82,6 @@ def test_an_old_database_is_migrated_once_with_a_note(old: Cli) -> None:
 
 def tamper(target: str, statement: str) -> None:
     if target.startswith("postgresql://"):
-
         with pg_connect(target) as conn:
             conn.execute(statement.replace("stored_events", "timeline_events").replace("rowid", "notification_id"))
     else:

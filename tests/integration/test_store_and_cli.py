@@ -97,7 +97,9 @@ def test_import_from_stdin_with_corrections_and_retractions(run: Cli, tmp_path: 
     assert doc["occurred"] == "2024-07-06"
     assert doc["retracted"]["reason"] == "did not happen"
     assert [s["url"] for s in doc["fields"]["sources"]] == [
-        "https://example.org/v", "https://example.org/w", "https://example.org/x"
+        "https://example.org/v",
+        "https://example.org/w",
+        "https://example.org/x",
     ]
     assert [c["changes"]["occurred"] for c in doc["corrections"]] == [{"before": "2024-07", "after": "2024-07-06"}]
     # the same file again: every line is already there, and nothing is written

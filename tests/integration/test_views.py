@@ -69,7 +69,11 @@ def test_topics_actors_and_state(run: Cli) -> None:
     state = run.json("state")
     assert state["developments"]["pledge"] == 5 and sum(state["developments"].values()) >= 14
     (package,) = state["ledger"]["packages"]
-    assert (package["currency"], package["reported"]["amount"], package["parts_total"]["total"]) == ("USD", "103000000", "104200000")
+    assert (package["currency"], package["reported"]["amount"], package["parts_total"]["total"]) == (
+        "USD",
+        "103000000",
+        "104200000",
+    )
     assert [d["kind"] for d in state["discrepancies"]] == ["package-parts-mismatch"]
     assert "USD 103 million" in state["discrepancies"][0]["message"]
     assert "about USD 104.2 million" in state["discrepancies"][0]["message"]

@@ -16,8 +16,7 @@ EXAMPLE = ROOT / "examples" / "japan-cambodia-2024.jsonl"
 ARTICLE = ROOT.parent / "shared" / "seed" / "camboja-japan-cambodia-2024-07.txt"
 PACKAGE_KEY = "japan-cambodia-2024/package"
 SOURCE_URL = (
-    "https://cambojanews.com/"
-    "japan-offers-103m-aid-and-loan-to-cambodia-both-vow-to-strengthen-relations-cooperation/"
+    "https://cambojanews.com/japan-offers-103m-aid-and-loan-to-cambodia-both-vow-to-strengthen-relations-cooperation/"
 )
 
 

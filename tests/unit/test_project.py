@@ -71,7 +71,11 @@ def test_the_seed_ledger_shows_the_package_discrepancy() -> None:
         docs.append(project(None, dev.collect_events()[0], position))
     ledger = pledge_ledger(docs)
     (package,) = ledger["packages"]
-    assert (package["reported"]["amount"], package["parts_total"]["total"], package["difference"]) == ("103000000", "104200000", "1200000")
+    assert (package["reported"]["amount"], package["parts_total"]["total"], package["difference"]) == (
+        "103000000",
+        "104200000",
+        "1200000",
+    )
     assert package["approximate"] is True  # the ODA part's dollar figure was "approximately"
     assert ledger["discrepancies"][0]["kind"] == "package-parts-mismatch"
     by_currency = {r["currency"]: (r["total"], r["approximate"]) for r in ledger["by_currency"]}

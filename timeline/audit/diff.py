@@ -102,9 +102,7 @@ def _walk(
 
 def _recorded_after(app: Timeline, position: int, end: Point) -> bool:
     notifications = app.recorder.select_notifications(position, 1, stop=position)
-    return bool(notifications) and not end.includes(
-        notifications[0], app.mapper.to_domain_event(notifications[0])
-    )
+    return bool(notifications) and not end.includes(notifications[0], app.mapper.to_domain_event(notifications[0]))
 
 
 def _as_of_version(app: Timeline, originator_id: UUID, version: int) -> dict[str, Any] | None:

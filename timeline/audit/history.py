@@ -24,9 +24,7 @@ if TYPE_CHECKING:
     from timeline.app import Timeline
 
 
-def stored_versions(
-    app: Timeline, originator_id: UUID, lte: int | None = None
-) -> Iterator[tuple[Notification, Any]]:
+def stored_versions(app: Timeline, originator_id: UUID, lte: int | None = None) -> Iterator[tuple[Notification, Any]]:
     """(notification, event) for each stored event of one development, in version order."""
     recorder = app.recorder
     sql = Sql.for_recorder(recorder)

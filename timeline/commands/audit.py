@@ -116,7 +116,9 @@ def diff(session: Session, start: str, end: str, as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@click.option("--full", is_flag=True, help="Re-read every stored event, not only those after the last verified checkpoint.")
+@click.option(
+    "--full", is_flag=True, help="Re-read every stored event, not only those after the last verified checkpoint."
+)
 @click.option(
     "--expect-head",
     metavar="#N:HEX",

@@ -25,7 +25,11 @@ def setting_options(f: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--title", help="Title of the story feed."),
             click.option("--authority", help="Tag URI authority for ids: a domain or an email address."),
             click.option("--author", help="Author named in the feeds."),
-            click.option("--page-size", type=click.IntRange(1, 10_000), help="Entries per subscription document and archive page."),
+            click.option(
+                "--page-size",
+                type=click.IntRange(1, 10_000),
+                help="Entries per subscription document and archive page.",
+            ),
         ]
     ):
         f = option(f)
@@ -60,10 +64,18 @@ def feeds() -> None:
 
 
 @feeds.command(context_settings=CONTEXT)
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write the feeds into.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the feeds into.",
+)
 @setting_options
 @click.option("--as-of", "as_of", metavar="WHEN", help="The feeds as they were at WHEN (a recorded time or #N).")
-@click.option("--embed", is_flag=True, help="Also write embed.html: the story on one self-contained page for an iframe.")
+@click.option(
+    "--embed", is_flag=True, help="Also write embed.html: the story on one self-contained page for an iframe."
+)
 @json_option
 @pass_session
 def build(session: Session, out: Path, as_of: str | None, embed: bool, as_json: bool, **options: Any) -> None:
@@ -158,7 +170,9 @@ def config_show(session: Session, as_json: bool) -> None:
     from feeds import settings as fs
 
     saved = fs.stored(session.app)
-    rows = {k: {"value": saved.get(k, v), "from": "database" if k in saved else "default"} for k, v in fs.DEFAULTS.items()}
+    rows = {
+        k: {"value": saved.get(k, v), "from": "database" if k in saved else "default"} for k, v in fs.DEFAULTS.items()
+    }
     if as_json:
         emit_json(rows)
         return

@@ -49,7 +49,9 @@ def stored_path(app: Any) -> str | None:
         if sql.postgres:
             exists = sql.scalar(c, "SELECT to_regclass(?) IS NOT NULL", [sql.table(TABLE)]) is True
         else:
-            exists = bool(sql.scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [TABLE]))
+            exists = bool(
+                sql.scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [TABLE])
+            )
         rows = sql.rows(c, f"SELECT value FROM {sql.table(TABLE)} WHERE key = ?", [KEY_SETTING]) if exists else []
     return str(rows[0]["value"]) if rows else None
 

@@ -156,6 +156,4 @@ def _period(occurred: str) -> tuple[str, str]:
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Fields whose value differs, {name: {"before", "after"}}; sources are left to `sourced`."""
     names = sorted((set(before) | set(after)) - {"sources"})
-    return {
-        k: {"before": before.get(k), "after": after.get(k)} for k in names if before.get(k) != after.get(k)
-    }
+    return {k: {"before": before.get(k), "after": after.get(k)} for k in names if before.get(k) != after.get(k)}

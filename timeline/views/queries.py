@@ -125,7 +125,9 @@ def retracted_count(sql: Sql) -> int:
 
 def feed_positions(sql: Sql) -> dict[str, int]:
     with sql.transaction(commit=False) as c:
-        return {r["feed"]: int(r["last_position"]) for r in sql.rows(c, "SELECT feed, last_position FROM timeline_feeds")}
+        return {
+            r["feed"]: int(r["last_position"]) for r in sql.rows(c, "SELECT feed, last_position FROM timeline_feeds")
+        }
 
 
 def ledger(sql: Sql) -> dict[str, Any]:
@@ -135,7 +137,9 @@ def ledger(sql: Sql) -> dict[str, Any]:
 def pledge_ledger(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """The ledger (`events.ledger`) of the pledges among these view documents."""
     return ledger_of(
-        LedgerPledge(d["id"], d["title"], d["fields"], d["retracted"] is not None) for d in docs if d["kind"] == "pledge"
+        LedgerPledge(d["id"], d["title"], d["fields"], d["retracted"] is not None)
+        for d in docs
+        if d["kind"] == "pledge"
     )
 
 
