@@ -302,7 +302,7 @@ def test_an_untouched_log_keeps_its_published_heads(run: Cli) -> None:
 @pytest.mark.parametrize("text", ["", " ", "#25", "25:" + "0" * 64, "#25:" + "0" * 63])
 def test_a_head_that_is_not_one_is_refused(sqlite_run: Cli, text: str) -> None:
     result = sqlite_run("verify", "--expect-head", text, ok=False)
-    assert result.exit_code == 1 and result.stderr == (
+    assert result.exit_code == 2 and result.stderr == (
         f"Error: {text!r} is not a head '#N:HEX' (N the log's size, HEX its tree's root in 64 hex digits)\n"
     )
 

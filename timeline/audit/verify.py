@@ -38,7 +38,7 @@ from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 
-from timeline.errors import TimelineError
+from timeline.errors import BadValue, TimelineError
 from timeline.proof import merkle, ranges
 from timeline.proof.leaf import stored_leaf
 from timeline.proof.rows import Row, count_rows, iter_rows
@@ -55,8 +55,8 @@ class LogAltered(TimelineError):
     """The stored log does not match its tree."""
 
 
-class BadHead(TimelineError):
-    """An --expect-head that is not `#N:HEX`."""
+class BadHead(BadValue):
+    """An --expect-head that is not `#N:HEX`: a usage error, like every unreadable value."""
 
 
 @dataclass(frozen=True)
