@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from events import COMMON_FIELDS, KINDS, AlreadyRetracted, InvalidInput, NothingChanged, read_report
+from events import COMMON_FIELDS, KINDS, AlreadyRetracted, InvalidInput, NothingChanged, Report, read_report
 from events.fields import flag
 from timeline import __version__, config
 from timeline.commands.common import (
@@ -147,10 +147,7 @@ def _add_command(kind_name: str) -> click.Command:
                  source_language: str | None, via: str | None, as_json: bool, **values: Any) -> None:  # fmt: skip
         sources = [_source(url, publisher, published, source_language, via) for url in values.pop("sources")]
         raw = {"kind": kind_name, "id": key, "sources": sources, **values}
-        # Read before the database is opened where there is none yet: a refused add must
-        # not create it (a short id in --part-of needs the log, so it needs one).
-        read = session.app.read_report if session.exists() else read_report
-        report = read({k: list(v) if isinstance(v, tuple) else v for k, v in raw.items()})
+        report = _read_new(session, {k: list(v) if isinstance(v, tuple) else v for k, v in raw.items()})
         result = session.app.record(report)
         if as_json:
             emit_json({"id": result.id, "status": result.status})
@@ -166,6 +163,20 @@ def _add_command(kind_name: str) -> click.Command:
         help=f"Record {kind.article} {kind_name}. Prints the development's id.",
         context_settings=CONTEXT,
     )
+
+
+def _read_new(session: Session, raw: dict[str, Any]) -> Report:
+    """The report to add, read before the database is opened where there is none yet: a
+    refused add must not create it. A short id in --part-of needs the log to expand it;
+    with no log, no package is recorded, so a part is refused before anything is created."""
+    if session.exists():
+        return session.app.read_report(raw)
+    report = read_report(raw)
+    if report.fields.get("part_of"):
+        from timeline.app import check_package
+
+        check_package(None, report.references.get("part_of") or str(report.fields["part_of"]))
+    return report
 
 
 @cli.group(context_settings=CONTEXT)

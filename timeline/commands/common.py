@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Commands that may create a SQLite file that is not there yet (every other one refuses
-# a path where no database is) and that write to the database.
-CREATING = ("add", "import", "config set", "config unset", "feeds config set", "feeds config unset",
-            "actor add", "actor import")  # fmt: skip
-WRITING = (*CREATING, "correct", "retract", "source", "rebuild", "actor")
+# a path where no database is: unsetting a setting has nothing to unset there) and those
+# that write to the database.
+CREATING = ("add", "import", "config set", "feeds config set", "actor add", "actor import")
+WRITING = (*CREATING, "config unset", "feeds config unset", "correct", "retract", "source", "rebuild", "actor")
 
 
 class Session:
