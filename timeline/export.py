@@ -1,13 +1,14 @@
 """Exports to the tools newsrooms and researchers already use.
 
-- `jsonl_lines(app, until)`: the log as import lines (a development line for each report,
+- `ImportLines(batches)`: the log as import lines (a development line for each report,
   then `correct`, `retract` and `source` lines in log order), so that importing them into
   an empty database gives the same timeline and the same corrections history. Each stored
   value is written as text the importer reads back to exactly that value, or the export
   refuses (`ExportError`), naming the development and field.
 - `timelinejs(docs, title)`: TimelineJS 3 JSON (https://timeline.knightlab.com/docs/json-format.html).
-- `csv_rows(docs)`: one row per development with GDELT/ACLED-style columns and a
-  CAMEO-style event code.
+- `csv_rows(docs, wikidata)`: one row per development with GDELT/ACLED-style columns, a
+  CAMEO-style event code and the Wikidata ids of actor 1 and 2 when the registry resolves
+  them; a cell a spreadsheet would read as a formula is neutralised (`csv_cell`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from events import COMMON_FIELDS, KINDS, Money, OccurredDate
+from events.actors import Actor
 from events.errors import InvalidInput
 from events.fields import Field
 from timeline.errors import TimelineError
+from timeline.views.project import period
+from timeline.views.registry import Registry, wikidata_of
 
 # CAMEO-style codes (Schrodt's CAMEO 1.1b3): make a visit, sign a formal agreement, make a
 # public statement, pledge (express intent to provide) economic aid.
@@ -28,7 +32,7 @@ CAMEO = {"visit": "042", "agreement": "057", "statement": "010", "pledge": "0331
 
 CSV_COLUMNS = [
     "event_id", "event_key", "event_date", "event_date_end", "date_precision", "occurred", "year",
-    "actor1", "actor2", "assoc_actors", "event_type", "cameo_code", "title", "notes", "location",
+    "actor1", "actor2", "actor1_wikidata", "actor2_wikidata", "assoc_actors", "event_type", "cameo_code", "title", "notes", "location",
     "topics", "amount", "currency", "source_urls", "num_sources", "recorded", "corrected",
     "num_corrections", "retracted", "retraction_reason",
 ]  # fmt: skip
@@ -41,40 +45,51 @@ class ExportError(TimelineError):
 # --- JSON Lines in the import format ------------------------------------------------------
 
 
-def jsonl_lines(batches: Iterable[list[tuple[Any, Any]]]) -> Iterator[str]:
+class ImportLines:
     """Import lines for the decoded events in `batches` (as `timeline.audit.replay.stream`
-    yields them), in log order."""
-    kinds: dict[str, str] = {}
-    for batch in batches:
-        for _notification, event in batch:
-            dev_id = str(event.originator_id)
-            name = type(event).__name__
-            if name == "Reported":
-                kinds[dev_id] = event.kind
-                line = {"kind": event.kind, "id": event.key}
-                for key, value in event.fields.items():
-                    line[key] = _as_written(event.kind, key, value, dev_id)
-            elif name == "Corrected":
-                changes = {
-                    k: ("" if c["after"] is None else _as_written(kinds[dev_id], k, c["after"], dev_id))
-                    for k, c in event.changes.items()
-                }
-                line = {"op": "correct", "id": dev_id, "set": changes, "reason": event.reason}
-                if event.source:
-                    line["source"] = _as_written(kinds[dev_id], "sources", [event.source], dev_id)[0]
-            elif name == "Retracted":
-                line = {"op": "retract", "id": dev_id, "reason": event.reason}
-                if event.source:
-                    line["source"] = _as_written(kinds[dev_id], "sources", [event.source], dev_id)[0]
-            elif name == "SourceAdded":
-                line = {
-                    "op": "source",
-                    "id": dev_id,
-                    "source": _as_written(kinds[dev_id], "sources", [event.source], dev_id)[0],
-                }
-            else:
-                raise ExportError(f"event {name} of development {dev_id} has no import line")
-            yield json.dumps(line, ensure_ascii=False, sort_keys=False)
+    yields them), in log order. The actor registry's events have no import line (`import`
+    reads developments; the registry is recorded with the `actor` commands): they are left
+    out and counted in `registry_events`."""
+
+    def __init__(self, batches: Iterable[list[tuple[Any, Any]]]) -> None:
+        self.batches = batches
+        self.registry_events = 0
+
+    def __iter__(self) -> Iterator[str]:
+        kinds: dict[str, str] = {}
+        for batch in self.batches:
+            for _notification, event in batch:
+                if isinstance(event, Actor.Event):
+                    self.registry_events += 1
+                else:
+                    yield json.dumps(_import_line(event, kinds), ensure_ascii=False, sort_keys=False)
+
+
+def _import_line(event: Any, kinds: dict[str, str]) -> dict[str, Any]:
+    """The import line of one development event; `kinds` learns each development's kind
+    from its report, which comes first in the log."""
+    dev_id = str(event.originator_id)
+    name = type(event).__name__
+    if name == "Reported":
+        kinds[dev_id] = event.kind
+        line = {"kind": event.kind, "id": event.key}
+        for key, value in event.fields.items():
+            line[key] = _as_written(event.kind, key, value, dev_id)
+        return line
+    if name not in ("Corrected", "Retracted", "SourceAdded"):
+        raise ExportError(f"event {name} of development {dev_id} has no import line")
+    kind = kinds[dev_id]
+    if name == "Corrected":
+        changes = {k: ("" if c["after"] is None else _as_written(kind, k, c["after"], dev_id))
+                   for k, c in event.changes.items()}  # fmt: skip
+        line = {"op": "correct", "id": dev_id, "set": changes, "reason": event.reason}
+    elif name == "Retracted":
+        line = {"op": "retract", "id": dev_id, "reason": event.reason}
+    else:
+        line = {"op": "source", "id": dev_id}
+    if event.source:
+        line["source"] = _as_written(kind, "sources", [event.source], dev_id)[0]
+    return line
 
 
 def _field(kind: str, name: str) -> Field:
@@ -142,11 +157,14 @@ def _text(value: str) -> str:
     return html.escape(value, quote=False)
 
 
-def timelinejs(docs: Iterable[dict[str, Any]], title: str, group_by: str = "kind") -> dict[str, Any]:
+def timelinejs(
+    docs: Iterable[dict[str, Any]], title: str, group_by: str = "kind", registry: Registry | None = None
+) -> dict[str, Any]:
     """The timeline as TimelineJS 3 reads it: one slide per development (`unique_id` from
     its id, `group` from its kind or first topic), partial dates as year/month/day with
-    the date as written in `display_date`, the first source as media, and an era for
-    every development that spans a closed range."""
+    the date as written in `display_date`, the first source as media, an era for every
+    development that spans a closed range, and the Wikidata ids of the registered actors
+    it names (through `registry`) as links in its text."""
     events: list[dict[str, Any]] = []
     eras: list[dict[str, Any]] = []
     for doc in docs:
@@ -158,7 +176,7 @@ def timelinejs(docs: Iterable[dict[str, Any]], title: str, group_by: str = "kind
             "display_date": shown,
             "text": {
                 "headline": _text(doc["title"] + (" (retracted)" if doc["retracted"] else "")),
-                "text": _slide_text(doc),
+                "text": _slide_text(doc, wikidata_of(registry, doc) if registry is not None else []),
             },
             "group": doc["kind"] if group_by == "kind" else (doc["topics"][0] if doc["topics"] else "other"),
             "autolink": False,
@@ -184,7 +202,7 @@ def timelinejs(docs: Iterable[dict[str, Any]], title: str, group_by: str = "kind
     return out
 
 
-def _slide_text(doc: dict[str, Any]) -> str:
+def _slide_text(doc: dict[str, Any], wikidata: list[tuple[str, str]]) -> str:
     parts = []
     if doc["fields"].get("summary"):
         parts.append(f"<p>{_text(doc['fields']['summary'])}</p>")
@@ -201,6 +219,12 @@ def _slide_text(doc: dict[str, Any]) -> str:
             f'<a href="{html.escape(s["url"])}">{_text(s.get("publisher") or s["url"])}</a>' for s in sources
         )
         parts.append(f"<p>Sources: {links}</p>")
+    if wikidata:
+        items = ", ".join(
+            f'<a href="https://www.wikidata.org/wiki/{html.escape(q)}">{_text(name)} ({html.escape(q)})</a>'
+            for q, name in wikidata
+        )
+        parts.append(f"<p>Wikidata: {items}</p>")
     return "".join(parts)
 
 
@@ -223,7 +247,27 @@ def _two_actors(doc: dict[str, Any]) -> tuple[str, str]:
     return (one[0] if one else ""), (two[0] if two else "")
 
 
-def csv_rows(docs: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
+# A cell a spreadsheet reads as a formula (OWASP's CSV injection guidance): =, +, -, @, and
+# the tab and carriage return that can hide one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """`value` as a CSV cell no spreadsheet runs: one that begins like a formula gets a
+    single quote in front, which spreadsheets show as text (`=HYPERLINK(...)` -> `'=HYPERLINK(...)`).
+    Only the CSV export does this; the JSON Lines export keeps every value as stored."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _wikidata(registry: Registry | None, doc: dict[str, Any], name: str) -> str:
+    """The Wikidata id of the registered actor `name` means in this development, or ''."""
+    actor = registry.resolve(name, *period(doc)) if registry is not None and name else None
+    return (actor.wikidata or "") if actor is not None else ""
+
+
+def csv_rows(docs: Iterable[dict[str, Any]], registry: Registry | None = None) -> Iterator[list[str]]:
+    """The header, then one row per development; actors resolve through `registry` (the
+    views' actor registry) to their Wikidata ids."""
     yield CSV_COLUMNS
     for doc in docs:
         when = OccurredDate.from_canonical(doc["occurred"])
@@ -242,6 +286,8 @@ def csv_rows(docs: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
             "year": str(when.year),
             "actor1": actor1,
             "actor2": actor2,
+            "actor1_wikidata": _wikidata(registry, doc, actor1),
+            "actor2_wikidata": _wikidata(registry, doc, actor2),
             "assoc_actors": "; ".join(a for a in doc["actors"] if a not in (actor1, actor2)),
             "event_type": doc["kind"],
             "cameo_code": CAMEO.get(doc["kind"], ""),
@@ -259,4 +305,4 @@ def csv_rows(docs: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
             "retracted": doc["retracted"]["recorded"] if doc["retracted"] else "",
             "retraction_reason": (doc["retracted"]["reason"] or "") if doc["retracted"] else "",
         }
-        yield [row[c] for c in CSV_COLUMNS]
+        yield [csv_cell(row[c]) for c in CSV_COLUMNS]

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Cli
+from tests.conftest import SEED, Cli
 
 # Import stamps each event with the time it is stored: recorded times are the one thing a
 # round trip cannot keep (they are transaction time, not data), so they are left out here.
@@ -140,3 +140,64 @@ def test_csv_has_one_row_per_development_with_cameo_codes(sqlite_run: Cli, tmp_p
 def test_export_refuses_an_unknown_format_in_one_line(sqlite_run: Cli) -> None:
     r = sqlite_run("export", "--format", "xml", ok=False)
     assert r.exit_code == 2 and "'xml' is not one of 'timelinejs', 'csv', 'jsonl'" in r.stderr
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)"]
+
+
+def test_a_csv_cell_that_begins_like_a_formula_gets_a_quote_in_front() -> None:
+    from timeline.export import csv_cell
+
+    starts = ["=1", "+1", "-1", "@A", "\t=1", "\r=1"]
+    assert [csv_cell(v) for v in starts] == ["'" + v for v in starts]
+    assert [csv_cell(v) for v in ["", "a=1", " =1", "'=1", "1-2"]] == ["", "a=1", " =1", "'=1", "1-2"]
+
+
+def test_csv_cells_that_begin_like_a_formula_are_neutralised_and_jsonl_keeps_them(
+    sqlite_run: Cli, tmp_path: Path
+) -> None:
+    for n, title in enumerate(FORMULAS):
+        sqlite_run("import", "-", input=json.dumps({
+            "kind": "visit", "id": f"f{n}", "title": title, "occurred": "2024", "visitors": ["=A1", "B"],
+            "summary": "-minus", "sources": ["https://example.org/f"]}) + "\n")  # fmt: skip
+    titles = [d["title"] for d in sqlite_run.json("show")]
+    assert sorted(titles) == sorted(FORMULAS)  # stored as written
+    rows = list(csv.DictReader(io.StringIO(sqlite_run("export", "--format", "csv").stdout)))
+    assert sorted(r["title"] for r in rows) == sorted("'" + t for t in titles)
+    assert {(r["actor1"], r["notes"]) for r in rows} == {("'=A1", "'-minus")}
+    assert all(not v.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for v in r.values())
+    # The JSON Lines export is not for spreadsheets: it keeps every value as stored.
+    lines = [json.loads(x) for x in sqlite_run("export", "--format", "jsonl").stdout.splitlines()]
+    assert sorted(x["title"] for x in lines) == sorted(titles)
+    assert {x["visitors"][0] for x in lines} == {"=A1"}
+
+
+def test_exports_carry_the_wikidata_ids_of_registered_actors(run: Cli, tmp_path: Path) -> None:
+    run.import_seed()
+    registry = SEED.with_name("japan-cambodia-2024-actors.jsonl").read_text(encoding="utf-8")
+    # Q900001 is an id made up for the test (the seed's registry gives Hun Manet none).
+    registry = registry.replace('"name": "Hun Manet",', '"name": "Hun Manet", "wikidata": "Q900001",')
+    run("actor", "import", "-", input=registry)
+    rows = list(csv.DictReader(io.StringIO(run("export", "--format", "csv").stdout)))
+    by_key = {r["event_key"]: r for r in rows}
+    visit = by_key["japan-cambodia-2024/visit"]
+    assert (visit["actor1"], visit["actor1_wikidata"]) == ("Yoko Kamikawa", "Q11488370")
+    assert (visit["actor2"], visit["actor2_wikidata"]) == ("Hun Manet", "Q900001")
+    assert {r["actor1_wikidata"] for r in rows if r["actor1"] == "Japan"} == {""}  # registered without an id
+    slides = json.loads(run("export", "--format", "timelinejs").stdout)["events"]
+    text = next(s["text"]["text"] for s in slides if s["unique_id"] == f"d-{visit['event_id']}")
+    assert text.endswith(
+        '<p>Wikidata: <a href="https://www.wikidata.org/wiki/Q11488370">Yoko Kamikawa (Q11488370)</a>,'
+        ' <a href="https://www.wikidata.org/wiki/Q900001">Hun Manet (Q900001)</a></p>'
+    )
+    # JSON Lines stays the import format: the registry's events are left out, said once.
+    out = tmp_path / "story.jsonl"
+    exported = run("export", "--format", "jsonl", "--out", str(out))
+    registry_events = run.json("state")["position"] - len(out.read_text(encoding="utf-8").splitlines())
+    assert registry_events > 0 and exported.stderr == (
+        f"note: the actor registry's {registry_events} events are not import lines and were left out"
+        " (`import` records developments; the registry is recorded with `timeline actor` commands)\n"
+    )
+    again = Cli(str(tmp_path / "again.db"))
+    again("import", str(out))
+    assert _without_times(again.json("show")) == _without_times(run.json("show"))

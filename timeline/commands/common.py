@@ -157,17 +157,23 @@ def make_filter(topic: str | None, actor: str | None, kind: str | None, start: s
     return Filter(topic=topic, actor=actor, kind=kind, start=lo, end=hi)
 
 
-def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> int:
-    """Streams: the same bytes as emit_json(list(docs)) without holding the list.
-    Returns how many it printed."""
+@contextmanager
+def streaming(docs: Iterable[dict[str, Any]]) -> Iterator[Iterable[dict[str, Any]]]:
+    """`docs` read from a query as they are written out: if the reader goes away
+    mid-stream (`| head`), the query ends now, while its connection pool is still open."""
     try:
-        return _print_timeline(docs, as_json)
+        yield docs
     finally:
-        # If the reader goes away mid-stream (`| head`), end the query now, while its
-        # connection pool is still open.
         close = getattr(docs, "close", None)
         if close:
             close()
+
+
+def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> int:
+    """Streams: the same bytes as emit_json(list(docs)) without holding the list.
+    Returns how many it printed."""
+    with streaming(docs):
+        return _print_timeline(docs, as_json)
 
 
 def _print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> int:

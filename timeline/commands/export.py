@@ -8,12 +8,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from timeline.commands.common import CONTEXT, Session, pass_session
+from timeline.commands.common import CONTEXT, Session, pass_session, streaming
 from timeline.errors import TimelineError
+
+if TYPE_CHECKING:
+    from timeline.reading import Reader
 
 
 @contextmanager
@@ -54,28 +57,39 @@ def export(session: Session, fmt: str, as_of: str | None, out: Path | None, titl
         from timeline.audit.replay import point, stream
 
         until = point(app, as_of if as_of is not None else f"#{app.event_count()}")
+        lines = ex.ImportLines(stream(app, 0, until))
         with _output(out) as f:
-            for line in ex.jsonl_lines(stream(app, 0, until)):
+            for line in lines:
                 f.write(line + "\n")
+        if lines.registry_events:
+            click.echo(
+                f"note: the actor registry's {lines.registry_events} events are not import lines and were left out"
+                " (`import` records developments; the registry is recorded with `timeline actor` commands)",
+                err=True,
+            )
         return
-    with _docs(session, as_of) as docs, _output(out) as f:
-        if fmt == "timelinejs":
-            json.dump(ex.timelinejs(docs, title), f, ensure_ascii=False, indent=2)
-            f.write("\n")
-        else:
-            writer = csv.writer(f, lineterminator="\r\n")
-            writer.writerows(ex.csv_rows(docs))
+    from timeline.views.registry import load
+
+    with _reader(session, as_of) as reader, _output(out) as f:
+        registry = load(reader.sql)
+        with streaming(reader.iter_timeline()) as docs:
+            if fmt == "timelinejs":
+                json.dump(ex.timelinejs(docs, title, registry=registry), f, ensure_ascii=False, indent=2)
+                f.write("\n")
+            else:
+                writer = csv.writer(f, lineterminator="\r\n")
+                writer.writerows(ex.csv_rows(docs, registry))
 
 
 @contextmanager
-def _docs(session: Session, as_of: str | None) -> Iterator[Any]:
+def _reader(session: Session, as_of: str | None) -> Iterator[Reader]:
     if as_of is None:
-        yield session.reader.iter_timeline()
+        yield session.reader
         return
     from timeline.audit.replay import reader_as_of
 
     with reader_as_of(session.app, as_of) as reader:
-        yield reader.iter_timeline()
+        yield reader
 
 
 COMMANDS = [export]
