@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -79,7 +79,8 @@ class TimelineGroup(click.Group):
         except PersistenceError as e:
             # The store failed under a command that had opened it (full disk, a lock held
             # too long, a lost connection): an expected failure of the machine, one line.
-            raise store_failed(ctx.obj, e) from None
+            session = ctx.obj if isinstance(ctx.obj, Session) else None
+            raise store_failed(session.opened if session else None, e) from None
 
 
 @click.group(cls=TimelineGroup, context_settings=CONTEXT)
@@ -193,7 +194,7 @@ for _kind in KINDS:
 @json_option
 @pass_session
 @convention_options
-def import_(session: Session, file: Any, as_json: bool) -> None:
+def import_(session: Session, file: TextIO, as_json: bool) -> None:
     """Import developments, corrections and retractions from JSON Lines ('-' for stdin).
 
     The whole file is checked before anything is written: one bad line rejects it all.
@@ -208,7 +209,7 @@ def import_(session: Session, file: Any, as_json: bool) -> None:
     click.echo(import_summary(result.as_dict()), err=True)
 
 
-def _count_lines(file: Any) -> int | None:
+def _count_lines(file: TextIO) -> int | None:
     """Lines in a seekable file, for the progress bar; None for a pipe."""
     if not sys.stderr.isatty() or not file.seekable():
         return None

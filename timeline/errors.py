@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from timeline.config import Target
 
 
 def first_line(e: BaseException) -> str:
@@ -94,8 +97,9 @@ class StoreFailed(TimelineError):
     """The store failed under a command that had opened it."""
 
 
-def store_failed(session: Any, e: BaseException) -> StoreFailed:
-    target = getattr(session, "_app", None) and session._app.target
+def store_failed(target: Target | None, e: BaseException) -> StoreFailed:
+    """The one line for a store that failed under a command; `target` is the database the
+    command had opened (None when it had opened none)."""
     path = target.path if target is not None and not target.is_postgres else None
     where = f"database {target.display}" if target is not None else "database"
     return StoreFailed(f"{where}: {store_problem(e, path)}")

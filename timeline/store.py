@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -34,10 +34,15 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
 
+# How a `Sql` opens a transaction: the library datastore's `transaction(commit=...)`, or
+# the scratch file's own.
+Transaction = Callable[..., AbstractContextManager[Cursor]]
+
+
 class Sql:
     """Portable SQL over one database connection source."""
 
-    def __init__(self, transaction: Any, *, postgres: bool, schema: str | None = None) -> None:
+    def __init__(self, transaction: Transaction, *, postgres: bool, schema: str | None = None) -> None:
         self._transaction = transaction
         self.postgres = postgres
         self.schema = schema
@@ -148,13 +153,23 @@ def first_events(recorder: ApplicationRecorder, ids: Sequence[UUID]) -> dict[UUI
         return found
 
 
+def notification_pages(
+    recorder: ApplicationRecorder, start: int = 1, stop: int | None = None, page: int = 1000
+) -> Iterator[Sequence[Notification]]:
+    """The notifications from `start` to `stop` (inclusive), a page of at most `page` at a
+    time: the caller may stop reading after any page."""
+    while True:
+        batch = recorder.select_notifications(start, page, stop=stop)
+        if batch:
+            yield batch
+        if len(batch) < page:
+            return
+        start = batch[-1].id + 1
+
+
 def iter_notifications(
     recorder: ApplicationRecorder, start: int = 1, stop: int | None = None, page: int = 1000
 ) -> Iterator[Notification]:
     """Every notification from `start` to `stop` (inclusive), read in pages."""
-    while True:
-        batch = recorder.select_notifications(start, page, stop=stop)
+    for batch in notification_pages(recorder, start, stop, page):
         yield from batch
-        if len(batch) < page:
-            return
-        start = batch[-1].id + 1

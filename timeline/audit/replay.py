@@ -39,6 +39,9 @@ from timeline.errors import BadValue
 
 if TYPE_CHECKING:
     from timeline.app import Timeline
+    from timeline.reading import Reader
+    from timeline.store import Sql
+    from timeline.views.writer import ViewWriter
 
 PAGE = 1000
 _POSITION = re.compile(r"#(\d+)")
@@ -130,13 +133,13 @@ def stream(app: Timeline, after: int, until: Point, page: int = PAGE) -> Iterato
 
     A position bounds the read itself; a time stops at the first event recorded later.
     """
-    recorder, mapper = app.recorder, app.mapper
+    from timeline.store import notification_pages
+
+    mapper = app.mapper
     stop = until.position
     if stop is not None and stop <= after:
         return
-    start = after + 1
-    while True:
-        notifications = recorder.select_notifications(start, page, stop=stop)
+    for notifications in notification_pages(app.recorder, after + 1, stop, page):
         batch: Batch = []
         for n in notifications:
             event = mapper.to_domain_event(n)
@@ -145,15 +148,11 @@ def stream(app: Timeline, after: int, until: Point, page: int = PAGE) -> Iterato
                     yield batch
                 return
             batch.append((n, event))
-        if batch:
-            yield batch
-        if len(notifications) < page:
-            return
-        start = notifications[-1].id + 1
+        yield batch
 
 
 @contextmanager
-def scratch_views() -> Iterator[tuple[Any, Any]]:
+def scratch_views() -> Iterator[tuple[Sql, ViewWriter]]:
     """Empty views in a private SQLite file, removed afterwards: (sql, writer)."""
     from timeline.store import Sql
     from timeline.views.writer import ViewWriter
@@ -169,7 +168,7 @@ def scratch_views() -> Iterator[tuple[Any, Any]]:
             sql.close()
 
 
-def replay_into(app: Timeline, sql: Any, writer: Any, until: Point, after: int = 0) -> int:
+def replay_into(app: Timeline, sql: Sql, writer: ViewWriter, until: Point, after: int = 0) -> int:
     """Apply the log after `after` up to `until` to scratch views; returns the position reached."""
     position = after
     for batch in stream(app, after, until):
@@ -180,7 +179,7 @@ def replay_into(app: Timeline, sql: Any, writer: Any, until: Point, after: int =
 
 
 @contextmanager
-def reader_as_of(app: Timeline, when_text: str) -> Iterator[Any]:
+def reader_as_of(app: Timeline, when_text: str) -> Iterator[Reader]:
     """A Reader over the views as they stood at WHEN (`#N` or a recorded time)."""
     from timeline.proof.tree import Tree
     from timeline.reading import Reader

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import PersistenceError
 
@@ -43,6 +43,10 @@ from timeline.proof import merkle, ranges
 from timeline.proof.leaf import stored_leaf
 from timeline.proof.rows import Row, count_rows, iter_rows
 from timeline.proof.tree import Head, TreeError, TreeSql, extend
+from timeline.store import Cursor, in_parts
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
 
 PAGE = 5000
 MAX_PROBLEMS = 1000
@@ -104,7 +108,7 @@ def parse_head(text: str) -> tuple[int, bytes]:
     return int(m.group(1)), bytes.fromhex(m.group(2))
 
 
-def verify(app: Any, *, full: bool = False, expect: tuple[int, bytes] | None = None) -> Verdict:
+def verify(app: Timeline, *, full: bool = False, expect: tuple[int, bytes] | None = None) -> Verdict:
     """Check the stored log against its tree; keep the checkpoint when it is sound."""
     tree = TreeSql.for_recorder(app.recorder)
     with _snapshot(tree) as c:
@@ -115,7 +119,7 @@ def verify(app: Any, *, full: bool = False, expect: tuple[int, bytes] | None = N
 
 
 @contextmanager
-def _snapshot(tree: TreeSql) -> Iterator[Any]:
+def _snapshot(tree: TreeSql) -> Iterator[Cursor]:
     with tree.sql.transaction(commit=False) as c:
         if tree.postgres:
             tree.sql.execute(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -149,7 +153,7 @@ class _Finding:
 
 
 class _Check:
-    def __init__(self, c: Any, tree: TreeSql) -> None:
+    def __init__(self, c: Cursor, tree: TreeSql) -> None:
         self.c = c
         self.tree = tree
         self.sql = tree.sql
@@ -450,12 +454,9 @@ class _Check:
 
     def _leaves(self, indexes: list[int]) -> dict[int, tuple[int, bytes]]:
         out: dict[int, tuple[int, bytes]] = {}
-        for start in range(0, len(indexes), 500):
-            part = indexes[start : start + 500]
-            marks = ",".join("?" * len(part))
-            for r in self.sql.rows(
-                self.c, f"SELECT idx, position, hash FROM {self.tree.leaves} WHERE idx IN ({marks})", part
-            ):
+        for part, marks in in_parts(indexes):
+            statement = f"SELECT idx, position, hash FROM {self.tree.leaves} WHERE idx IN ({marks})"
+            for r in self.sql.rows(self.c, statement, part):
                 out[int(r["idx"])] = (int(r["position"]), bytes(r["hash"]))
         return out
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -12,6 +12,10 @@ from events import KINDS
 from events.actors import ACTOR_KINDS
 from timeline.commands.common import CONTEXT, Session, emit_json, json_option, pass_session
 from timeline.errors import TimelineError
+
+if TYPE_CHECKING:
+    from timeline.store import Sql
+    from timeline.views.search import Query
 
 
 def _echo_actor(result: dict[str, Any], as_json: bool) -> None:
@@ -107,7 +111,7 @@ def split(session: Session, actor_ref: str, reason: str, as_json: bool) -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @json_option
 @pass_session
-def import_(session: Session, file: Any, as_json: bool) -> None:
+def import_(session: Session, file: TextIO, as_json: bool) -> None:
     """Record registry lines from JSON Lines ('-' for stdin), all checked first: one bad
     line rejects the file and nothing is written. See examples/japan-cambodia-2024-actors.jsonl."""
     from timeline.registry import import_registry
@@ -182,7 +186,7 @@ def search(session: Session, query: str, when: str | None, kind: str | None, top
     except index.BadQuery as e:
         raise TimelineError(str(e)) from None
 
-    def run(sql: Any) -> list[dict[str, Any]]:
+    def run(sql: Sql) -> list[dict[str, Any]]:
         slug = actor_slug(sql, actor) if actor else None
         return index.search(sql, q, kind=kind, topic=topic, actor_slug=slug, limit=limit)
 
@@ -200,7 +204,7 @@ def search(session: Session, query: str, when: str | None, kind: str | None, top
     _print_results(found, q)
 
 
-def _print_results(found: list[dict[str, Any]], q: Any) -> None:
+def _print_results(found: list[dict[str, Any]], q: Query) -> None:
     from timeline.render import render_line
     from timeline.views.search import highlight, snippet
 

@@ -7,7 +7,7 @@ callbacks so that `timeline add` does not pay for them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,9 @@ from timeline.commands.common import (
     print_timeline,
 )
 from timeline.commands.conventions import convention_options
+
+if TYPE_CHECKING:
+    from timeline.audit.verify import Verdict
 
 
 @click.command(context_settings=CONTEXT)
@@ -147,7 +150,7 @@ def verify(session: Session, full: bool, expect_head: str | None, as_json: bool)
         click.echo(render_verdict(verdict))
 
 
-def render_verdict(verdict: Any) -> str:
+def render_verdict(verdict: Verdict) -> str:
     head = verdict.head
     if head is None:
         return "ok: the log is empty"

@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,6 +22,7 @@ from timeline.render import render_line
 if TYPE_CHECKING:
     from timeline.app import Timeline
     from timeline.reading import Reader
+    from timeline.views.queries import Filter
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Commands that may create a SQLite file that is not there yet (every other one refuses
@@ -73,6 +75,11 @@ class Session:
             self._reader = Reader.live(self.app)
         return self._reader
 
+    @property
+    def opened(self) -> config.Target | None:
+        """The database this command has opened, if it has opened one."""
+        return self._app.target if self._app is not None else None
+
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
@@ -124,7 +131,7 @@ def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
-def occurred_range(start: str | None, end: str | None) -> tuple[Any, Any]:
+def occurred_range(start: str | None, end: str | None) -> tuple[date | None, date | None]:
     """--from/--to: precision-aware, '2023' means all of 2023."""
     try:
         lo = OccurredDate.parse(start).first_day if start else None
@@ -150,7 +157,7 @@ def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def make_filter(topic: str | None, actor: str | None, kind: str | None, start: str | None, end: str | None) -> Any:
+def make_filter(topic: str | None, actor: str | None, kind: str | None, start: str | None, end: str | None) -> Filter:
     from timeline.views.queries import Filter
 
     lo, hi = occurred_range(start, end)

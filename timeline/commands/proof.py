@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from timeline.commands.common import CONTEXT, Session, emit_json, json_option, pass_session
 from timeline.errors import TimelineError
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
+    from timeline.config import Target
+    from timeline.proof.note import Verifier
 
 
 def _read(path: str, what: str) -> bytes:
@@ -26,16 +31,16 @@ def _read(path: str, what: str) -> bytes:
         raise TimelineError(f"cannot read the {what} {path!r}: {e.strerror}") from None
 
 
-def _verifier(text: str | None) -> Any:
+def _verifier(text: str) -> Verifier:
     from timeline.proof.note import NoteError, Verifier
 
     try:
-        return Verifier.parse(text) if text is not None else None
+        return Verifier.parse(text)
     except NoteError as e:
         raise click.BadParameter(str(e), param_hint="--key") from None
 
 
-def _size(text: str | None, app: Any, option: str) -> int | None:
+def _size(text: str | None, app: Timeline, option: str) -> int | None:
     """SIZE (a number of events) or #N (the log up to and including position N)."""
     if text is None:
         return None
@@ -88,7 +93,7 @@ def keys_init(session: Session, name: str | None, path: Path | None, replace: bo
         click.echo(f"note: ${ENV_VAR} is set, and names the key commands use instead of this one", err=True)
 
 
-def _default_key_file(target: Any) -> Path:
+def _default_key_file(target: Target) -> Path:
     if not target.is_postgres:
         db = Path(target.settings["SQLITE_DBNAME"])
         return db.with_name(f"{db.stem}-signing.key")
@@ -157,7 +162,7 @@ def prove(session: Session, ref: str | None, at: str | None, start: str | None, 
         raise click.UsageError("--at goes with ID or #N; a consistency proof takes --to")
     app = session.app
     if ref is not None:
-        proof: Any = publish.inclusion(app, ref, _size(at, app, "--at"))
+        proof: proofs.Inclusion | proofs.Consistency = publish.inclusion(app, ref, _size(at, app, "--at"))
     else:
         old = _size(start, app, "--from")
         assert old is not None
@@ -186,7 +191,7 @@ def check(checkpoints: tuple[str, ...], key: str | None, proof_file: str | None)
 
     if not checkpoints and not proof_file:
         raise click.UsageError("give --checkpoint FILE (with --key to check its signature) and/or --proof FILE")
-    verifier = _verifier(key)
+    verifier = _verifier(key) if key is not None else None
     read = []
     for path in checkpoints:
         data = _read(path, "checkpoint")

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from events import resolve_reference
 from timeline.errors import DevelopmentNotFound, TimelineError
 from timeline.proof import keys, merkle
 from timeline.proof.checkpoint import Checkpoint
 from timeline.proof.note import Signer
 from timeline.proof.proofs import Consistency, Inclusion, Leaf
+from timeline.references import reference_id
 
 
 class BadSize(TimelineError):
@@ -95,10 +95,7 @@ def inclusion(app: Any, ref: str, at: int | None = None, origin: str | None = No
             raise BadSize(f"the log has no event {ref}")
         development = None
     else:
-        try:
-            dev_id = resolve_reference(ref)
-        except (ValueError, TypeError):
-            raise DevelopmentNotFound(ref) from None
+        dev_id = reference_id(ref)
         rows = _rows(app, development=dev_id)
         if not rows:
             raise DevelopmentNotFound(ref)

@@ -38,7 +38,7 @@ from timeline.errors import TimelineError
 from timeline.proof import merkle, ranges
 from timeline.proof.leaf import leaf_data
 from timeline.proof.ranges import Node
-from timeline.store import Sql
+from timeline.store import Sql, in_parts
 
 LEAVES = "timeline_tree_leaves"
 NODES = "timeline_tree_nodes"
@@ -115,9 +115,7 @@ class TreeSql:
         found: dict[Node, bytes] = {}
         leaf_ids = [i for level, i in wanted if level == 0]
         inner = [(level, i) for level, i in wanted if level > 0]
-        for start in range(0, len(leaf_ids), 500):
-            part = leaf_ids[start : start + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(leaf_ids):
             for r in self.sql.rows(c, f"SELECT idx, hash FROM {self.leaves} WHERE idx IN ({marks})", part):
                 found[(0, int(r["idx"]))] = bytes(r["hash"])
         for start in range(0, len(inner), 250):
