@@ -335,8 +335,6 @@ def _words(raw: str) -> _Part | None:
 
 
 def _dateutil(raw: str, order: str | None, text: str) -> _Part:
-    from dateutil import parser as dateparser  # only for the forms read above not being enough
-
     # dateutil reads nearly anything, guessing; it is trusted only where a month is named
     # and every number written is one it used (nothing dropped).
     if "/" in raw:
@@ -345,6 +343,14 @@ def _dateutil(raw: str, order: str | None, text: str) -> _Part:
         )
     if not any(w.lower().rstrip(".") in _MONTHS for w in re.findall(r"[A-Za-z]+\.?", raw)):
         raise InvalidInput(f"cannot read {text!r} as a date; write it like '6 July 2024', 'July 2024' or 2024-07-06")
+    a, b = _dateutil_readings(raw, order, text)
+    return _checked_part(a, b, raw, text)
+
+
+def _dateutil_readings(raw: str, order: str | None, text: str) -> tuple[datetime, datetime]:
+    """`raw` read twice with two different defaults, so that what the text does not say
+    shows as a difference; day/month order only by `order` when the two orders differ."""
+    from dateutil import parser as dateparser  # only for the forms read above not being enough
 
     def run(dayfirst: bool) -> tuple[datetime, datetime]:
         with warnings.catch_warnings():
@@ -364,9 +370,12 @@ def _dateutil(raw: str, order: str | None, text: str) -> _Part:
             raise InvalidInput(
                 f"{text!r} is ambiguous (day/month or month/day); write it as 2024-07-06, or set a date order (--date-order dmy|mdy, or timeline config set date-order)"
             )
-        a, b = readings[order == "dmy"]
-    else:
-        a, b = readings[False]
+        return readings[order == "dmy"]
+    return readings[False]
+
+
+def _checked_part(a: datetime, b: datetime, raw: str, text: str) -> _Part:
+    """What both readings agree on, refused where dateutil guessed or dropped a number."""
     if a.year != b.year:
         raise InvalidInput(f"{text!r} has no year; write it in full, like '6 July 2024'")
     if a.tzinfo is not None or b.tzinfo is not None:

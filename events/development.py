@@ -94,15 +94,12 @@ def _field_table(kind: str) -> dict[str, Any]:
     return table
 
 
-def read_report(raw: Mapping[str, Any]) -> Report:
-    """Validate what someone wrote (flat: kind, optional id, common and kind fields)."""
-    if not isinstance(raw, Mapping):
-        raise InvalidInput("a development is an object of fields")
-    kind = get_kind(raw.get("kind"))
-    table = _field_table(kind.name)
-    for name in raw:
-        if name not in table and name not in _RESERVED:
-            raise InvalidInput(f"unknown field for {kind.article} {kind.name}", name)
+def _read_fields(
+    table: Mapping[str, Any], raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str], list[str], InvalidInput | None]:
+    """Each field of `table` read from `raw`: (fields, references as written, missing
+    required fields, the first value that could not be read). After a value that cannot be
+    read, only what is missing is still looked for."""
     fields: dict[str, Any] = {}
     references: dict[str, str] = {}
     missing: list[str] = []
@@ -126,6 +123,19 @@ def read_report(raw: Mapping[str, Any]) -> Report:
             references[name] = value
             value = str(resolve_reference(value))
         fields[name] = value
+    return fields, references, missing, error
+
+
+def read_report(raw: Mapping[str, Any]) -> Report:
+    """Validate what someone wrote (flat: kind, optional id, common and kind fields)."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("a development is an object of fields")
+    kind = get_kind(raw.get("kind"))
+    table = _field_table(kind.name)
+    for name in raw:
+        if name not in table and name not in _RESERVED:
+            raise InvalidInput(f"unknown field for {kind.article} {kind.name}", name)
+    fields, references, missing, error = _read_fields(table, raw)
     missing += [" or ".join(g) for g in kind.one_of if not any(n in fields for n in g) and
                 all(table[n].absent(raw.get(n)) for n in g)]  # fmt: skip
     if missing:  # every missing field in one line, before any value that cannot be read
