@@ -87,6 +87,14 @@ class Verdict:
     def problem(self) -> Problem | None:
         return self.problems[0] if self.problems else None
 
+    def failure(self) -> LogAltered | None:
+        """The one line a failed check ends with: the first problem, and how many more."""
+        if self.problem is None:
+            return None
+        others = len(self.problems) - 1 + self.more
+        more = f" (and {others} more: `timeline verify --json` lists them)" if others else ""
+        return LogAltered(self.problem.message + more)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,

@@ -135,17 +135,16 @@ def verify(session: Session, full: bool, expect_head: str | None, as_json: bool)
     Incremental: the events after the last checkpoint found sound are read, and the tree must
     still have that checkpoint's root; --full re-reads them all.
     """
-    from timeline.audit.verify import LogAltered, parse_head
+    from timeline.audit.verify import parse_head
     from timeline.audit.verify import verify as check
 
     expect = parse_head(expect_head) if expect_head is not None else None
     verdict = check(session.app, full=full, expect=expect)
     if as_json:
         emit_json(verdict.as_dict())
-    if verdict.problem:
-        others = len(verdict.problems) - 1 + verdict.more
-        more = f" (and {others} more: `timeline verify --json` lists them)" if others else ""
-        raise LogAltered(verdict.problem.message + more)
+    failure = verdict.failure()
+    if failure is not None:
+        raise failure
     if not as_json:
         click.echo(render_verdict(verdict))
 
