@@ -18,7 +18,6 @@ from timeline.errors import TimelineError
 
 if TYPE_CHECKING:
     from timeline.app import Timeline
-    from timeline.config import Target
     from timeline.proof.note import Verifier
 
 
@@ -81,24 +80,16 @@ def keys_init(session: Session, name: str | None, path: Path | None, replace: bo
     import os
 
     from feeds import settings as fs
-    from timeline.proof.keys import ENV_VAR, init_key
+    from timeline.proof.keys import ENV_VAR, default_key_file, init_key
 
     if name is None:
         name = fs.resolve(fs.stored(session.app), {}).authority + "/timeline"
-    path = path or _default_key_file(session.target)
+    path = path or default_key_file(session.target)
     key = init_key(session.app, name, path, replace)
     click.echo(str(key.verifier))
     click.echo(f"signing key written to {path} (keep it secret; publish the line above)", err=True)
     if os.environ.get(ENV_VAR):
         click.echo(f"note: ${ENV_VAR} is set, and names the key commands use instead of this one", err=True)
-
-
-def _default_key_file(target: Target) -> Path:
-    if not target.is_postgres:
-        db = Path(target.settings["SQLITE_DBNAME"])
-        return db.with_name(f"{db.stem}-signing.key")
-    schema = target.settings.get("POSTGRES_SCHEMA")
-    return Path(f"{target.settings['POSTGRES_DBNAME']}{'-' + schema if schema else ''}-signing.key")
 
 
 @keys.command("show", context_settings=CONTEXT)

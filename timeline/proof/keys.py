@@ -18,11 +18,14 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timeline.errors import TimelineError
 from timeline.proof.note import NoteError, Signer, check_name
 from timeline.store import Sql
+
+if TYPE_CHECKING:
+    from timeline.config import Target
 
 ENV_VAR = "TIMELINE_SIGNING_KEY"
 TABLE = "timeline_proof_settings"
@@ -110,6 +113,16 @@ def signer(app: Any) -> Signer | None:
 def origin(found: Signer | None) -> str:
     """A checkpoint's origin line: the key's name (C2SP: it SHOULD match)."""
     return found.name if found else DEFAULT_ORIGIN
+
+
+def default_key_file(target: Target) -> Path:
+    """Where `keys init` writes the key when not told: NAME-signing.key beside a SQLite
+    NAME.db; DBNAME[-SCHEMA]-signing.key in the current folder for PostgreSQL."""
+    if not target.is_postgres:
+        db = Path(target.settings["SQLITE_DBNAME"])
+        return db.with_name(f"{db.stem}-signing.key")
+    schema = target.settings.get("POSTGRES_SCHEMA")
+    return Path(f"{target.settings['POSTGRES_DBNAME']}{'-' + schema if schema else ''}-signing.key")
 
 
 def init_key(app: Any, name: str, path: Path, replace: bool = False) -> Signer:
