@@ -31,3 +31,28 @@ def rewrite_with_forged_tree(app: Any, position: int, old: bytes, new: bytes) ->
             for r in rows
         ]  # fmt: skip
         store.write(c, 0, [r.position for r in rows], hashes)
+
+
+def insert_row_without_leaf(app: Any, copy_of: int) -> int:
+    """A copy of the row at `copy_of` with a new version, put straight into the events
+    table at the end of the log: no append wrote it, so it has no tree leaf. Its position."""
+    store = TreeSql.for_recorder(app.recorder)
+    sql, col = store.sql, store.position_column
+    with sql.transaction(commit=True) as c:
+        sql.execute(
+            c,
+            f"INSERT INTO {store.events} (originator_id, originator_version, topic, state)"
+            f" SELECT originator_id, originator_version + 100, topic, state FROM {store.events} WHERE {col} = ?",
+            [copy_of],
+        )
+        return int(sql.scalar(c, f"SELECT MAX({col}) FROM {store.events}"))
+
+
+def edit_row(app: Any, position: int, old: bytes, new: bytes) -> None:
+    """The stored event at `position` edited in place; its tree leaf left as it was."""
+    store = TreeSql.for_recorder(app.recorder)
+    sql, col = store.sql, store.position_column
+    with sql.transaction(commit=True) as c:
+        state = bytes(sql.scalar(c, f"SELECT state FROM {store.events} WHERE {col} = ?", [position]))
+        assert old in state, f"#{position} holds no {old!r}"
+        sql.execute(c, f"UPDATE {store.events} SET state = ? WHERE {col} = ?", [state.replace(old, new), position])

@@ -45,7 +45,7 @@ def _views_current(app: Any) -> bool:
 
     try:
         views = Views(app)
-        return bool(views.position() == app.event_count())
+        return views.stale is None and views.position() == app.event_count()
     except PersistenceError:
         return False  # a view table missing, or the catch-up would have to write
 

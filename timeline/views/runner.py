@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from timeline.store import Sql
+from timeline.views.proven import first_unproven
+from timeline.views.tables import SCHEMA_VERSION
+from timeline.views.tracking import position_in, record_in
 from timeline.views.writer import ViewWriter
 
 PAGE = 1000
@@ -26,6 +31,7 @@ RETRIES = 10
 # pg_advisory_xact_lock key that serialises catch-ups on one PostgreSQL database.
 VIEWS_LOCK_KEY = int.from_bytes(b"tl-views", "big") & 0x7FFF_FFFF_FFFF_FFFF
 Progress = Callable[[int], None]
+Notice = Callable[[str, int], AbstractContextManager[Progress]]
 
 
 def page_size() -> int:
@@ -36,19 +42,26 @@ def page_size() -> int:
 
 
 class Views:
+    # Told when views made by an older schema are rebuilt: (note, events) -> progress.
+    # The default writes the note on stderr, and a progress bar when stderr is a terminal.
+    notice: Notice | None = None
+
     def __init__(self, app: Any) -> None:
         self.app = app
         self.tracking = app.factory.tracking_recorder()
         self.sql = Sql.for_recorder(self.tracking)
         self.writer = ViewWriter(self.sql)
+        # The schema version the views were made with, when it is not this one's.
+        self.stale: int | None = None
         with self.sql.transaction(commit=True) as c:
-            if self.sql.postgres:
-                # Concurrent CREATE TABLE IF NOT EXISTS of one table collide in the system
-                # catalogue (a duplicate pg_type row): openers take turns, as the recorders do.
-                from timeline.recorders.postgres import DDL_LOCK_KEY
-
-                self.sql.execute(c, "SELECT pg_advisory_xact_lock(?)", [DDL_LOCK_KEY])
-            self.writer.create_tables(c)
+            self._lock_ddl(c)
+            made = self.writer.schema_version(c)
+            if made is None or made == SCHEMA_VERSION:
+                # New views, or views of this schema (an index a killed rebuild left
+                # unmade is made now).
+                self.writer.create_tables(c)
+            else:
+                self.stale = made  # old tables stay as they are until the rebuild
 
     @property
     def name(self) -> str:
@@ -60,6 +73,11 @@ class Views:
     def catch_up(self, progress: Progress | None = None, page: int | None = None) -> int:
         """Apply every event after the tracked position; returns how many were applied.
 
+        Views made by an older version of their schema are rebuilt first (`SCHEMA_VERSION`),
+        with one note on stderr. Only rows the log's tree proves are applied
+        (`timeline.views.proven`): at the first one it does not, the views stop just before
+        it and `LogAltered` names its position and why.
+
         Each page is applied under the database's write lock, taken before the position is
         read: on SQLite a transaction that reads first cannot take the lock later once
         another writer has committed ("database is locked" at once, no waiting), and on
@@ -67,6 +85,8 @@ class Views:
         back. A page whose transaction fails on a lock or a race is tried again, a bounded
         number of times with backoff.
         """
+        if self.stale is not None:
+            return self._rebuild_stale(progress)
         page = page or page_size()
         done = 0
         attempts = 0
@@ -75,16 +95,21 @@ class Views:
             notifications = self.app.recorder.select_notifications(start, page)
             if not notifications:
                 return done
+            with self.sql.transaction(commit=False) as c:
+                unproven = first_unproven(self.sql, c, notifications)
+            if unproven is not None:
+                notifications = notifications[: unproven[0]]
             batch = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
             try:
-                with self.sql.transaction(commit=True) as c:
-                    self._lock(c)
-                    self._tune(c)
-                    # Another process may have caught up meanwhile: then apply nothing.
-                    if (self.tracking._max_tracking_id(self.name, c) or 0) != start - 1:
-                        continue
-                    self.writer.apply(c, batch)
-                    self.tracking._insert_tracking(c, Tracking(self.name, notifications[-1].id))
+                if batch:
+                    with self.sql.transaction(commit=True) as c:
+                        self._lock(c)
+                        self._tune(c)
+                        # Another process may have caught up meanwhile: then apply nothing.
+                        if position_in(self.tracking, c, self.name) != start - 1:
+                            continue
+                        self.writer.apply(c, batch)
+                        self.record(c, Tracking(self.name, notifications[-1].id))
             except (IntegrityError, OperationalError) as e:
                 if "locked" in str(e):
                     raise  # SQLite already waited its whole lock timeout for the lock
@@ -94,8 +119,18 @@ class Views:
                 time.sleep(min(0.05 * 2**attempts, 1.0) * random.uniform(0.5, 1.0))
                 continue
             done += len(batch)
-            if progress:
+            if progress and batch:
                 progress(len(batch))
+            if unproven is not None:
+                from timeline.audit.verify import LogAltered
+
+                last = notifications[-1].id if notifications else start - 1
+                where = f"stop at #{last}" if last else "stay empty"
+                raise LogAltered(f"the views {where}: {unproven[1]} (`timeline verify` lists every problem)")
+
+    def record(self, c: Any, tracking: Tracking) -> None:
+        """Record the views' position on the caller's cursor, with the page it ends."""
+        record_in(self.tracking, c, tracking)
 
     def _lock(self, c: Any) -> None:
         if self.sql.postgres:
@@ -106,6 +141,14 @@ class Views:
             table = getattr(self.tracking, "tracking_table_name", "tracking")
             self.sql.execute(c, f"UPDATE {table} SET notification_id = notification_id WHERE application_name = ?",
                              [self.name])  # fmt: skip
+
+    def _lock_ddl(self, c: Any) -> None:
+        if self.sql.postgres:
+            # Concurrent CREATE TABLE IF NOT EXISTS of one table collide in the system
+            # catalogue (a duplicate pg_type row): openers take turns, as the recorders do.
+            from timeline.recorders.postgres import DDL_LOCK_KEY
+
+            self.sql.execute(c, "SELECT pg_advisory_xact_lock(?)", [DDL_LOCK_KEY])
 
     def _tune(self, c: Any) -> None:
         if not self.sql.postgres:
@@ -121,6 +164,11 @@ class Views:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop the views and replay the whole log into them, once the whole log is found
         to match its tree: views are never rebuilt from a tampered log."""
+        self._check_log()
+        self.reset()
+        return self._replay(progress)
+
+    def _check_log(self) -> None:
         from timeline.audit.verify import LogAltered, verify
 
         verdict = verify(self.app, full=True)
@@ -129,17 +177,68 @@ class Views:
                 f"the views were not rebuilt: the log does not match its tree: {verdict.problem.message}"
                 " (`timeline verify` lists every problem)"
             )
+
+    def reset(self, *, only_stale: bool = False) -> bool:
+        """Drop every view and make them empty, of this schema, at position 0; unindexed
+        until `_replay` ends. With `only_stale`, only if they are still of an older schema
+        once the catch-up lock is held: of two first commands, one rebuilds, the other
+        then catches up after it. Returns whether it dropped them."""
         table = getattr(self.tracking, "tracking_table_name", "tracking")
         if self.sql.postgres and self.sql.schema:
             table = f'"{self.sql.schema}".{table}'
         with self.sql.transaction(commit=True) as c:
+            self._lock(c)
+            if only_stale and self.writer.schema_version(c) == SCHEMA_VERSION:
+                self.stale = None
+                return False
+            self._lock_ddl(c)  # after the views' lock, as no one takes them the other way round
             self._tune(c)
             self.writer.drop_tables(c)
             self.sql.execute(c, f"DELETE FROM {table} WHERE application_name = ?", [self.name])
             self.writer.create_tables(c, indexes=False)
+        self.stale = None
+        return True
+
+    def _replay(self, progress: Progress | None) -> int:
         try:
             # Larger pages: fewer commits (each one syncs to disk) on a long replay.
             return self.catch_up(progress, page=REBUILD_PAGE)
         finally:
             with self.sql.transaction(commit=True) as c:
                 self.writer.create_indexes(c)
+
+    def _rebuild_stale(self, progress: Progress | None) -> int:
+        """Views of an older schema: rebuilt from the log, once, saying so."""
+        made = self.stale
+        self._check_log()
+        if not self.reset(only_stale=True):
+            return self.catch_up(progress)
+        total = self.app.event_count()
+        note = (
+            f"the views were made by an older version (schema {made}, now {SCHEMA_VERSION}):"
+            f" rebuilding them from the log's {total:,} events"
+        )
+        with (self.notice or stderr_notice)(note, total) as tick:
+            return self._replay(_both(progress, tick))
+
+
+def _both(*progress: Progress | None) -> Progress:
+    def tick(n: int) -> None:
+        for p in progress:
+            if p:
+                p(n)
+
+    return tick
+
+
+@contextmanager
+def stderr_notice(note: str, total: int) -> Iterator[Progress]:
+    """The note on stderr; a progress bar too, when stderr is a terminal."""
+    import click
+
+    click.echo(f"Note: {note}", err=True)
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label="Rebuilding the views", file=sys.stderr) as bar:
+        yield bar.update

@@ -8,13 +8,20 @@ memberships   which developments belong to which topic or actor, ordered the sam
 names         display names of topics and actors by slug.
 feeds         the log position at which each feed's content last changed, so a feed
               build rewrites only what changed.
+views_schema  the schema version the views were made with (one row).
 
 The log's hash structure is not a view: it is the Merkle tree kept beside the log
 (`timeline.proof.tree`). A database from before it may still hold the old chain,
 `timeline_chain`, which the tree's migration checked once (`timeline.proof.migrate`).
 """
 
-TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds")
+# The views' schema: a database whose views were made with another is rebuilt by the first
+# command that needs them (`Views.catch_up`). Raise it with every change of a view's table,
+# index or document. Views made before the version was kept count as 1.
+SCHEMA_VERSION = 2
+VERSION_TABLE = "timeline_views_schema"
+
+TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", VERSION_TABLE)
 
 CREATE = [
     "CREATE TABLE IF NOT EXISTS timeline_developments ("
@@ -39,4 +46,5 @@ CREATE = [
     "CREATE TABLE IF NOT EXISTS timeline_names ("
     " facet TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (facet, slug))",
     "CREATE TABLE IF NOT EXISTS timeline_feeds (feed TEXT PRIMARY KEY, last_position BIGINT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)",
 ]

@@ -19,7 +19,7 @@ from timeline.views import registry
 from timeline.views.project import Facet, facets, period, project, sort_key
 from timeline.views.registry import RegistryWriter
 from timeline.views.search import SearchWriter
-from timeline.views.tables import CREATE, TABLES
+from timeline.views.tables import CREATE, SCHEMA_VERSION, TABLES, VERSION_TABLE
 
 STORY_FEED = "story"
 REGISTRY_CHUNK = 2000  # developments a registry event re-resolves at a time
@@ -47,11 +47,34 @@ class ViewWriter:
         self.search = SearchWriter(sql)
 
     def create_tables(self, c: Any, *, indexes: bool = True) -> None:
+        """The views' tables (and indexes), of this schema, marked with its version."""
         for statement in CREATE:
             if indexes or not statement.startswith("CREATE INDEX"):
                 self.sql.execute(c, statement)
         self.registry.create_tables(c, indexes=indexes)
         self.search.create_tables(c, indexes=indexes)
+        if self.sql.scalar(c, f"SELECT COUNT(*) FROM {VERSION_TABLE}") == 0:
+            self.sql.execute(c, f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", [SCHEMA_VERSION])
+
+    def schema_version(self, c: Any) -> int | None:
+        """The schema version the views were made with; None when there are none."""
+        if self._exists(c, VERSION_TABLE):
+            found = self.sql.scalar(c, f"SELECT MAX(version) FROM {VERSION_TABLE}")
+            if found is not None:
+                return int(found)
+        return 1 if self._exists(c, "timeline_developments") else None
+
+    def _exists(self, c: Any, table: str) -> bool:
+        if self.sql.postgres:
+            return self.sql.scalar(c, "SELECT to_regclass(?) IS NOT NULL", [table]) is True
+        return bool(self.sql.scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [table]))
+
+    @staticmethod
+    def table_names() -> list[str]:
+        """Every table the views keep (the benchmark reads and writes them all)."""
+        from timeline.views.search import TABLE as SEARCH
+
+        return [*TABLES, *registry.TABLES, SEARCH]
 
     def create_indexes(self, c: Any) -> None:
         """A rebuild loads the tables first and indexes them afterwards, which both
