@@ -38,7 +38,7 @@ CREATE = [
     " start_day TEXT NOT NULL, end_day TEXT NOT NULL, term_start TEXT, term_end TEXT,"
     " PRIMARY KEY (name_key, actor_id, start_day))",
     "CREATE TABLE IF NOT EXISTS timeline_mentions ("
-    " name_key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (name_key, id))",
+    " name_key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (name_key, id)){lean}",
     # Feeds whose members a registry event changed, and at which position: a feed build
     # cuts them again from their first page (their members' own positions did not move).
     "CREATE TABLE IF NOT EXISTS timeline_recuts (feed TEXT PRIMARY KEY, position BIGINT NOT NULL)",
@@ -94,6 +94,8 @@ class ActorRow:
 class Registry:
     actors: dict[str, ActorRow] = field(default_factory=dict)
     aliases: dict[str, list[Alias]] = field(default_factory=dict)
+    # Resolutions made of this registry as it stands; a registry event makes a new one.
+    _resolved: dict[tuple[str, str, str], ActorRow | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, sql: Sql, c: Any) -> Registry:
@@ -134,8 +136,14 @@ class Registry:
         return {a.actor_id for a in rows if a.role and a.start_day <= start_day and end_day <= a.end_day}
 
     def resolve(self, name: str, start_day: str = EARLIEST, end_day: str = LATEST) -> ActorRow | None:
-        roots = {r.id: r for r in (self.root(a) for a in self.candidates(name_key(name), start_day, end_day)) if r}
-        return next(iter(roots.values())) if len(roots) == 1 else None
+        if not self.aliases:
+            return None  # nothing registered: every name stays as reported
+        key = (name, start_day, end_day)
+        if key not in self._resolved:
+            found = self.candidates(name_key(name), start_day, end_day)
+            roots = {r.id: r for r in (self.root(a) for a in found) if r}
+            self._resolved[key] = next(iter(roots.values())) if len(roots) == 1 else None
+        return self._resolved[key]
 
     def signature(self, key: str) -> tuple[Any, ...]:
         """Everything a key's resolution depends on: its alias rows and their roots."""
@@ -188,8 +196,10 @@ class RegistryWriter:
         self._current: Registry | None = None
 
     def create_tables(self, c: Any, *, indexes: bool = True) -> None:
+        # SQLite: a table that is its key alone is one B-tree WITHOUT ROWID, not two.
+        lean = "" if self.sql.postgres else " WITHOUT ROWID"
         for statement in CREATE + (INDEXES if indexes else []):
-            self.sql.execute(c, statement)
+            self.sql.execute(c, statement.replace("{lean}", lean))
 
     def create_indexes(self, c: Any) -> None:
         for statement in INDEXES:

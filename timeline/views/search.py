@@ -81,6 +81,9 @@ def runs(text: str) -> list[list[str]]:
 
 
 def tokens(text: str) -> list[str]:
+    folded = fold(text)
+    if not _CJK.search(folded):
+        return _TOKEN.findall(folded)  # what `runs` gives when no token holds CJK
     return [t for group in runs(text) for t in group]
 
 
@@ -169,10 +172,12 @@ class SearchWriter:
     def drop_tables(self, c: Any) -> None:
         self.sql.execute(c, f"DROP TABLE IF EXISTS {TABLE}")
 
-    def write(self, c: Any, docs: Iterable[dict[str, Any]]) -> None:
+    def write(self, c: Any, docs: Iterable[dict[str, Any]], new: Iterable[int] = ()) -> None:
+        """Index the documents; `new` names (by first position) those not indexed yet."""
         rows = [(d["first_position"], d["id"], indexed_text(d)) for d in docs]
         if not rows:
             return
+        fresh = set(new)
         if self.sql.postgres:
             self.sql.executemany(
                 c,
@@ -181,7 +186,9 @@ class SearchWriter:
                 [(p, body) for p, _, body in rows],
             )
         else:
-            self.sql.executemany(c, f"DELETE FROM {TABLE} WHERE rowid = ?", [(p,) for p, _, _ in rows])
+            self.sql.executemany(
+                c, f"DELETE FROM {TABLE} WHERE rowid = ?", [(p,) for p, _, _ in rows if p not in fresh]
+            )
             self.sql.executemany(c, f"INSERT INTO {TABLE} (rowid, body) VALUES (?, ?)", [(p, b) for p, _, b in rows])
 
 
@@ -213,7 +220,8 @@ def search(
     for facet, slug in (("topic", topic), ("actor", actor_slug)):
         if slug:
             where += (
-                " AND EXISTS (SELECT 1 FROM timeline_memberships m WHERE m.facet = ? AND m.slug = ? AND m.id = d.id)"
+                " AND EXISTS (SELECT 1 FROM timeline_memberships m"
+                " WHERE m.facet = ? AND m.slug = ? AND m.first_position = d.first_position)"
             )
             params += [facet, slug]
     if sql.postgres:

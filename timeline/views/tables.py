@@ -1,10 +1,11 @@
 """The read models' tables: portable SQL for SQLite and PostgreSQL alike.
 
-developments  one row per development as it stands now (`doc` is its JSON document);
-              ordered by (sort_key, first_position): precision-aware occurred order,
-              then recorded order.
-memberships   which developments belong to which topic or actor, ordered the same way,
-              so one topic's latest N developments are read from an index.
+developments  one row per development as it stands now (`doc` is its JSON document), keyed
+              by its first position; ordered by (sort_key, first_position):
+              precision-aware occurred order, then recorded order.
+memberships   which developments (by first position) belong to which topic or actor,
+              ordered the same way, so one topic's latest N developments are read from
+              an index.
 names         display names of topics and actors by slug.
 feeds         the log position at which each feed's content last changed, so a feed
               build rewrites only what changed.
@@ -18,33 +19,43 @@ The log's hash structure is not a view: it is the Merkle tree kept beside the lo
 # The views' schema: a database whose views were made with another is rebuilt by the first
 # command that needs them (`Views.catch_up`). Raise it with every change of a view's table,
 # index or document. Views made before the version was kept count as 1.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2  # 2: developments keyed by first position, memberships without ids
 VERSION_TABLE = "timeline_views_schema"
 
 TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", VERSION_TABLE)
 
-CREATE = [
-    "CREATE TABLE IF NOT EXISTS timeline_developments ("
-    " id TEXT PRIMARY KEY, kind TEXT NOT NULL, sort_key TEXT NOT NULL,"
-    " first_position BIGINT NOT NULL, last_position BIGINT NOT NULL,"
-    " start_day TEXT NOT NULL, end_day TEXT NOT NULL, retracted INTEGER NOT NULL, doc TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS timeline_developments_order ON timeline_developments (sort_key, first_position)",
-    "CREATE INDEX IF NOT EXISTS timeline_developments_kind ON timeline_developments (kind, sort_key, first_position)",
-    # Feeds read the newest entries (by the event that last changed them) and the oldest
-    # not yet archived (by recording order) straight from these two.
-    "CREATE INDEX IF NOT EXISTS timeline_developments_last ON timeline_developments (last_position)",
-    "CREATE INDEX IF NOT EXISTS timeline_developments_first ON timeline_developments (first_position)",
-    # Keyed by recording order within a topic or actor, not by the random development id:
-    # a rebuild then appends at the end of each feed's range instead of writing all over
-    # an index that outgrows the page cache (at 1M events it was most of the rebuild).
-    "CREATE TABLE IF NOT EXISTS timeline_memberships ("
-    " facet TEXT NOT NULL, slug TEXT NOT NULL, id TEXT NOT NULL,"
-    " sort_key TEXT NOT NULL, first_position BIGINT NOT NULL, PRIMARY KEY (facet, slug, first_position))",
-    "CREATE INDEX IF NOT EXISTS timeline_memberships_order"
-    " ON timeline_memberships (facet, slug, sort_key, first_position)",
-    "CREATE INDEX IF NOT EXISTS timeline_memberships_id ON timeline_memberships (id)",
-    "CREATE TABLE IF NOT EXISTS timeline_names ("
-    " facet TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (facet, slug))",
-    "CREATE TABLE IF NOT EXISTS timeline_feeds (feed TEXT PRIMARY KEY, last_position BIGINT NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)",
-]
+
+def create_statements(*, postgres: bool) -> list[str]:
+    """The tables and indexes, for one back end: SQLite's key-only tables are WITHOUT
+    ROWID (one B-tree instead of a table and its key's index) and a development's rowid is
+    its first position; PostgreSQL's are plain tables with their keys."""
+    key = "BIGINT PRIMARY KEY" if postgres else "INTEGER PRIMARY KEY"
+    lean = "" if postgres else " WITHOUT ROWID"
+    return [
+        # Keyed by first position (recording order): a rebuild appends to the table, and
+        # memberships and the search index name a development by it (8 bytes, not 36).
+        "CREATE TABLE IF NOT EXISTS timeline_developments ("
+        f" first_position {key}, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, sort_key TEXT NOT NULL,"
+        " last_position BIGINT NOT NULL,"
+        " start_day TEXT NOT NULL, end_day TEXT NOT NULL, retracted INTEGER NOT NULL, doc TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS timeline_developments_order ON timeline_developments (sort_key, first_position)",
+        "CREATE INDEX IF NOT EXISTS timeline_developments_kind ON timeline_developments (kind, sort_key, first_position)",
+        # Feeds read the newest entries (by the event that last changed them) from this one,
+        # the oldest not yet archived (by recording order) from the key.
+        "CREATE INDEX IF NOT EXISTS timeline_developments_last ON timeline_developments (last_position)",
+        # Keyed by recording order within a topic or actor, not by the random development id:
+        # a rebuild then appends at the end of each feed's range instead of writing all over
+        # an index that outgrows the page cache (at 1M events it was most of the rebuild).
+        "CREATE TABLE IF NOT EXISTS timeline_memberships ("
+        " facet TEXT NOT NULL, slug TEXT NOT NULL, first_position BIGINT NOT NULL, sort_key TEXT NOT NULL,"
+        f" PRIMARY KEY (facet, slug, first_position)){lean}",
+        "CREATE INDEX IF NOT EXISTS timeline_memberships_order"
+        " ON timeline_memberships (facet, slug, sort_key, first_position)",
+        "CREATE TABLE IF NOT EXISTS timeline_names ("
+        f" facet TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (facet, slug)){lean}",
+        f"CREATE TABLE IF NOT EXISTS timeline_feeds (feed TEXT PRIMARY KEY, last_position BIGINT NOT NULL){lean}",
+        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)",
+    ]
+
+
+CREATE = create_statements(postgres=False)

@@ -19,7 +19,7 @@ from timeline.views import registry
 from timeline.views.project import Facet, facets, period, project, sort_key
 from timeline.views.registry import RegistryWriter
 from timeline.views.search import SearchWriter
-from timeline.views.tables import CREATE, SCHEMA_VERSION, TABLES, VERSION_TABLE
+from timeline.views.tables import SCHEMA_VERSION, TABLES, VERSION_TABLE, create_statements
 
 STORY_FEED = "story"
 REGISTRY_CHUNK = 2000  # developments a registry event re-resolves at a time
@@ -45,10 +45,11 @@ class ViewWriter:
         self.sql = sql
         self.registry = RegistryWriter(sql)
         self.search = SearchWriter(sql)
+        self.create = create_statements(postgres=sql.postgres)
 
     def create_tables(self, c: Any, *, indexes: bool = True) -> None:
         """The views' tables (and indexes), of this schema, marked with its version."""
-        for statement in CREATE:
+        for statement in self.create:
             if indexes or not statement.startswith("CREATE INDEX"):
                 self.sql.execute(c, statement)
         self.registry.create_tables(c, indexes=indexes)
@@ -79,7 +80,7 @@ class ViewWriter:
     def create_indexes(self, c: Any) -> None:
         """A rebuild loads the tables first and indexes them afterwards, which both
         SQLite and PostgreSQL do much faster than index maintenance row by row."""
-        for statement in CREATE:
+        for statement in self.create:
             if statement.startswith("CREATE INDEX"):
                 self.sql.execute(c, statement)
         self.registry.create_indexes(c)
@@ -166,7 +167,7 @@ class ViewWriter:
         self._write(c, before, docs, touched_feeds, facets_of)
         changed = [(k, before[k], d) for k, d in docs.items() if d is not None]
         self.registry.write_mentions(c, changed)
-        self.search.write(c, (d for _, _, d in changed))
+        self.search.write(c, (d for _, _, d in changed), new=(d["first_position"] for _, b, d in changed if b is None))
 
     def _write(
         self,
@@ -179,7 +180,7 @@ class ViewWriter:
         sql = self.sql
         rows: list[tuple[Any, ...]] = []
         members: list[tuple[Any, ...]] = []
-        stale: list[tuple[str, str, int, str]] = []
+        stale: list[tuple[str, str, int]] = []
         names: dict[tuple[str, str], str] = {}
         for key, old in before.items():
             doc = docs[key]
@@ -197,28 +198,24 @@ class ViewWriter:
                 # rebuild names every actor as the incremental views do.
                 names[(facet, slug)] = min(name, names.get((facet, slug), name))
             for facet, slug, _ in old_facets - new_facets if not sort_changed else old_facets:
-                stale.append((facet, slug, doc["first_position"], key))
+                stale.append((facet, slug, doc["first_position"]))
             for facet, slug, _ in new_facets - old_facets if not sort_changed else new_facets:
-                members.append((facet, slug, key, rows[-1][2], doc["first_position"]))
+                members.append((facet, slug, doc["first_position"], rows[-1][2]))
         sql.executemany(
             c,
             "INSERT INTO timeline_developments (id, kind, sort_key, first_position, last_position,"
             " start_day, end_day, retracted, doc) VALUES (?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, sort_key = excluded.sort_key,"
+            " ON CONFLICT (first_position) DO UPDATE SET kind = excluded.kind, sort_key = excluded.sort_key,"
             " last_position = excluded.last_position, start_day = excluded.start_day,"
             " end_day = excluded.end_day, retracted = excluded.retracted, doc = excluded.doc",
             rows,
         )
         sql.executemany(
-            c,
-            # Every key column given, so that views made before the key changed (facet,
-            # slug, id) find the row by their key too.
-            "DELETE FROM timeline_memberships WHERE facet = ? AND slug = ? AND first_position = ? AND id = ?",
-            stale,
+            c, "DELETE FROM timeline_memberships WHERE facet = ? AND slug = ? AND first_position = ?", stale
         )
         sql.executemany(
             c,
-            "INSERT INTO timeline_memberships (facet, slug, id, sort_key, first_position) VALUES (?,?,?,?,?)",
+            "INSERT INTO timeline_memberships (facet, slug, first_position, sort_key) VALUES (?,?,?,?)",
             members,
         )
         sql.executemany(
