@@ -45,11 +45,13 @@ def test_the_sql_filter_and_order_agree_with_the_domain_rule(
         for i, d in enumerate(dates):
             doc = {"id": str(i), "occurred": str(d)}
             first, last = period(doc)
+            stored = {"id": str(i), "key": str(i), "kind": "visit", "recorded": "", "first_position": i,
+                      "corrections": [], "retracted": None, "fields": {"title": str(i), "occurred": str(d)}}  # fmt: skip
             sql.execute(
                 c,
                 "INSERT INTO timeline_developments (id, kind, sort_key, first_position, last_position,"
                 " start_day, end_day, retracted, doc) VALUES (?,?,?,?,?,?,?,?,?)",
-                [str(i), "visit", sort_key(doc), i, i, first, last, 0, json.dumps(doc)],
+                [str(i), "visit", sort_key(doc), i, i, first, last, 0, json.dumps(stored)],
             )
     found = [doc["id"] for doc in timeline(sql, Filter(start=start, end=end))]
     expected = sorted(

@@ -8,6 +8,7 @@ same function serves the materialised views, a full rebuild and a replay as of a
 from __future__ import annotations
 
 import functools
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from events import OccurredDate, apply_changes
 from events.development import Development, actors_of, with_source
 from events.slugs import slugify
 
-__all__ = ["project", "facets", "field_changes", "period", "sort_key", "iso", "Facet"]
+__all__ = ["project", "facets", "field_changes", "period", "sort_key", "iso", "Facet", "dumps", "loads"]
 
 _ZERO = timedelta(0)
 Facet = tuple[str, str, str]  # (facet, slug, display name): ("topic", "aid", "aid")
@@ -98,18 +99,57 @@ def _source_added(event: Development.SourceAdded, doc: dict[str, Any] | None, po
 def _document(
     doc: dict[str, Any], fields: dict[str, Any], event: Any, position: int, stamp: str | None = None
 ) -> dict[str, Any]:
-    occurred = OccurredDate.from_canonical(fields["occurred"])
     doc.update(
-        title=fields["title"],
-        occurred=fields["occurred"],
-        precision=occurred.precision.value,
-        topics=list(fields.get("topics", [])),
-        actors=actors_of(doc["kind"], fields),
+        _copies(doc["kind"], fields),
         fields=fields,
         updated=stamp or iso(event.timestamp),
         last_position=position,
         version=event.originator_version,
     )
+    return doc
+
+
+def _copies(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """What a document shows beside its fields and derives from them alone."""
+    return {
+        "title": fields["title"],
+        "occurred": fields["occurred"],
+        "precision": _precision(fields["occurred"]),
+        "topics": list(fields.get("topics", [])),
+        "actors": actors_of(kind, fields),
+    }
+
+
+COPIES = ("title", "occurred", "precision", "topics", "actors")
+_HEAD = ("id", "key", "kind", "recorded", "first_position", "corrections", "retracted")
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """A document as the views store it, as JSON text. Not sorted: `project` builds every
+    document in one key order, so the text is already deterministic (sorting was a third
+    of the cost of encoding)."""
+    return _ENCODE(stored(doc))
+
+
+def loads(text: str) -> dict[str, Any]:
+    """A stored document, whole again."""
+    return loaded(json.loads(text))
+
+
+def stored(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as the views store it: without the values `_copies` derives from its
+    fields (a second copy of the title, date, topics and actors was a fifth of its bytes)."""
+    return {k: v for k, v in doc.items() if k not in COPIES}
+
+
+def loaded(kept: dict[str, Any]) -> dict[str, Any]:
+    """The whole document again from its stored form, in the key order `project` makes."""
+    doc = {k: kept[k] for k in _HEAD}
+    doc.update(_copies(kept["kind"], kept["fields"]))
+    doc.update((k, v) for k, v in kept.items() if k not in doc)
     return doc
 
 
@@ -151,6 +191,11 @@ def _sort_key(occurred: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def _period(occurred: str) -> tuple[str, str]:
     return OccurredDate.from_canonical(occurred).span()
+
+
+@functools.lru_cache(maxsize=65536)
+def _precision(occurred: str) -> str:
+    return str(OccurredDate.from_canonical(occurred).precision.value)
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,6 @@ and `replay --as-of` give the same shape.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +14,7 @@ from typing import Any
 from events.ledger import LedgerPledge
 from events.ledger import pledge_ledger as ledger_of
 from timeline.store import Sql, in_parts
+from timeline.views.project import loads
 from timeline.views.registry import actor_slug
 
 
@@ -33,7 +33,7 @@ EVERYTHING = Filter()
 def document(sql: Sql, dev_id: str) -> dict[str, Any] | None:
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, "SELECT doc FROM timeline_developments WHERE id = ?", [dev_id])
-    return json.loads(rows[0]["doc"]) if rows else None
+    return loads(rows[0]["doc"]) if rows else None
 
 
 def parts_of(sql: Sql, package_id: str) -> list[dict[str, Any]]:
@@ -47,7 +47,7 @@ def parts_of(sql: Sql, package_id: str) -> list[dict[str, Any]]:
             " ORDER BY sort_key, first_position",
             [package_id, f"%{package_id}%"],
         )
-    docs = (json.loads(r["doc"]) for r in rows)
+    docs = (loads(r["doc"]) for r in rows)
     return [d for d in docs if d["fields"].get("part_of") == package_id]
 
 
@@ -90,7 +90,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
         sql.execute(c, statement, params)
         while rows := sql.fetchmany(c, page):
             for r in rows:
-                yield json.loads(r["doc"])
+                yield loads(r["doc"])
 
 
 def facet_counts(sql: Sql, facet: str) -> list[dict[str, Any]]:
@@ -171,7 +171,7 @@ def feed_latest(sql: Sql, facet: str | None, slug: str | None, limit: int) -> li
         rows = sql.rows(
             c, f"SELECT d.doc FROM {source} WHERE {where} ORDER BY d.last_position DESC LIMIT ?", [*params, limit]
         )
-    return [json.loads(r["doc"]) for r in rows]
+    return [loads(r["doc"]) for r in rows]
 
 
 def iter_feed_recorded(
@@ -191,7 +191,7 @@ def iter_feed_recorded(
         with sql.transaction(commit=False) as c:
             rows = sql.rows(c, statement, [changed_after, start, page])
         for r in rows:
-            doc = json.loads(r["doc"])
+            doc = loads(r["doc"])
             start = doc["first_position"]
             yield doc
         if len(rows) < page:
@@ -222,7 +222,7 @@ def _iter_members_recorded(
                 " ORDER BY d.first_position",
                 [*part, changed_after],
             )
-        yield from (json.loads(r["doc"]) for r in found)
+        yield from (loads(r["doc"]) for r in found)
 
 
 def feed_changed_ids(
@@ -246,7 +246,7 @@ def feed_documents(sql: Sql, facet: str | None, slug: str | None, ids: list[str]
     with sql.transaction(commit=False) as c:
         for part, marks in in_parts(ids):
             rows = sql.rows(c, f"SELECT d.doc FROM {source} WHERE {where} AND d.id IN ({marks})", [*params, *part])
-            docs += [json.loads(r["doc"]) for r in rows]
+            docs += [loads(r["doc"]) for r in rows]
     return docs
 
 
@@ -254,14 +254,14 @@ def document_at(sql: Sql, position: int) -> dict[str, Any] | None:
     """The development the event at `position` changed, if that event is its latest."""
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, "SELECT doc FROM timeline_developments WHERE last_position = ?", [position])
-    return json.loads(rows[0]["doc"]) if rows else None
+    return loads(rows[0]["doc"]) if rows else None
 
 
 def first_document(sql: Sql) -> dict[str, Any] | None:
     """The development recorded first."""
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, "SELECT doc FROM timeline_developments ORDER BY first_position LIMIT 1")
-    return json.loads(rows[0]["doc"]) if rows else None
+    return loads(rows[0]["doc"]) if rows else None
 
 
 def name(sql: Sql, facet: str, slug: str) -> str | None:
@@ -303,4 +303,4 @@ def feed_changed(sql: Sql, facet: str | None, slug: str | None, changed_after: i
         params += [facet, slug]
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, statement, params)
-    return sorted((json.loads(r["doc"]) for r in rows), key=lambda d: int(d["first_position"]))
+    return sorted((loads(r["doc"]) for r in rows), key=lambda d: int(d["first_position"]))

@@ -206,7 +206,7 @@ def search(
     Ranking reads every match, so a word in most developments would cost time in
     proportion to the log; only the `RANKED` most recently recorded matches are ranked
     (and then filtered), which bounds a query however long the log grows."""
-    import json
+    from timeline.views.project import loads
 
     where, params = "", list[Any]()
     floor = _floor(sql, query)
@@ -241,7 +241,7 @@ def search(
         args = [query.fts5(), *params, limit]
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, statement, args)
-    return [{**json.loads(r["doc"]), "rank": round(float(r["rank"]), 6)} for r in rows]
+    return [{**loads(r["doc"]), "rank": round(float(r["rank"]), 6)} for r in rows]
 
 
 RANKED = 10_000

@@ -8,7 +8,6 @@ tree the recorder extends inside each append, `timeline.proof.tree`.)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ from eventsourcing.persistence import Notification
 
 from timeline.store import Sql
 from timeline.views import registry
-from timeline.views.project import Facet, facets, period, project, sort_key
+from timeline.views.project import Facet, dumps, facets, loads, period, project, sort_key
 from timeline.views.registry import RegistryWriter
 from timeline.views.search import SearchWriter
 from timeline.views.tables import SCHEMA_VERSION, TABLES, VERSION_TABLE, create_statements
@@ -29,15 +28,6 @@ Track = Callable[[Any, int], None]
 
 def feed_name(facet: str, slug: str) -> str:
     return f"{facet}/{slug}"
-
-
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-
-
-def dumps(doc: dict[str, Any]) -> str:
-    # Not sorted: project() builds every document in one key order, so the text is
-    # already deterministic, and sorting was a third of the cost of encoding.
-    return _ENCODE(doc)
 
 
 class ViewWriter:
@@ -112,7 +102,7 @@ class ViewWriter:
             part = ids[start : start + REGISTRY_CHUNK]
             marks = ",".join("?" * len(part))
             rows = self.sql.rows(c, f"SELECT id, doc FROM timeline_developments WHERE id IN ({marks})", part)
-            old_docs = {r["id"]: json.loads(r["doc"]) for r in rows}
+            old_docs = {r["id"]: loads(r["doc"]) for r in rows}
             new_docs = {i: dict(d) for i, d in old_docs.items()}  # the same, re-resolved
             found = {id(d): facets(d, before_reg) for d in old_docs.values()}
             found |= {id(d): facets(d, reg) for d in new_docs.values()}
@@ -144,7 +134,7 @@ class ViewWriter:
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
             for row in sql.rows(c, f"SELECT id, doc FROM timeline_developments WHERE id IN ({marks})", part):
-                docs[row["id"]] = json.loads(row["doc"])
+                docs[row["id"]] = loads(row["doc"])
         before = {i: docs.get(i) for i in ids}
         touched_feeds: dict[str, int] = {}
         memo: dict[int, tuple[Any, set[Facet]]] = {}
