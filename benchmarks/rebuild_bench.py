@@ -101,7 +101,9 @@ def _insert(sql: Any, table: str, columns: list[str]) -> str:
 
 def child_dump(db: str, out: str) -> dict[str, Any]:
     """Every view row as it stands (after a rebuild), for the floor to write again."""
+    from timeline.views.project import loads
     from timeline.views.runner import Views
+    from timeline.views.search import indexed_text
 
     app = _open(db)
     views = Views(app)
@@ -112,7 +114,13 @@ def child_dump(db: str, out: str) -> dict[str, Any]:
             sql.execute(c, _select(sql, table) + " LIMIT 0")
             c.fetchall()
             columns = [d[0] for d in getattr(c, "sqlite_cursor", c).description]
-            rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in sql.rows(c, _select(sql, table))]
+            if table == "timeline_search" and not sql.postgres:
+                # A contentless index gives no text back: the text it was given, again.
+                found = sql.rows(c, "SELECT doc FROM timeline_developments")
+                rows = [(d["first_position"], indexed_text(d)) for d in (loads(r["doc"]) for r in found)]
+            else:
+                found = sql.rows(c, _select(sql, table))
+                rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in found]
             dump[table] = (columns, rows)
     with open(out, "wb") as f:
         pickle.dump(dump, f, protocol=pickle.HIGHEST_PROTOCOL)

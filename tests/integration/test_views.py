@@ -101,13 +101,21 @@ def test_rebuild_equals_incremental_byte_for_byte(run: Cli) -> None:
 
 
 def _view_rows(target: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every view row, and every token the search index holds, where and in which row."""
     from timeline.views.tables import TABLES
 
     app = Timeline.open(config.resolve(target))
     try:
         sql = app.sql()
         with sql.transaction(commit=False) as c:
-            return {t: sorted(tuple(r) for r in sql.rows(c, f"SELECT * FROM {t}")) for t in TABLES}
+            rows = {t: sorted(tuple(r) for r in sql.rows(c, f"SELECT * FROM {t}")) for t in TABLES}
+            if sql.postgres:
+                search = "SELECT first_position, tsv::text FROM timeline_search"
+            else:
+                sql.execute(c, "CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, timeline_search, instance)")
+                search = "SELECT term, doc, col, offset FROM temp.vocab"
+            rows["search"] = sorted(tuple(r) for r in sql.rows(c, search))
+            return rows
     finally:
         app.close()
 

@@ -159,10 +159,13 @@ class SearchWriter:
             if indexes:
                 self.create_indexes(c)
         else:
-            # The tokens are folded already; the tokenizer only splits them again.
+            # The tokens are folded already; the tokenizer only splits them again. Contentless
+            # (`content=''`): the index keeps its tokens only, not a copy of the text, as on
+            # PostgreSQL; results are read from the documents.
             self.sql.execute(
                 c,
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(body, tokenize = 'unicode61 remove_diacritics 0')",
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(body, content = '',"
+                " tokenize = 'unicode61 remove_diacritics 0')",
             )
 
     def create_indexes(self, c: Any) -> None:
@@ -172,24 +175,29 @@ class SearchWriter:
     def drop_tables(self, c: Any) -> None:
         self.sql.execute(c, f"DROP TABLE IF EXISTS {TABLE}")
 
-    def write(self, c: Any, docs: Iterable[dict[str, Any]], new: Iterable[int] = ()) -> None:
-        """Index the documents; `new` names (by first position) those not indexed yet."""
-        rows = [(d["first_position"], d["id"], indexed_text(d)) for d in docs]
-        if not rows:
+    def write(self, c: Any, changed: Iterable[tuple[dict[str, Any] | None, dict[str, Any]]]) -> None:
+        """Index each document as it is now, given as (before, now); `before` is None for a
+        development not indexed yet."""
+        changed = list(changed)
+        if not changed:
             return
-        fresh = set(new)
+        rows = [(d["first_position"], indexed_text(d)) for _, d in changed]
         if self.sql.postgres:
             self.sql.executemany(
                 c,
                 f"INSERT INTO {TABLE} (first_position, tsv) VALUES (?, to_tsvector('simple', ?))"
                 " ON CONFLICT (first_position) DO UPDATE SET tsv = excluded.tsv",
-                [(p, body) for p, _, body in rows],
+                rows,
             )
-        else:
-            self.sql.executemany(
-                c, f"DELETE FROM {TABLE} WHERE rowid = ?", [(p,) for p, _, _ in rows if p not in fresh]
-            )
-            self.sql.executemany(c, f"INSERT INTO {TABLE} (rowid, body) VALUES (?, ?)", [(p, b) for p, _, b in rows])
+            return
+        # A contentless index forgets a row through FTS5's 'delete' command given the text
+        # it indexed: the document's before this batch, folded the same way.
+        self.sql.executemany(
+            c,
+            f"INSERT INTO {TABLE} ({TABLE}, rowid, body) VALUES ('delete', ?, ?)",
+            [(old["first_position"], indexed_text(old)) for old, _ in changed if old is not None],
+        )
+        self.sql.executemany(c, f"INSERT INTO {TABLE} (rowid, body) VALUES (?, ?)", rows)
 
 
 def search(

@@ -19,7 +19,10 @@ The log's hash structure is not a view: it is the Merkle tree kept beside the lo
 # The views' schema: a database whose views were made with another is rebuilt by the first
 # command that needs them (`Views.catch_up`). Raise it with every change of a view's table,
 # index or document. Views made before the version was kept count as 1.
-SCHEMA_VERSION = 2  # 2: developments keyed by first position, memberships without ids
+# 2: developments keyed by first position, memberships without ids, documents without the
+# copies of their fields, a contentless search index on SQLite (`indexed_text` is part of
+# the schema: a change to it must raise the version too).
+SCHEMA_VERSION = 2
 VERSION_TABLE = "timeline_views_schema"
 
 TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", VERSION_TABLE)

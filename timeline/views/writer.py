@@ -157,7 +157,7 @@ class ViewWriter:
         self._write(c, before, docs, touched_feeds, facets_of)
         changed = [(k, before[k], d) for k, d in docs.items() if d is not None]
         self.registry.write_mentions(c, changed)
-        self.search.write(c, (d for _, _, d in changed), new=(d["first_position"] for _, b, d in changed if b is None))
+        self.search.write(c, ((b, d) for _, b, d in changed))
 
     def _write(
         self,
