@@ -317,12 +317,16 @@ def measure(
     stores: tuple[str, ...] = ("sqlite", "postgres"),
     rounds: int = 3,
     workdir: Path | None = None,
+    done: Any = None,
 ) -> dict[str, Any]:
-    """Figures per store and size: {"sqlite": {10000: {...}}, ...}."""
+    """Figures per store and size: {"sqlite": {10000: {...}}, ...}; `done(figures)` is
+    called after each, so a long run keeps what it measured."""
     out: dict[str, Any] = {}
     for store in stores:
         for n in sizes:
             out.setdefault(store, {})[n] = measure_one(store, n, rounds, workdir)
+            if done:
+                done(out)
     return out
 
 
@@ -354,10 +358,13 @@ def main() -> None:
     p.add_argument("--workdir", type=Path, default=Path("/tmp/timeline-rebuild-bench"))
     p.add_argument("--json", type=Path, help="also write the figures here")
     a = p.parse_args()
-    figures = measure(tuple(int(s) for s in a.sizes.split(",")), tuple(a.stores.split(",")), a.rounds, a.workdir)
-    if a.json:
-        a.json.write_text(json.dumps(figures, indent=2, default=str))
-    print(_report(figures))
+
+    def done(figures: dict[str, Any]) -> None:
+        if a.json:
+            a.json.write_text(json.dumps(figures, indent=2, default=str))
+        print(_report(figures), flush=True)
+
+    measure(tuple(int(s) for s in a.sizes.split(",")), tuple(a.stores.split(",")), a.rounds, a.workdir, done)
 
 
 if __name__ == "__main__":
