@@ -101,9 +101,7 @@ def _insert(sql: Any, table: str, columns: list[str]) -> str:
 
 def child_dump(db: str, out: str) -> dict[str, Any]:
     """Every view row as it stands (after a rebuild), for the floor to write again."""
-    from timeline.views.project import loads
     from timeline.views.runner import Views
-    from timeline.views.search import indexed_text
 
     app = _open(db)
     views = Views(app)
@@ -114,8 +112,11 @@ def child_dump(db: str, out: str) -> dict[str, Any]:
             sql.execute(c, _select(sql, table) + " LIMIT 0")
             c.fetchall()
             columns = [d[0] for d in getattr(c, "sqlite_cursor", c).description]
-            if table == "timeline_search" and not sql.postgres:
+            if table == "timeline_search" and not sql.postgres and _contentless(sql, c):
                 # A contentless index gives no text back: the text it was given, again.
+                from timeline.views.project import loads
+                from timeline.views.search import indexed_text
+
                 found = sql.rows(c, "SELECT doc FROM timeline_developments")
                 rows = [(d["first_position"], indexed_text(d)) for d in (loads(r["doc"]) for r in found)]
             else:
@@ -125,6 +126,11 @@ def child_dump(db: str, out: str) -> dict[str, Any]:
     with open(out, "wb") as f:
         pickle.dump(dump, f, protocol=pickle.HIGHEST_PROTOCOL)
     return {"tables": {t: len(rows) for t, (_, rows) in dump.items()}}
+
+
+def _contentless(sql: Any, c: Any) -> bool:
+    found = sql.scalar(c, "SELECT sql FROM sqlite_master WHERE name = 'timeline_search'")
+    return "content = ''" in str(found)
 
 
 def _first_position_column(columns: list[str]) -> int | None:
