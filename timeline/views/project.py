@@ -168,7 +168,7 @@ def facets(doc: dict[str, Any] | None, registry: Any = None) -> set[Facet]:
         if actor is not None:
             by_slug.setdefault(("actor", actor.slug), actor.name)
         else:
-            by_slug.setdefault(("actor", slugify(a)), a)
+            by_slug.setdefault(("actor", _slug(a)), a)
     return {(facet, slug, name) for (facet, slug), name in by_slug.items()}
 
 
@@ -191,6 +191,11 @@ def _sort_key(occurred: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def _period(occurred: str) -> tuple[str, str]:
     return OccurredDate.from_canonical(occurred).span()
+
+
+@functools.lru_cache(maxsize=65536)
+def _slug(name: str) -> str:
+    return slugify(name)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -17,6 +17,7 @@ rebuild gives exactly the incremental result.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -274,9 +275,10 @@ class RegistryWriter:
     def write_mentions(self, c: Any, changed: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any]]]) -> None:
         """Mentions after development documents changed: (id, before, after)."""
         stale, new = [], []
+        key = functools.lru_cache(maxsize=None)(name_key)  # a story names its actors often
         for dev_id, old, doc in changed:
-            old_keys = {name_key(a) for a in old["actors"]} if old else set()
-            new_keys = {name_key(a) for a in doc["actors"]}
+            old_keys = {key(a) for a in old["actors"]} if old else set()
+            new_keys = {key(a) for a in doc["actors"]}
             stale += [(k, dev_id) for k in sorted(old_keys - new_keys)]
             new += [(k, dev_id) for k in sorted(new_keys - old_keys)]
         self.sql.executemany(c, "DELETE FROM timeline_mentions WHERE name_key = ? AND id = ?", stale)

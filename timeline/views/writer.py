@@ -129,9 +129,15 @@ class ViewWriter:
         sql = self.sql
         reg = self.registry.current(c)
         ids = list(dict.fromkeys(str(n.originator_id) for n, _ in batch))
+        # A development whose first event here is its first of all has no document yet: only
+        # the others are read (in a rebuild, most of a page is new developments).
+        firsts: dict[str, int] = {}
+        for n, _ in batch:
+            firsts.setdefault(str(n.originator_id), n.originator_version)
+        known = [i for i in ids if firsts[i] != 1]
         docs: dict[str, dict[str, Any] | None] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        for start in range(0, len(known), 500):
+            part = known[start : start + 500]
             marks = ",".join("?" * len(part))
             for row in sql.rows(c, f"SELECT id, doc FROM timeline_developments WHERE id IN ({marks})", part):
                 docs[row["id"]] = loads(row["doc"])
