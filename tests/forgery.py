@@ -1,6 +1,9 @@
-"""A rewrite of the stored log that covers its tracks: an edited row, and the Merkle tree
-rebuilt from the edited rows so that the log and its tree agree again (`verify` cannot
-tell). Only a checkpoint kept earlier, by a subscriber or a witness, catches it."""
+"""Rewrites of the stored log behind the application's back.
+
+`rewrite_with_forged_tree` covers its tracks: an edited row, and the Merkle tree rebuilt
+from the edited rows so that the log and its tree agree again (`verify` cannot tell). Only
+a checkpoint kept earlier, by a subscriber or a witness, catches it. `edit_row` and
+`insert_row_without_leaf` leave the tree as it was, so the tree shows them."""
 
 from __future__ import annotations
 
@@ -14,12 +17,10 @@ from timeline.proof.tree import TreeSql
 
 
 def rewrite_with_forged_tree(app: Any, position: int, old: bytes, new: bytes) -> None:
+    edit_row(app, position, old, new)
     store = TreeSql.for_recorder(app.recorder)
-    sql, col = store.sql, store.position_column
+    sql = store.sql
     with sql.transaction(commit=True) as c:
-        state = bytes(sql.scalar(c, f"SELECT state FROM {store.events} WHERE {col} = ?", [position]))
-        assert old in state, f"#{position} holds no {old!r}"
-        sql.execute(c, f"UPDATE {store.events} SET state = ? WHERE {col} = ?", [state.replace(old, new), position])
         for table in (store.leaves, store.nodes, store.verified):
             sql.execute(c, f"DELETE FROM {table}")
         rows = list(iter_rows(c, store))
