@@ -19,26 +19,31 @@ error says how many events that was.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
-import pickle
 import re
 import sqlite3
+import struct
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
+from eventsourcing.utils import get_topic
 
 from events import Development, InvalidInput, Report, differences, read_changes, read_report, resolve_reference
+from events.kinds import KINDS
 from timeline.app import Timeline, check_package
 from timeline.errors import Conflict, TimelineError, disk_full, first_line, store_problem
 from timeline.scratch import remove_stale
-from timeline.store import Sql, first_events
+from timeline.store import first_events
 
 CHUNK = 1000
 # Events per transaction when writing. Every commit rewrites the pages its inserts touched
@@ -86,18 +91,15 @@ def import_lines(
     app: Timeline, lines: Iterable[str], progress: Progress = _quiet, total_lines: int | None = None
 ) -> ImportResult:
     app.prepare_bulk_writes()
+    if app.mapper.cipher or app.mapper.compressor:
+        raise TimelineError("import writes the log's events as plain JSON; this log is set to encrypt or compress them")
     # Earlier versions kept their scratch files in a folder that a killed import left behind.
     remove_stale(STALE_PREFIX)
-    # Both scratch files are unlinked as soon as they are open: a kill cannot orphan them.
-    with _scratch_space(), tempfile.TemporaryFile(prefix="timeline-import-spool-") as spool:
-        scratch = _Scratch()
-        try:
-            with progress("Checking", total_lines) as tick:
-                counts = _validate(app, lines, scratch, _Spool(spool), tick)
-        finally:
-            scratch.close()
-        spool.flush()
-        spool.seek(0)
+    # The spool is unlinked as soon as it is open: a kill cannot orphan it.
+    with _scratch_space(), tempfile.TemporaryFile(prefix="timeline-import-spool-", dir=_scratch_folder()) as file:
+        spool = _Spool(file)
+        with progress("Checking", total_lines) as tick:
+            counts = _validate(app, lines, _Index(app, spool), tick)
         writes = counts.new + counts.corrections + counts.retractions + counts.sources
         with progress("Writing", writes) as tick:
             there = _write(app, spool, tick, write_batch())
@@ -123,14 +125,18 @@ def _scratch_space() -> Iterator[None]:
     except (sqlite3.Error, OSError) as e:
         if isinstance(e, OSError) and not e.errno:
             raise
-        # SQLite's temp files follow SQLITE_TMPDIR or TMPDIR even where Python, finding no
-        # room there, fell back to another folder.
-        folder = Path(os.environ.get("SQLITE_TMPDIR") or os.environ.get("TMPDIR") or tempfile.gettempdir())
+        folder = _scratch_folder()
         problem = "it is full" if disk_full(folder) else (getattr(e, "strerror", None) or first_line(e))
         raise TimelineError(
             f"cannot keep the import's scratch files in {folder} ({problem}); nothing was imported;"
             " free some space there or set TMPDIR to a folder with more room"
         ) from None
+
+
+def _scratch_folder() -> Path:
+    """The folder TMPDIR names, even when it is full: Python's `gettempdir` would quietly
+    fall back to another folder, which the user did not choose."""
+    return Path(os.environ.get("TMPDIR") or tempfile.gettempdir())
 
 
 def write_batch() -> int:
@@ -143,64 +149,6 @@ def write_batch() -> int:
 
 
 # --- pass 1 -----------------------------------------------------------------------------
-
-
-class _Scratch:
-    """What pass 1 knows of each development the file touches, kept on disk.
-
-    Rows are read for a whole chunk in one query and written back in one `executemany`.
-    `current` is None while it equals `reported` (a file's own development) or while it
-    has not been loaded yet (a development from the log); so is `version`, the version of
-    its last event, for a development from the log not loaded yet. `seen` holds its
-    corrections and retraction once it has any, to recognise a change line made again.
-    """
-
-    COLUMNS = ("kind", "key", "reported", "current", "retracted", "origin", "version", "seen")
-
-    def __init__(self) -> None:
-        self.sql = Sql.scratch(None)
-        with self.sql.transaction(commit=True) as c:
-            c.execute(
-                "CREATE TABLE dev (id BLOB PRIMARY KEY, kind TEXT, key TEXT, reported TEXT,"
-                " current TEXT, retracted INTEGER, origin TEXT, version INTEGER, seen TEXT) WITHOUT ROWID"
-            )
-
-    def close(self) -> None:
-        self.sql.close()
-
-    def rows(self, c: Any, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
-        found: dict[UUID, dict[str, Any]] = {}
-        wanted = [i.bytes for i in ids]
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
-            c.execute(f"SELECT * FROM dev WHERE id IN ({','.join('?' * len(part))})", part)
-            for row in c.fetchall():
-                found[UUID(bytes=row["id"])] = {k: row[k] for k in self.COLUMNS}
-        return found
-
-    def save(self, c: Any, rows: dict[UUID, dict[str, Any]]) -> None:
-        c.executemany(
-            "INSERT OR REPLACE INTO dev (id, kind, key, reported, current, retracted, origin, version, seen)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            [(i.bytes, *(r[k] for k in self.COLUMNS)) for i, r in rows.items()],
-        )
-
-
-class _Spool:
-    """The events pass 1 made, pickled a chunk at a time with the id and version they are
-    to be stored under (a throwaway aggregate's own are not the real ones) for pass 2.
-    The file is private to this import."""
-
-    def __init__(self, file: IO[bytes]) -> None:
-        self.file = file
-        self.pending: list[tuple[Any, UUID, int]] = []
-
-    def add(self, event: Any, dev_id: UUID, version: int) -> None:
-        self.pending.append((event, dev_id, version))
-
-    def flush(self) -> None:
-        pickle.dump(self.pending, self.file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.pending.clear()
 
 
 def _dumps(value: Any) -> str:
@@ -280,10 +228,205 @@ def _chunks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
         yield chunk
 
 
-Known = dict[UUID, dict[str, Any]]
+class _Spool:
+    """The events pass 1 made, each encoded once, in an unlinked temp file, for pass 2.
+
+    A record is a header (the development's id, the offset of its previous record in this
+    file or -1, the event's version and topic, the state's length) and the event's state as
+    the library's transcoder encodes it, without its time stamp: pass 2 stamps each event
+    as it stores it (so that recorded times follow log positions, however long pass 1
+    took) by putting the time first, where the library puts it. The previous-record links
+    let pass 1 read a development's own events back when a later line changes it.
+    """
+
+    HEAD = struct.Struct("<16sqIBI")
+    BUFFER = 1 << 20
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.flushed = 0  # bytes in the file; what follows is in `pending`
+        self.pending = bytearray()
+
+    def add(self, dev_id: bytes, previous: int, version: int, topic: int, state: bytes) -> int:
+        """Append one event; returns its record's offset."""
+        offset = self.flushed + len(self.pending)
+        self.pending += self.HEAD.pack(dev_id, previous, version, topic, len(state))
+        self.pending += state
+        if len(self.pending) >= self.BUFFER:
+            self.flush()
+        return offset
+
+    def flush(self) -> None:
+        self.file.write(self.pending)
+        self.file.flush()  # for `os.pread` in `_read`
+        self.flushed += len(self.pending)
+        self.pending.clear()
+
+    def _read(self, offset: int, size: int) -> bytes:
+        if offset >= self.flushed:
+            start = offset - self.flushed
+            return bytes(self.pending[start : start + size])
+        return os.pread(self.file.fileno(), size, offset)
+
+    def record(self, offset: int) -> tuple[int, int, int, bytes]:
+        """(previous offset, version, topic, state) of the record at `offset`."""
+        _, previous, version, topic, size = self.HEAD.unpack(self._read(offset, self.HEAD.size))
+        return previous, version, topic, self._read(offset + self.HEAD.size, size)
+
+    def records(self) -> Iterator[tuple[bytes, int, int, bytes]]:
+        """Every record in order as (id, version, topic, state); flushes first."""
+        self.flush()
+        self.file.flush()
+        self.file.seek(0)
+        reader = io.BufferedReader(io.FileIO(os.dup(self.file.fileno()), "rb"), self.BUFFER)
+        with reader:
+            while head := reader.read(self.HEAD.size):
+                dev_id, _, version, topic, size = self.HEAD.unpack(head)
+                yield dev_id, version, topic, reader.read(size)
 
 
-def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: _Spool, tick: Tick) -> ImportResult:
+# The events an import stores, by the code a spool record keeps.
+TOPICS = tuple(get_topic(c) for c in (Development.Reported, Development.Corrected, Development.Retracted,
+                                      Development.SourceAdded))  # fmt: skip
+_KINDS = tuple(KINDS)
+# A stand-in time stamp for events decoded in pass 1 (their time plays no part in a check).
+_NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Index:
+    """What pass 1 knows of each development the file names, packed into one int per id:
+    the offset of its last event in the spool plus one (0: none yet, a development from
+    the log this file has not changed), its version (0: from the log, not loaded yet) and
+    its kind. At a million developments that is about 120 bytes each; everything else
+    (its fields, corrections, retraction) is read back from the spool, or from the log,
+    when a later line needs it. Recently changed developments are kept whole, so a run of
+    changes to one of them does not read its events back again each time.
+    """
+
+    RECENT = 512
+
+    def __init__(self, app: Timeline, spool: _Spool) -> None:
+        self.app = app
+        self.spool = spool
+        self.packed: dict[bytes, int] = {}
+        self.recent: OrderedDict[bytes, Development] = OrderedDict()
+        transcoder = app.mapper.transcoder
+        self.encode = transcoder.encode
+        self.decode_prefix = transcoder.encode({"timestamp": _NO_TIME})[:-1] + b","
+        self.reported_checked = False
+
+    @staticmethod
+    def pack(offset: int, version: int, kind: str) -> int:
+        return (offset + 1) << 24 | version << 3 | _KINDS.index(kind)
+
+    @staticmethod
+    def unpack(packed: int) -> tuple[int, int, str]:
+        return (packed >> 24) - 1, (packed >> 3) & 0x1F_FFFF, _KINDS[packed & 7]
+
+    def kind(self, dev_id: UUID) -> str | None:
+        packed = self.packed.get(dev_id.bytes)
+        return None if packed is None else _KINDS[packed & 7]
+
+    def load(self, ids: Iterable[UUID]) -> dict[UUID, Development.Reported]:
+        """One query for the ids neither the file nor the log has shown yet; returns the
+        first events of those the log has (an actor's id is no development: left out)."""
+        missing = [i for i in ids if i.bytes not in self.packed]
+        found: dict[UUID, Development.Reported] = {}
+        for dev_id, stored in first_events(self.app.recorder, missing).items():
+            event = self.app.mapper.to_domain_event(stored)
+            if isinstance(event, Development.Reported):
+                found[dev_id] = event
+                self.packed[dev_id.bytes] = self.pack(-1, 0, event.kind)
+        return found
+
+    def encode_reported(self, report: Report) -> bytes:
+        """The state of the event `Development.record(report)` makes, without its time, as the
+        library's mapper encodes it. Built directly (making the aggregate costs more than the
+        rest of a line's work); the first one of each import is compared with the domain's own."""
+        state = {"originator_topic": TOPICS_ORIGINATOR, "key": report.key, "kind": report.kind,
+                 "fields": dict(report.fields), "class_version": Development.Reported.class_version}  # fmt: skip
+        encoded = self.encode(state)
+        if not self.reported_checked:
+            (made,) = Development.record(report).collect_events()
+            if self.encode_event(made) != encoded:
+                raise AssertionError("the import's encoding of Development.Reported differs from the library's")
+            self.reported_checked = True
+        return encoded
+
+    def encode_event(self, event: Any) -> bytes:
+        """`Mapper.to_stored_event`'s state without the time stamp (no cipher, no compressor:
+        `import_lines` checks)."""
+        state = dict(vars(event))
+        for name in ("originator_id", "originator_version", "timestamp"):
+            del state[name]
+        class_version = getattr(type(event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        return self.encode(state)
+
+    def reported(self, dev_id: UUID, found: dict[UUID, Development.Reported]) -> tuple[str, dict[str, Any]] | None:
+        """(kind, fields) as first reported, from the spool or the log."""
+        offset = self.unpack(self.packed[dev_id.bytes])[0]
+        chain = self._chain(offset)
+        if not chain or chain[0][1] > 1:  # a development from the log
+            event = found.get(dev_id) or self.load_first(dev_id)
+            return None if event is None else (event.kind, event.fields)
+        state = json.loads(chain[0][3])
+        return state["kind"], state["fields"]
+
+    def load_first(self, dev_id: UUID) -> Development.Reported | None:
+        stored = first_events(self.app.recorder, [dev_id]).get(dev_id)
+        event = self.app.mapper.to_domain_event(stored) if stored else None
+        return event if isinstance(event, Development.Reported) else None
+
+    def _chain(self, offset: int) -> list[tuple[int, int, int, bytes]]:
+        """A development's records in the spool, oldest first."""
+        chain = []
+        while offset >= 0:
+            record = self.spool.record(offset)
+            chain.append(record)
+            offset = record[0]
+        chain.reverse()
+        return chain
+
+    def resume(self, dev_id: UUID) -> Development:
+        """The development in the state a line meets: its events in the log, then those this
+        file made, decoded and applied by the library as a repository would (so its fields
+        are exactly those `timeline correct` would see, key order included)."""
+        key = dev_id.bytes
+        dev = self.recent.get(key)
+        if dev is not None:
+            self.recent.move_to_end(key)
+            return dev
+        chain = self._chain(self.unpack(self.packed[key])[0])
+        if not chain:
+            return cast(Development, self.app.repository.get(dev_id))
+        first_version = chain[0][1]
+        aggregate: Any = self.app.repository.get(dev_id, version=first_version - 1) if first_version > 1 else None
+        for _, ver, topic, state in chain:
+            stored = StoredEvent(dev_id, ver, TOPICS[topic], self.decode_prefix + state[1:])
+            aggregate = self.app.mapper.to_domain_event(stored).mutate(aggregate)  # type: ignore[attr-defined]
+        return cast(Development, aggregate)
+
+    def add(self, dev_id: UUID, dev: Development | None, event: Any, state: bytes, kind: str) -> None:
+        """Spool one event of a development and note where it is."""
+        key = dev_id.bytes
+        packed = self.packed.get(key)
+        previous = -1 if packed is None else self.unpack(packed)[0]
+        topic = TOPICS.index(get_topic(type(event))) if dev is not None else 0
+        offset = self.spool.add(key, previous, event.originator_version if dev is not None else 1, topic, state)
+        self.packed[key] = self.pack(offset, event.originator_version if dev is not None else 1, kind)
+        if dev is not None:
+            self.recent[key] = dev
+            self.recent.move_to_end(key)
+            if len(self.recent) > self.RECENT:
+                self.recent.popitem(last=False)
+
+
+TOPICS_ORIGINATOR = get_topic(Development)
+
+
+def _validate(app: Timeline, lines: Iterable[str], index: _Index, tick: Tick) -> ImportResult:
     n = {
         "new": 0,
         "existing": 0,
@@ -294,36 +437,20 @@ def _validate(app: Timeline, lines: Iterable[str], scratch: _Scratch, spool: _Sp
     }  # existing: lines already in the log
     for chunk in _chunks(lines):
         parsed = [(number, p) for number, line in chunk if (p := _parse(number, line)) is not None]
-        with scratch.sql.transaction(commit=True) as c:
-            ids = {item.id if op == "add" else item["target"] for _, (op, item) in parsed}
-            ids |= {r for _, (op, item) in parsed if (r := _package_named(op, item)) is not None}
-            known = scratch.rows(c, ids)
-            _load_from_store(app, known, [i for i in ids if i not in known])
-            dirty: Known = {}
-            for number, (op, item) in parsed:
-                try:
-                    if op == "add":
-                        n[_check_add(known, dirty, item, spool)] += 1
-                    else:
-                        n[_check_change(app, known, dirty, op, item, spool)] += 1
-                except (InvalidInput, TimelineError) as e:
-                    raise ImportRejected(number, str(e)) from None
-            scratch.save(c, dirty)
-        spool.flush()
+        ids = {item.id if op == "add" else item["target"] for _, (op, item) in parsed}
+        ids |= {r for _, (op, item) in parsed if (r := _package_named(op, item)) is not None}
+        found = index.load(ids)
+        for number, (op, item) in parsed:
+            try:
+                if op == "add":
+                    n[_check_add(index, found, item)] += 1
+                else:
+                    n[_check_change(index, op, item)] += 1
+            except (InvalidInput, TimelineError) as e:
+                raise ImportRejected(number, str(e)) from None
         n["lines"] = chunk[-1][0]
         tick(len(chunk))
     return ImportResult(n["new"], n["existing"], n["correct"], n["retract"], n["source"], n["lines"])
-
-
-def _load_from_store(app: Timeline, known: Known, missing: list[UUID]) -> None:
-    """One query for every id in the chunk that neither the file nor the store has shown yet."""
-    for dev_id, stored in first_events(app.recorder, missing).items():
-        event = cast(Development.Reported, app.mapper.to_domain_event(stored))
-        if not isinstance(event, Development.Reported):
-            continue  # an actor's id: no development, as if it were not there
-        known[dev_id] = {"kind": event.kind, "key": event.key, "reported": _dumps(event.fields),
-                         "current": None, "retracted": None, "origin": "store", "version": None,
-                         "seen": None}  # fmt: skip
 
 
 def _package_named(op: str, item: Any) -> UUID | None:
@@ -340,53 +467,45 @@ def _package_named(op: str, item: Any) -> UUID | None:
         return None
 
 
-def _check_package(known: Known, package_id: str | None, written: str | None) -> None:
+def _check_package(index: _Index, package_id: str | None, written: str | None) -> None:
     if package_id:
-        row = known.get(UUID(package_id))
         try:
-            check_package(row["kind"] if row else None, written or package_id)
+            check_package(index.kind(UUID(package_id)), written or package_id)
         except TimelineError as e:
             raise InvalidInput(f"{e} (in the log or earlier in this file)") from None
 
 
-def _check_add(known: Known, dirty: Known, report: Report, spool: _Spool) -> str:
-    fields = _dumps(report.fields)
-    _check_package(known, report.fields.get("part_of"), report.references.get("part_of"))
-    row = known.get(report.id)
-    if row is None:
-        row = {"kind": report.kind, "key": report.key, "reported": fields, "current": None, "retracted": 0,
-               "origin": "file", "version": 1, "seen": None}  # fmt: skip
-        known[report.id] = dirty[report.id] = row
-        (reported,) = Development.record(report).collect_events()
-        spool.add(reported, report.id, 1)
+def _check_add(index: _Index, found: dict[UUID, Development.Reported], report: Report) -> str:
+    _check_package(index, report.fields.get("part_of"), report.references.get("part_of"))
+    if report.id.bytes not in index.packed:
+        index.add(report.id, None, None, index.encode_reported(report), report.kind)
         return "new"
-    if row["kind"] == report.kind and row["reported"] == fields:
-        return "existing"
+    known = index.reported(report.id, found)
+    if known is None:  # gone from the log since this import looked: cannot be
+        raise TimelineError(f"development {report.id} is no longer in the log")
+    kind, reported = known
     # Both sides as stored (JSON), so that only what would be stored differently counts.
+    fields = _dumps(report.fields)
+    if kind == report.kind and _dumps(reported) == fields:
+        return "existing"
     written = Report(report.kind, report.key, json.loads(fields))
-    raise Conflict(str(report.id), differences(row["kind"], json.loads(row["reported"]), written))
+    raise Conflict(str(report.id), differences(kind, json.loads(_dumps(reported)), written))
 
 
-def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict[str, Any], spool: _Spool) -> str:
-    """Check one correct/retract/source line; spool its event. Returns the count it adds
-    to: the op's own, or "existing" for a change the development already has."""
+def _check_change(index: _Index, op: str, item: dict[str, Any]) -> str:
+    """Check one correct/retract/source line on the development in the state this line
+    meets, so that the domain's own rules decide and the domain makes the event; spool
+    it. Returns the count it adds to: the op's own, or "existing" for a change the
+    development already has."""
     target: UUID = item["target"]
-    row = known.get(target)
-    if row is None:
+    if target.bytes not in index.packed:
         raise InvalidInput(f"no development {item['id']!r} in the log or earlier in this file", "id")
-    if row["current"] is None and row["origin"] == "store":  # first change of a stored one: load it
-        stored: Development = app.repository.get(target)
-        row.update(current=_dumps(stored.fields), retracted=int(stored.retraction is not None), version=stored.version,
-                   seen=_dumps(stored.memory))  # fmt: skip
-    # A stand-in in the state this line meets, so that the domain's own rules decide and
-    # the domain makes the event; the version is the real one's, kept in the row.
-    seen = json.loads(row["seen"]) if row["seen"] else {"corrections": [], "retraction": None}
-    dev = Development.resumed(Report(row["kind"], row["key"], json.loads(row["current"] or row["reported"])), seen)
+    dev = index.resume(target)
     if op == "correct":
         changes = read_changes(dev.kind, item.get("set") or {})
         if dev.repeats(op, item.get("reason"), item.get("source"), changes):
             return "existing"
-        _check_package(known, changes.get("part_of"), (item.get("set") or {}).get("part_of"))
+        _check_package(index, changes.get("part_of"), (item.get("set") or {}).get("part_of"))
         dev.correct(changes, item.get("reason"), item.get("source"))
     elif op == "retract":
         if dev.repeats(op, item.get("reason"), item.get("source")):
@@ -399,41 +518,31 @@ def _check_change(app: Timeline, known: Known, dirty: Known, op: str, item: dict
             return "existing"
         dev.add_source(item["source"])
     (change,) = dev.collect_events()
-    row.update(current=_dumps(dev.fields), retracted=int(dev.retraction is not None), version=row["version"] + 1,
-               seen=_dumps(dev.memory))  # fmt: skip
-    dirty[target] = row
-    spool.add(change, target, row["version"])
+    index.add(target, dev, change, index.encode_event(change), dev.kind)
     return op
 
 
 # --- pass 2 -----------------------------------------------------------------------------
 
 
-def _write(app: Timeline, spool: IO[bytes], tick: Tick, batch: int = WRITE_BATCH) -> dict[str, int]:
-    """Stamp, encode and insert the spooled events in the order pass 1 made them, `batch`
-    events per transaction (each one all or nothing). Returns, by event name, how many
-    were found already stored by another writer (see `_insert`)."""
-    to_stored = app.mapper.to_stored_event
+def _write(app: Timeline, spool: _Spool, tick: Tick, batch: int = WRITE_BATCH) -> dict[str, int]:
+    """Stamp and insert the spooled events in the order pass 1 made them, `batch` events per
+    transaction (each one all or nothing). Returns, by event name, how many were found
+    already stored by another writer (see `_insert`)."""
+    encode = app.mapper.transcoder.encode
+    now = Development.Reported.create_timestamp
     pending: list[StoredEvent] = []
     written = 0
     there: dict[str, int] = {}
-    while True:
-        try:
-            rows = pickle.load(spool)
-        except EOFError:
-            rows = None
-        for event, dev_id, version in rows or ():
-            stored = dataclasses.replace(
-                event, originator_id=dev_id, originator_version=version, timestamp=event.create_timestamp()
-            )
-            pending.append(to_stored(stored))
-            if len(pending) >= batch:
-                written = _insert(app, pending, written, tick, there)
-                pending = []
-        if rows is None:
-            if pending:
-                _insert(app, pending, written, tick, there)
-            return there
+    for dev_id, version, topic, state in spool.records():
+        stamped = encode({"timestamp": now()})[:-1] + b"," + state[1:]
+        pending.append(StoredEvent(UUID(bytes=dev_id), version, TOPICS[topic], stamped))
+        if len(pending) >= batch:
+            written = _insert(app, pending, written, tick, there)
+            pending = []
+    if pending:
+        _insert(app, pending, written, tick, there)
+    return there
 
 
 def _insert(app: Timeline, events: list[StoredEvent], written: int, tick: Tick, there: dict[str, int]) -> int:
