@@ -133,3 +133,62 @@ def test_recorded_times_follow_log_positions_when_someone_adds_between_the_passe
         assert stamps == sorted(stamps)
     finally:
         app.close()
+
+
+def _stored_bytes(app: Timeline) -> list[tuple[Any, ...]]:
+    """Each stored row as it is in the store: the state's bytes after its time stamp
+    (which the library always puts first)."""
+    out = []
+    for n in iter_notifications(app.recorder):
+        stamp, rest = n.state.split(b"},", 1)
+        assert stamp.startswith(b'{"timestamp":{"_type_":"datetime_iso","_data_":')
+        out.append((str(n.originator_id), n.originator_version, n.topic, rest))
+    return out
+
+
+# A pledge whose amount is an object whose keys are not in sorted order, corrected twice.
+BOUNDED = {"kind": "pledge", "id": "p2", "title": "Japan pledges a loan", "occurred": "2024-07-06",
+           "donor": "Japan", "recipient": "Cambodia", "amount": "up to 10 billion yen",
+           "sources": [{"url": "https://news.example.org/7", "publisher": "Kyodo"}]}  # fmt: skip
+BOUNDED_CHANGES = [
+    {"op": "correct", "id": "p2", "set": {"amount": "up to 12 billion yen"}, "reason": "Revised"},
+    {"op": "correct", "id": "p2", "set": {"amount": "at least 13 billion yen"}, "reason": "Revised again",
+     "source": {"url": "https://news.example.org/8", "publisher": "NHK"}},
+]  # fmt: skip
+
+
+def test_the_same_change_stores_the_same_bytes_however_it_is_made(target: str, tmp_path: Path) -> None:
+    """`correct` on the command line, a correction imported with the development, and one
+    imported later store byte-identical rows (the `before` values' key order included)."""
+    apps = [Timeline.open(config.resolve(t)) for t in (target, str(tmp_path / "b.db"), str(tmp_path / "c.db"))]
+    by_command, in_one_file, in_two_files = apps
+    try:
+        _one_at_a_time(by_command, [BOUNDED, *BOUNDED_CHANGES])
+        import_lines(in_one_file, _lines([BOUNDED, *BOUNDED_CHANGES]))
+        import_lines(in_two_files, _lines([BOUNDED, BOUNDED_CHANGES[0]]))
+        import_lines(in_two_files, _lines(BOUNDED_CHANGES[1:]))
+        want = _stored_bytes(by_command)
+        assert b'"before":{"amount":"10000000000","currency":"JPY","bound":"at-most"}' in want[1][3]
+        assert _stored_bytes(in_one_file) == want
+        assert _stored_bytes(in_two_files) == want
+    finally:
+        for app in apps:
+            app.close()
+
+
+@pytest.mark.parametrize("story", ["japan-cambodia-2024.jsonl", "great-lakes-water-2024.jsonl"])
+def test_every_imported_row_is_what_the_library_would_store(story: str, tmp_path: Path) -> None:
+    """The import encodes its events itself, once: each row decodes and re-encodes through
+    the library's mapper to the very same bytes."""
+    app = Timeline.open(config.resolve(str(tmp_path / "t.db")))
+    try:
+        lines = (Path(__file__).parents[2] / "examples" / story).read_text().splitlines()
+        import_lines(app, lines)
+        rows = list(iter_notifications(app.recorder))
+        assert len(rows) >= 10
+        for n in rows:
+            again = app.mapper.to_stored_event(app.mapper.to_domain_event(n))
+            assert (again.originator_id, again.originator_version, again.topic, again.state) == (
+                n.originator_id, n.originator_version, n.topic, n.state)  # fmt: skip
+    finally:
+        app.close()
