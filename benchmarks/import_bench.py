@@ -63,16 +63,20 @@ def _ready_events(source: str) -> list[Any]:
     return events
 
 
+def _report(t0: float, c0: float, events: int) -> None:
+    print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "events": events}))
+
+
 def child_library_sqlite(source: str, target: str) -> None:
     from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
     events = _ready_events(source)
     recorder = SQLiteApplicationRecorder(SQLiteDatastore(target))
     recorder.create_table()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for start in range(0, len(events), SQLITE_CALL):
         recorder.insert_events(events[start : start + SQLITE_CALL])
-    print(json.dumps({"seconds": time.perf_counter() - t0, "events": len(events)}))
+    _report(t0, c0, len(events))
 
 
 def child_raw_sqlite(source: str, target: str) -> None:
@@ -84,13 +88,13 @@ def child_raw_sqlite(source: str, target: str) -> None:
         " state BLOB, PRIMARY KEY (originator_id, originator_version))"  # the library's own table
     )
     rows = [(e.originator_id.hex, e.originator_version, e.topic, e.state) for e in events]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     conn.execute("BEGIN")
     conn.executemany(
         "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)", rows
     )
     conn.execute("COMMIT")
-    print(json.dumps({"seconds": time.perf_counter() - t0, "events": len(events)}))
+    _report(t0, c0, len(events))
     conn.close()
 
 
@@ -101,10 +105,10 @@ def child_library_postgres(source: str, dbname: str, schema: str) -> None:
     datastore = PostgresDatastore(dbname, "127.0.0.1", 5432, "postgres", "", schema=schema)
     recorder = PostgresApplicationRecorder(datastore)
     recorder.create_table()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for start in range(0, len(events), PG_CALL):
         recorder.insert_events(events[start : start + PG_CALL])
-    print(json.dumps({"seconds": time.perf_counter() - t0, "events": len(events)}))
+    _report(t0, c0, len(events))
     datastore.close()
 
 
@@ -115,10 +119,13 @@ CHILDREN = {"library-sqlite": child_library_sqlite, "raw-sqlite": child_raw_sqli
 # --- parent ---------------------------------------------------------------------------------
 
 
-def run_child(cmd: list[str], timeout: float = 7200) -> tuple[float, float, str]:
-    """(wall seconds, this child's peak RSS in MB, stdout); raises if it fails."""
+def run_child(
+    cmd: list[str], timeout: float = 7200, env: dict[str, str] | None = None
+) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, this child's peak RSS in MB, stdout); raises if it fails."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT,
+                         env=env)  # fmt: skip
     bufs: dict[str, bytes] = {}
 
     def drain(name: str, pipe: Any) -> None:
@@ -144,7 +151,7 @@ def run_child(cmd: list[str], timeout: float = 7200) -> tuple[float, float, str]
     p.returncode = rc
     if rc != 0:
         raise RuntimeError(f"{' '.join(cmd[:6])} ... exited {rc}: {bufs['err'].decode(errors='replace')[-400:]}")
-    return wall, usage.ru_maxrss / 1024, bufs["out"].decode()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, bufs["out"].decode()
 
 
 def _remove_db(db: Path) -> None:
@@ -174,9 +181,12 @@ def _commit() -> str:
 
 
 def measure(sizes: list[int], rounds: int = 3, stores: tuple[str, ...] = ("sqlite", "postgres"),
-            work: Path = Path("/tmp/timeline-import-bench"), log: Any = None) -> dict[str, Any]:  # fmt: skip
+            work: Path = Path("/tmp/timeline-import-bench"), log: Any = None,
+            before: Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Figures per store and size: seconds per run (medians, min–max, n), µs per event, the
-    import's peak RSS and the ratios import/library and import/raw (as rates: > 1 is faster)."""
+    import's peak RSS and the ratios import/library and import/raw (as rates: > 1 is faster).
+    `before`: a source tree of an earlier version (`git archive`), whose import runs in the
+    same shuffled rounds as `import_before`."""
     say = log or (lambda text: print(text, file=sys.stderr, flush=True))
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"commit": _commit(), "rounds": rounds, "sqlite": {}, "postgres": {}}
@@ -190,10 +200,11 @@ def measure(sizes: list[int], rounds: int = 3, stores: tuple[str, ...] = ("sqlit
                 generate.write(n, story)
             reference = work / f"reference-{n}.db"
             _remove_db(reference)
-            run_child([*TIMELINE, "--db", str(reference), "import", str(story)])
+            run_child([*TIMELINE, "--db", str(reference), "import", str(story)])  # the events to insert
             events = sqlite3.connect(reference).execute("SELECT count(*) FROM stored_events").fetchone()[0]
             for store in stores:
-                results[store][str(n)] = _one_size(store, n, events, story, reference, rounds, work, pg_db, say)
+                results[store][str(n)] = _one_size(store, n, events, story, reference, rounds, work, pg_db, say,
+                                                   before)  # fmt: skip
     finally:
         if "postgres" in stores:
             _psql("postgres", f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
@@ -201,10 +212,12 @@ def measure(sizes: list[int], rounds: int = 3, stores: tuple[str, ...] = ("sqlit
 
 
 def _one_size(store: str, n: int, events: int, story: Path, reference: Path, rounds: int, work: Path,
-              pg_db: str, say: Any) -> dict[str, Any]:  # fmt: skip
-    kinds = ["import", "library"] + (["raw"] if store == "sqlite" else [])
+              pg_db: str, say: Any, before: Path | None) -> dict[str, Any]:  # fmt: skip
+    kinds = ["import", "library"] + (["raw"] if store == "sqlite" else []) + (["import_before"] if before else [])
+    envs = {"import": None, "import_before": {**os.environ, "PYTHONPATH": str(before)}}
     seconds: dict[str, list[float]] = {k: [] for k in kinds}
-    rss: list[float] = []
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
+    rss: dict[str, list[float]] = {}
     me = [PY, str(Path(__file__).resolve()), "child"]
     for r in range(rounds):
         order = kinds[:]
@@ -213,56 +226,70 @@ def _one_size(store: str, n: int, events: int, story: Path, reference: Path, rou
             if store == "sqlite":
                 db = work / f"{kind}-{n}.db"
                 _remove_db(db)
-                if kind == "import":
-                    wall, peak, _ = run_child([*TIMELINE, "--db", str(db), "import", str(story)])
+                if kind.startswith("import"):
+                    wall, used, peak, _ = run_child([*TIMELINE, "--db", str(db), "import", str(story)], env=envs[kind])
                     seconds[kind].append(wall)
-                    rss.append(peak)
+                    cpu[kind].append(used)
+                    rss.setdefault(kind, []).append(peak)
                 else:
-                    _, _, out = run_child([*me, f"{kind}-sqlite", str(reference), str(db)])
+                    out = run_child([*me, f"{kind}-sqlite", str(reference), str(db)])[3]
                     seconds[kind].append(json.loads(out)["seconds"])
+                    cpu[kind].append(json.loads(out)["cpu"])
                 _remove_db(db)
             else:
                 schema = f"s{kind}_{n}_{r}"
                 try:
-                    if kind == "import":
+                    if kind.startswith("import"):
                         url = f"{PG_SERVER}/{pg_db}?schema={schema}"
-                        wall, peak, _ = run_child([*TIMELINE, "--db", url, "import", str(story)])
+                        wall, used, peak, _ = run_child([*TIMELINE, "--db", url, "import", str(story)], env=envs[kind])
                         seconds[kind].append(wall)
-                        rss.append(peak)
+                        cpu[kind].append(used)
+                        rss.setdefault(kind, []).append(peak)
                     else:
                         _psql(pg_db, f"CREATE SCHEMA {schema}")
-                        _, _, out = run_child([*me, "library-postgres", str(reference), pg_db, schema])
+                        out = run_child([*me, "library-postgres", str(reference), pg_db, schema])[3]
                         seconds[kind].append(json.loads(out)["seconds"])
+                        cpu[kind].append(json.loads(out)["cpu"])
                 finally:
                     _psql(pg_db, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-            say(f"{store} {n:,} round {r + 1}: {kind} {seconds[kind][-1]:.2f} s")
+            say(f"{store} {n:,} round {r + 1}: {kind} {seconds[kind][-1]:.2f} s ({cpu[kind][-1]:.2f} s CPU)")
     out: dict[str, Any] = {"events": events, "seconds": {k: _stats(v) for k, v in seconds.items()},
                            "us_per_event": {k: statistics.median(v) / events * 1e6 for k, v in seconds.items()},
-                           "import_rss_mb": _stats(rss)}  # fmt: skip
+                           "cpu_seconds": {k: _stats(v) for k, v in cpu.items()}, "rss_mb": {k: _stats(v) for k, v in rss.items()}}  # fmt: skip
     med = {k: statistics.median(v) for k, v in seconds.items()}
     out["ratio_vs_library"] = med["library"] / med["import"]
     if "raw" in med:
         out["ratio_vs_raw"] = med["raw"] / med["import"]
+    if "import_before" in med:
+        out["before_ratio_vs_library"] = med["library"] / med["import_before"]
+        out["speed_up"] = med["import_before"] / med["import"]
+    # This client's CPU only (the import's includes its start-up; PostgreSQL's own is in neither).
+    out["cpu_ratio_vs_library"] = statistics.median(cpu["library"]) / statistics.median(cpu["import"])
     return out
+
+
+def _cell(s: dict[str, Any], k: str) -> str:
+    if k not in s:
+        return "–"
+    return f"{s[k]['median']:.2f} ({s[k]['min']:.2f}–{s[k]['max']:.2f}, n={s[k]['n']})"
 
 
 def markdown(results: dict[str, Any]) -> str:
     lines = ["| store | events | import s (min–max, n) | library s | raw sqlite3 s | µs/event import / library / raw"
-             " | import vs library | vs raw | import peak RSS |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             " | import vs library | vs raw | CPU: import vs library | import peak RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for store in ("sqlite", "postgres"):
         for n, f in results.get(store, {}).items():
             s, us = f["seconds"], f["us_per_event"]
-
-            def cell(k: str) -> str:
-                if k not in s:
-                    return "–"
-                return f"{s[k]['median']:.2f} ({s[k]['min']:.2f}–{s[k]['max']:.2f}, n={s[k]['n']})"
-
             per = " / ".join(f"{us[k]:.0f}" for k in ("import", "library", "raw") if k in us)
             raw = f"{f['ratio_vs_raw']:.2f}×" if "ratio_vs_raw" in f else "–"
-            lines.append(f"| {store} | {int(n):,} | {cell('import')} | {cell('library')} | {cell('raw')} | {per}"
-                         f" | {f['ratio_vs_library']:.2f}× | {raw} | {f['import_rss_mb']['median']:.0f} MB |")  # fmt: skip
-    return "\n".join(lines)
+            lines.append(f"| {store} | {int(n):,} | {_cell(s, 'import')} | {_cell(s, 'library')} | {_cell(s, 'raw')}"
+                         f" | {per} | {f['ratio_vs_library']:.2f}× | {raw} | {f['cpu_ratio_vs_library']:.2f}×"
+                         f" | {f['rss_mb']['import']['median']:.0f} MB |")  # fmt: skip
+            if "import_before" in s:
+                lines.append(f"| {store}, before | {int(n):,} | {_cell(s, 'import_before')} | | | {us['import_before']:.0f}"
+                             f" | {f['before_ratio_vs_library']:.2f}× | | | {f['rss_mb']['import_before']['median']:.0f} MB |")  # fmt: skip
+    return "\n".join(lines) + f"\n\ncode: {results['commit']}, rounds: {results['rounds']}"
 
 
 def main() -> None:
@@ -275,9 +302,10 @@ def main() -> None:
     p.add_argument("--stores", default="sqlite,postgres")
     p.add_argument("--workdir", type=Path, default=Path("/tmp/timeline-import-bench"))
     p.add_argument("--markdown", action="store_true", help="print a table instead of JSON")
+    p.add_argument("--before", type=Path, help="a source tree of an earlier version, measured beside")
     a = p.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
-    results = measure(sizes, a.rounds, tuple(a.stores.split(",")), a.workdir)
+    results = measure(sizes, a.rounds, tuple(a.stores.split(",")), a.workdir, before=a.before)
     print(markdown(results) if a.markdown else json.dumps(results, indent=1))
 
 

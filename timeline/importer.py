@@ -529,13 +529,12 @@ def _write(app: Timeline, spool: _Spool, tick: Tick, batch: int = WRITE_BATCH) -
     """Stamp and insert the spooled events in the order pass 1 made them, `batch` events per
     transaction (each one all or nothing). Returns, by event name, how many were found
     already stored by another writer (see `_insert`)."""
-    encode = app.mapper.transcoder.encode
-    now = Development.Reported.create_timestamp
+    stamp = _Stamp(app)
     pending: list[StoredEvent] = []
     written = 0
     there: dict[str, int] = {}
     for dev_id, version, topic, state in spool.records():
-        stamped = encode({"timestamp": now()})[:-1] + b"," + state[1:]
+        stamped = stamp() + state[1:]
         pending.append(StoredEvent(UUID(bytes=dev_id), version, TOPICS[topic], stamped))
         if len(pending) >= batch:
             written = _insert(app, pending, written, tick, there)
@@ -543,6 +542,23 @@ def _write(app: Timeline, spool: _Spool, tick: Tick, batch: int = WRITE_BATCH) -
     if pending:
         _insert(app, pending, written, tick, there)
     return there
+
+
+class _Stamp:
+    """The start of a state stamped now, `{"timestamp":{...},`: the time as the library's
+    transcoder encodes a datetime, written out (encoding it through the transcoder was a
+    tenth of an import); the first stamp of each import is compared with the transcoder's."""
+
+    HEAD = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
+
+    def __init__(self, app: Timeline) -> None:
+        self.now = Development.Reported.create_timestamp
+        when = self.now()
+        if self.HEAD + when.isoformat().encode() + b'"}}' != app.mapper.transcoder.encode({"timestamp": when}):
+            raise AssertionError("the import's encoding of a time stamp differs from the library's")
+
+    def __call__(self) -> bytes:
+        return self.HEAD + self.now().isoformat().encode() + b'"},'
 
 
 def _insert(app: Timeline, events: list[StoredEvent], written: int, tick: Tick, there: dict[str, int]) -> int:
