@@ -19,6 +19,7 @@ error says how many events that was.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import os
@@ -32,16 +33,18 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from events import Development, InvalidInput, Report, differences, read_changes, read_report, resolve_reference
 from events.kinds import KINDS
 from timeline.app import Timeline, check_package
 from timeline.errors import Conflict, TimelineError, disk_full, first_line, store_problem
+from timeline.import_pool import ordered_map, workers
 from timeline.scratch import remove_stale
 from timeline.store import first_events
 
@@ -62,6 +65,7 @@ _SUSPECT = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
 class ImportRejected(TimelineError):
     def __init__(self, line: int, message: str) -> None:
         self.line = line
+        self.reason = message
         super().__init__(f"line {line}: {message}; nothing was imported")
 
 
@@ -311,9 +315,10 @@ class _Index:
         self.packed: dict[bytes, int] = {}
         self.recent: OrderedDict[bytes, Development] = OrderedDict()
         transcoder = app.mapper.transcoder
+        if type(transcoder) is not JSONTranscoder or set(transcoder.names) != set(_transcoder().names):
+            raise TimelineError("import reads the log's events as the library's JSON; this log is set otherwise")
         self.encode = transcoder.encode
         self.decode_prefix = transcoder.encode({"timestamp": _NO_TIME})[:-1] + b","
-        self.reported_checked = False
 
     @staticmethod
     def pack(offset: int, version: int, kind: str) -> int:
@@ -339,30 +344,8 @@ class _Index:
                 self.packed[dev_id.bytes] = self.pack(-1, 0, event.kind)
         return found
 
-    def encode_reported(self, report: Report) -> bytes:
-        """The state of the event `Development.record(report)` makes, without its time, as the
-        library's mapper encodes it. Built directly (making the aggregate costs more than the
-        rest of a line's work); the first one of each import is compared with the domain's own."""
-        state = {"originator_topic": TOPICS_ORIGINATOR, "key": report.key, "kind": report.kind,
-                 "fields": dict(report.fields), "class_version": Development.Reported.class_version}  # fmt: skip
-        encoded = self.encode(state)
-        if not self.reported_checked:
-            (made,) = Development.record(report).collect_events()
-            if self.encode_event(made) != encoded:
-                raise AssertionError("the import's encoding of Development.Reported differs from the library's")
-            self.reported_checked = True
-        return encoded
-
     def encode_event(self, event: Any) -> bytes:
-        """`Mapper.to_stored_event`'s state without the time stamp (no cipher, no compressor:
-        `import_lines` checks)."""
-        state = dict(vars(event))
-        for name in ("originator_id", "originator_version", "timestamp"):
-            del state[name]
-        class_version = getattr(type(event), "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
-        return self.encode(state)
+        return _encode_event(self.encode, event)
 
     def reported(self, dev_id: UUID, found: dict[UUID, Development.Reported]) -> tuple[str, dict[str, Any]] | None:
         """(kind, fields) as first reported, from the spool or the log."""
@@ -408,14 +391,12 @@ class _Index:
             aggregate = self.app.mapper.to_domain_event(stored).mutate(aggregate)  # type: ignore[attr-defined]
         return cast(Development, aggregate)
 
-    def add(self, dev_id: UUID, dev: Development | None, event: Any, state: bytes, kind: str) -> None:
-        """Spool one event of a development and note where it is."""
-        key = dev_id.bytes
+    def add(self, key: bytes, version: int, topic: int, state: bytes, kind: str, dev: Development | None) -> None:
+        """Spool one event of a development and note where it is; `dev`: the development
+        after it, kept while it is recent."""
         packed = self.packed.get(key)
         previous = -1 if packed is None else self.unpack(packed)[0]
-        topic = TOPICS.index(get_topic(type(event))) if dev is not None else 0
-        offset = self.spool.add(key, previous, event.originator_version if dev is not None else 1, topic, state)
-        self.packed[key] = self.pack(offset, event.originator_version if dev is not None else 1, kind)
+        self.packed[key] = self.pack(self.spool.add(key, previous, version, topic, state), version, kind)
         if dev is not None:
             self.recent[key] = dev
             self.recent.move_to_end(key)
@@ -424,6 +405,80 @@ class _Index:
 
 
 TOPICS_ORIGINATOR = get_topic(Development)
+
+
+class _Added(NamedTuple):
+    """An add line as read: what checking it against the log and the file needs, and the
+    state of the event that records it, encoded (see `_added`)."""
+
+    id: bytes
+    kind: str
+    key: str
+    state: bytes
+    part_of: str | None  # the package's id
+    part_of_written: str | None  # as the line wrote it
+
+    def fields(self) -> dict[str, Any]:
+        return cast(dict[str, Any], json.loads(self.state)["fields"])
+
+
+@functools.cache
+def _transcoder() -> JSONTranscoder:
+    """The transcoder every Application makes (the one the log's mapper uses, as
+    `_Index` checks), for reading lines in any process."""
+    transcoder = JSONTranscoder()
+    Application.register_transcodings(cast(Application[UUID], None), transcoder)
+    return transcoder
+
+
+_checked: set[str] = set()  # what this process has compared with the library's own encoding
+
+
+def _added(report: Report) -> _Added:
+    """The state of the event `Development.record(report)` makes, without its time, as the
+    library's mapper encodes it. Built directly (making the aggregate costs more than the
+    rest of a line's work); the first one in each process is compared with the domain's."""
+    encode = _transcoder().encode
+    state = encode({"originator_topic": TOPICS_ORIGINATOR, "key": report.key, "kind": report.kind,
+                    "fields": dict(report.fields), "class_version": Development.Reported.class_version})  # fmt: skip
+    if "reported" not in _checked:
+        (made,) = Development.record(report).collect_events()
+        if _encode_event(encode, made) != state:
+            raise AssertionError("the import's encoding of Development.Reported differs from the library's")
+        _checked.add("reported")
+    part_of = report.fields.get("part_of")
+    return _Added(report.id.bytes, report.kind, report.key, state, part_of, report.references.get("part_of"))
+
+
+def _encode_event(encode: Callable[[Any], bytes], event: Any) -> bytes:
+    """`Mapper.to_stored_event`'s state without the time stamp (no cipher, no compressor:
+    `import_lines` checks)."""
+    state = dict(vars(event))
+    for name in ("originator_id", "originator_version", "timestamp"):
+        del state[name]
+    class_version = getattr(type(event), "class_version", 1)
+    if class_version > 1:
+        state["class_version"] = class_version
+    return encode(state)
+
+
+Read = tuple[int, int, list[tuple[int, str, Any]], "tuple[int, str] | None"]
+
+
+def _read_chunk(chunk: list[tuple[int, str]]) -> Read:
+    """The part of pass 1 that needs neither the log nor other lines, for one chunk (in a
+    worker process or not): (its last line number, its size, its lines read, the first line
+    refused as (number, why) or None; reading stops there)."""
+    out: list[tuple[int, str, Any]] = []
+    for number, line in chunk:
+        try:
+            parsed = _parse(number, line)
+        except ImportRejected as e:
+            return chunk[-1][0], len(chunk), out, (number, e.reason)
+        if parsed is not None:
+            op, item = parsed
+            out.append((number, op, _added(item) if op == "add" else item))
+    return chunk[-1][0], len(chunk), out, None
 
 
 def _validate(app: Timeline, lines: Iterable[str], index: _Index, tick: Tick) -> ImportResult:
@@ -435,12 +490,13 @@ def _validate(app: Timeline, lines: Iterable[str], index: _Index, tick: Tick) ->
         "source": 0,
         "lines": 0,
     }  # existing: lines already in the log
-    for chunk in _chunks(lines):
-        parsed = [(number, p) for number, line in chunk if (p := _parse(number, line)) is not None]
-        ids = {item.id if op == "add" else item["target"] for _, (op, item) in parsed}
-        ids |= {r for _, (op, item) in parsed if (r := _package_named(op, item)) is not None}
+    for last, size, parsed, refused in ordered_map(_read_chunk, _chunks(lines), workers()):
+        if refused:
+            raise ImportRejected(*refused)
+        ids = {UUID(bytes=item.id) if op == "add" else item["target"] for _, op, item in parsed}
+        ids |= {r for _, op, item in parsed if (r := _package_named(op, item)) is not None}
         found = index.load(ids)
-        for number, (op, item) in parsed:
+        for number, op, item in parsed:
             try:
                 if op == "add":
                     n[_check_add(index, found, item)] += 1
@@ -448,16 +504,15 @@ def _validate(app: Timeline, lines: Iterable[str], index: _Index, tick: Tick) ->
                     n[_check_change(index, op, item)] += 1
             except (InvalidInput, TimelineError) as e:
                 raise ImportRejected(number, str(e)) from None
-        n["lines"] = chunk[-1][0]
-        tick(len(chunk))
+        n["lines"] = last
+        tick(size)
     return ImportResult(n["new"], n["existing"], n["correct"], n["retract"], n["source"], n["lines"])
 
 
 def _package_named(op: str, item: Any) -> UUID | None:
     """The package a line's `part_of` names, so that its chunk looks it up too."""
     if op == "add":
-        named = item.fields.get("part_of")
-        return UUID(named) if named else None
+        return UUID(item.part_of) if item.part_of else None
     named = (item.get("set") or {}).get("part_of") if isinstance(item.get("set"), dict) else None
     if not isinstance(named, str) or not named.strip():
         return None
@@ -475,21 +530,22 @@ def _check_package(index: _Index, package_id: str | None, written: str | None) -
             raise InvalidInput(f"{e} (in the log or earlier in this file)") from None
 
 
-def _check_add(index: _Index, found: dict[UUID, Development.Reported], report: Report) -> str:
-    _check_package(index, report.fields.get("part_of"), report.references.get("part_of"))
-    if report.id.bytes not in index.packed:
-        index.add(report.id, None, None, index.encode_reported(report), report.kind)
+def _check_add(index: _Index, found: dict[UUID, Development.Reported], added: _Added) -> str:
+    _check_package(index, added.part_of, added.part_of_written)
+    if added.id not in index.packed:
+        index.add(added.id, 1, 0, added.state, added.kind, None)
         return "new"
-    known = index.reported(report.id, found)
+    dev_id = UUID(bytes=added.id)
+    known = index.reported(dev_id, found)
     if known is None:  # gone from the log since this import looked: cannot be
-        raise TimelineError(f"development {report.id} is no longer in the log")
+        raise TimelineError(f"development {dev_id} is no longer in the log")
     kind, reported = known
     # Both sides as stored (JSON), so that only what would be stored differently counts.
-    fields = _dumps(report.fields)
-    if kind == report.kind and _dumps(reported) == fields:
+    fields = _dumps(added.fields())
+    if kind == added.kind and _dumps(reported) == fields:
         return "existing"
-    written = Report(report.kind, report.key, json.loads(fields))
-    raise Conflict(str(report.id), differences(kind, json.loads(_dumps(reported)), written))
+    written = Report(added.kind, added.key, json.loads(fields))
+    raise Conflict(str(dev_id), differences(kind, json.loads(_dumps(reported)), written))
 
 
 def _check_change(index: _Index, op: str, item: dict[str, Any]) -> str:
@@ -518,7 +574,8 @@ def _check_change(index: _Index, op: str, item: dict[str, Any]) -> str:
             return "existing"
         dev.add_source(item["source"])
     (change,) = dev.collect_events()
-    index.add(target, dev, change, index.encode_event(change), dev.kind)
+    topic = TOPICS.index(get_topic(type(change)))
+    index.add(target.bytes, change.originator_version, topic, index.encode_event(change), dev.kind, dev)
     return op
 
 
