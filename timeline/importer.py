@@ -1,14 +1,18 @@
 """Importing many developments (and corrections) from JSON Lines.
 
-Pass 1 streams the file and validates every line, simulating each correction or
-retraction on the state it would meet, so that a bad line anywhere rejects the whole file
-before anything is written. What it learns goes to a scratch SQLite file, not to memory,
-so a file of a million lines runs in bounded memory (stdin works the same way: it is read
-once). The events themselves are made by the domain in pass 1, on the throwaway aggregates
-that check each line, and wait in a spool file. Pass 2 re-parses and re-validates nothing:
-it stamps each event with the time it is stored (so recorded times follow log positions,
-however long pass 1 took), encodes it with the application's own mapper and inserts it
-through the recorder, `WRITE_BATCH` events per transaction.
+Pass 1 streams the file once (stdin works the same way) and validates every line,
+simulating each correction or retraction on the state it would meet, so that a bad line
+anywhere rejects the whole file before anything is written. Each line is parsed,
+validated and its event encoded exactly once, a chunk at a time, in worker processes when
+the file is large (`timeline.import_pool`); this process checks the chunks in file order
+against the log and the lines before them. What it keeps is a packed index of about 120
+bytes per development (`_Index`) and the encoded events, in a spool file unlinked as soon
+as it is open; a later line that changes a development reads its events back from the
+spool and the library applies them, as a repository would. So a million lines run in
+bounded memory. Pass 2 re-parses, re-validates and re-encodes nothing: it stamps each
+event with the time it is stored (so recorded times follow log positions, however long
+pass 1 took) and inserts it through the recorder, `WRITE_BATCH` events per transaction.
+The stored bytes are the library's own (tests re-encode every row through its mapper).
 
 All or nothing holds for the file's content: any bad line, and nothing is written. Pass 2
 can still stop part way (another writer changed a development this file changes, after

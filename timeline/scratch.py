@@ -6,9 +6,8 @@ new scratch folder first removes the folders of its kind whose lock nobody holds
 next command after a `kill -9` cleans up what the killed one left. Folders from earlier
 versions, which had no lock file, are removed once they are a day old.
 
-Files that need no name (the import's scratch state and spool) are better still: they are
-unlinked as soon as they are opened (`tempfile.TemporaryFile`, SQLite's own temp
-databases), so there is nothing to leave behind.
+Files that need no name (the import's spool) are better still: they are unlinked as soon
+as they are opened (`tempfile.TemporaryFile`), so there is nothing to leave behind.
 """
 
 from __future__ import annotations
