@@ -5,28 +5,36 @@ neither the log nor the other lines, and is most of an import's work: worker pro
 it a chunk at a time while the importing process checks the chunks already read against
 the log and each other. Everything stays in file order, errors included: an error raised
 while reading the input itself (a line that is not UTF-8) is raised only after the chunks
-before it, exactly where a single process would meet it. At most `2 × workers` chunks are
-in flight, so memory stays bounded however long the input.
+before it, exactly where a single process would meet it. At most two chunks per worker
+are in flight, so memory stays bounded however long the input.
 
-The first chunk is read in this process, so a small file starts no process at all. The
-workers are forked from a fresh server process (`forkserver`), never from this one (which
-may hold database connections and their threads), and ignore Ctrl-C: the importing
-process alone reports it.
+The first chunk is read in this process, so a small file starts no process at all. A
+worker is a fresh interpreter (`python -P -m timeline.import_pool MODULE:FUNCTION`, never a
+fork of this process, which may hold database connections and their threads) that reads
+pickled chunks on stdin and writes pickled results on stdout. It ignores Ctrl-C, writes
+nothing to stderr and exits quietly when this process goes away, however it goes (`kill
+-9` included: its stdin ends). A chunk whose worker failed or died is read again here, so
+an error is raised (or a line accepted) exactly as without workers.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import importlib
 import os
+import pickle
+import queue
 import signal
+import subprocess
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.pool import AsyncResult, Pool
-from typing import TypeVar
+from typing import IO, Any, TypeVar
 
 WORKERS_VAR = "TIMELINE_IMPORT_WORKERS"
 T = TypeVar("T")
 R = TypeVar("R")
+_FAILED = b"F"  # a worker's answer when the function raised: the chunk is read again here
 
 
 def workers() -> int:
@@ -39,56 +47,134 @@ def workers() -> int:
     return cpus if cpus >= 2 else 0
 
 
-class _Failed:
-    """An error met while reading the input, kept for its turn."""
+class _Worker:
+    def __init__(self, func: Callable[..., Any]) -> None:
+        target = f"{func.__module__}:{func.__qualname__}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-P", "-m", __name__, target],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.answers: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.gone = False  # its answers have ended (None was the last)
+        # Draining stdout in a thread: a worker blocked on a full pipe never blocks us.
+        threading.Thread(target=self._drain, daemon=True).start()
 
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            while True:
+                answer = _receive(self.process.stdout)
+                self.answers.put(answer)
+                if answer is None:
+                    return
+        except (OSError, ValueError):
+            self.answers.put(None)
+
+    def answer(self) -> bytes | None:
+        """The next answer, in the order the chunks were sent; None once the worker is gone."""
+        if self.gone:
+            return None
+        answer = self.answers.get()
+        self.gone = answer is None
+        return answer
+
+    def send(self, item: Any) -> bool:
+        try:
+            assert self.process.stdin is not None
+            _send(self.process.stdin, pickle.dumps(item, pickle.HIGHEST_PROTOCOL))
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def close(self) -> None:
+        try:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int) -> Iterator[R]:
-    """`func(item)` for every item, in order, `count` worker processes (0: none)."""
-    pending: deque[AsyncResult[R] | _Failed] = deque()
-    pool: Pool | None = None
+    """`func(item)` for every item, in order, with `count` worker processes (0: none)."""
+    pool: list[_Worker] = []
+    # (item, the worker it was sent to or None, an error the input raised in its place)
+    pending: deque[tuple[Any, _Worker | None, BaseException | None]] = deque()
     iterator = iter(items)
-    first = True
+    sent = 0
     try:
+        first = True
         while True:
             try:
                 item = next(iterator)
             except StopIteration:
                 break
             except Exception as e:  # the input's own error: raised after what came before it
-                pending.append(_Failed(e))
+                pending.append((None, None, e))
                 break
             if first or count <= 0:
                 first = False
                 yield func(item)
                 continue
-            if pool is None:
-                pool = _start(func, count)
-            pending.append(pool.apply_async(func, (item,)))
+            if not pool:
+                pool = [_Worker(func) for _ in range(count)]
+            worker = pool[sent % count]
+            sent += 1
+            pending.append((item, worker if worker.send(item) else None, None))
             if len(pending) >= 2 * count:
-                yield _result(pending.popleft())
+                yield _result(func, pending.popleft())
         while pending:
-            yield _result(pending.popleft())
+            yield _result(func, pending.popleft())
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        for worker in pool:
+            worker.close()
 
 
-def _result(entry: AsyncResult[R] | _Failed) -> R:
-    if isinstance(entry, _Failed):
-        raise entry.error
-    return entry.get()
+def _result(func: Callable[[T], R], entry: tuple[Any, _Worker | None, BaseException | None]) -> R:
+    item, worker, error = entry
+    if error is not None:
+        raise error
+    answer = worker.answer() if worker is not None else None
+    if answer is None or answer == _FAILED:
+        return func(item)  # read here: the same error, or the same result, as without workers
+    return pickle.loads(answer)  # type: ignore[no-any-return]
 
 
-def _start(func: Callable[..., object], count: int) -> Pool:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([func.__module__])
-    return context.Pool(count, initializer=_ignore_interrupts)
+def _send(stream: IO[bytes], data: bytes) -> None:
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
 
 
-def _ignore_interrupts() -> None:
+def _receive(stream: IO[bytes]) -> bytes | None:
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    size = int.from_bytes(head, "little")
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def serve(target: str) -> None:
+    """A worker's loop: a chunk in, its result (or `_FAILED`) out, until stdin ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    module, name = target.split(":")
+    func = getattr(importlib.import_module(module), name)
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # stdout carries the answers, and nothing else
+    try:
+        while (data := _receive(stdin)) is not None:
+            try:
+                answer = pickle.dumps(func(pickle.loads(data)), pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                answer = _FAILED
+            _send(stdout, answer)
+    except OSError:  # the importing process went away
+        pass
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

@@ -18,6 +18,8 @@ from timeline.import_pool import WORKERS_VAR
 from timeline.importer import import_lines
 from timeline.store import iter_notifications
 
+pytestmark = pytest.mark.slow  # the workers are processes
+
 LINES = 3_500  # and one more line: four chunks: the first is read in this process, the others by the workers
 
 
@@ -113,7 +115,7 @@ def test_a_small_file_starts_no_worker(tmp_path: Path, monkeypatch: pytest.Monke
 
     from timeline import import_pool
 
-    monkeypatch.setattr(import_pool, "_start", _refuse)
+    monkeypatch.setattr(import_pool, "_Worker", _refuse)
     result, _ = _import(tmp_path / "u.db", _story()[:900], monkeypatch, 2)
     assert result.lines == 900
 
