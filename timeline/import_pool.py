@@ -121,7 +121,13 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int) -> Itera
                 yield func(item)
                 continue
             if not pool:
-                pool = [_Worker(func) for _ in range(count)]
+                try:
+                    while len(pool) < count:
+                        pool.append(_Worker(func))
+                except OSError:  # no process can be started here: read everything in this one
+                    count = 0
+                    yield func(item)
+                    continue
             worker = pool[sent % count]
             sent += 1
             pending.append((item, worker if worker.send(item) else None, None))

@@ -130,3 +130,14 @@ def _spy(real: Any, calls: list[int]) -> Any:
 
 def _refuse(*args: Any) -> None:
     raise AssertionError("a worker was started for one chunk")
+
+
+def test_where_no_worker_can_start_the_lines_are_read_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from timeline import import_pool
+
+    def cannot(*args: Any) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    alone = _import(tmp_path / "alone.db", _story(), monkeypatch, 0)
+    monkeypatch.setattr(import_pool, "_Worker", cannot)
+    assert _import(tmp_path / "here.db", _story(), monkeypatch, 2) == alone
