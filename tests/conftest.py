@@ -47,6 +47,7 @@ def _processes_only_in_slow_tests(request: pytest.FixtureRequest, monkeypatch: p
         raise AssertionError(f"{request.node.nodeid} starts a process: mark it @pytest.mark.slow")
 
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setenv("TIMELINE_IMPORT_WORKERS", "0")  # an import reads its lines in the test's process
 
 
 @pytest.fixture(scope="session")
