@@ -45,3 +45,21 @@ def test_version_and_completion(timeline_cmd: Any) -> None:
     assert timeline_cmd("--version").stdout.startswith("timeline, version ")
     completion = timeline_cmd(env={"_TIMELINE_COMPLETE": "bash_source"})
     assert completion.returncode == 0 and "_timeline_completion" in completion.stdout
+
+
+def test_python_m_timeline_creates_and_reads_like_the_command(tmp_path: Path) -> None:
+    # `python -m timeline` names the program with spaces; which commands may create a
+    # database must not depend on how the program was named.
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "new.db")
+    run = [sys.executable, "-m", "timeline", "--db", db]
+    imported = subprocess.run([*run, "import", str(SEED)], capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stderr.startswith("25 new, 0 already there")
+    assert subprocess.run([*run, "state", "--json"], capture_output=True, text=True, timeout=120).returncode == 0
+    missing = subprocess.run([sys.executable, "-m", "timeline", "--db", str(tmp_path / "typo.db"), "show"],
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert (missing.returncode, missing.stderr) == (1, f"Error: no timeline database at {tmp_path / 'typo.db'}\n")
+    assert not (tmp_path / "typo.db").exists()

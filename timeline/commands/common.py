@@ -90,7 +90,13 @@ def _running(commands: tuple[str, ...]) -> bool:
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return True
-    path = ctx.command_path.split(" ", 1)[1] if " " in ctx.command_path else ""
+    # The subcommands' own names, below the root: the root's is the program's, which is
+    # "python -m timeline" when run that way, so command_path cannot be split on a space.
+    names: list[str] = []
+    while ctx.parent is not None:
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    path = " ".join(names)
     return any(path == c or path.startswith(c + " ") for c in commands)
 
 
