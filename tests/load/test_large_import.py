@@ -3,13 +3,12 @@
 The library's recorder sent all the events of one call as one pipelined statement and
 synced after it; at 10,000 events or more the client and the server could each wait for
 the other for ever. The recorder here inserts in chunks in an ordinary transaction. This
-test stores 50,000 events of a realistic size in one call, three times over, with a
-deadline; `benchmarks/stress.py` runs whole `timeline import`s of 50,000 lines.
+test stores 50,000 events of a realistic size in one call, three times over; a hang
+fails it through pytest-timeout's limit (pyproject.toml), not a timed assertion; `benchmarks/stress.py` runs whole `timeline import`s of 50,000 lines.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -29,9 +28,7 @@ def test_fifty_thousand_events_in_one_call_three_times(postgres_url: str) -> Non
     try:
         for round_ in range(3):
             events = [StoredEvent(uuid.uuid4(), 1, "events:Development.Reported", STATE) for _ in range(EVENTS)]
-            began = time.monotonic()
-            positions = app.recorder.insert_events(events)
-            assert time.monotonic() - began < 60
+            positions = app.recorder.insert_events(events)  # it hung here before (psycopg's pipeline)
             assert positions == list(range(round_ * EVENTS + 1, (round_ + 1) * EVENTS + 1))
         assert app.event_count() == 3 * EVENTS
     finally:
