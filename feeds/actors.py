@@ -10,8 +10,7 @@ from typing import Any
 
 from feeds.entries import Category, Entry, _actor_category, xml_text
 from feeds.settings import FeedSettings
-from timeline.views.project import period
-from timeline.views.registry import Registry, load, merged_note
+from timeline.reading import Reader, Registry, period
 
 WIKIDATA_SCHEME = "http://www.wikidata.org/entity/"
 
@@ -34,15 +33,15 @@ def follow_registry(e: Entry, doc: dict[str, Any], reg: Registry, settings: Feed
 
 
 def feed_notes(
-    sql: Any, name: str, settings: FeedSettings
+    reader: Reader, name: str, settings: FeedSettings
 ) -> tuple[Registry, str, list[tuple[str, dict[str, str]]], str | None]:
     """For one feed: the registry, a subtitle note, extra links and the actor's Wikidata id."""
-    reg = load(sql)
+    reg = reader.registry()
     facet, _, slug = name.partition("/")
     if facet != "actor":
         return reg, "", [], None
     own = next((a for a in reg.actors.values() if a.slug == slug), None)
-    note = merged_note(sql, slug, reg)
+    note = reader.merged_note(slug, reg)
     if note is None:
         return reg, "", [], own.wikidata if own else None
     urls = {fmt: f"{settings.base_url}/actor/{note['slug']}.{fmt}" for fmt in ("atom", "rss")}

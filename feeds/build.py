@@ -19,9 +19,8 @@ from lxml import etree
 
 from feeds import ATOM_NS, CHECKPOINT_REL, CHECKPOINT_TYPE, HISTORY_NS, TOMBSTONES_NS
 from feeds.entries import Entry, Tombstone, xml_text
+from feeds.layout import MEDIA_TYPES
 from timeline import __version__
-
-MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 
 
 @dataclass(frozen=True)

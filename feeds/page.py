@@ -29,6 +29,7 @@ import jinja2
 from events import KINDS, Money, OccurredDate
 from events.money import Total
 from feeds.ledger_chart import ledger_svg
+from feeds.manifest import PreviousBuild
 from timeline.views import queries
 from timeline.views.queries import Filter
 
@@ -158,10 +159,9 @@ def _set_base(name: str, site: Site) -> str:
 def site_outputs(
     reader: Any,
     settings: Any,
-    feeds: dict[str, Any],
+    feeds: dict[str, str],
     todo: list[str],
-    have: Callable[[str], bool],
-    read: Callable[[str], bytes | None] = lambda path: None,
+    folder: PreviousBuild,
 ) -> Iterator[tuple[str, bytes]]:
     """The pages a feeds build writes: after any change the story, kind, changes, directory
     and ledger pages, and the pages of the topics and actors whose feeds changed (or whose
@@ -169,7 +169,8 @@ def site_outputs(
     again). A page whose inputs (its developments' versions, its place among the pages,
     the links on it) are those of the previous build is not even rendered: it keeps the
     checkpoint it was written with (`SIGNATURES` records each page's inputs)."""
-    site = site_of(reader, settings.title, settings.base_url, {n: r["path"] for n, r in feeds.items()})
+    site = site_of(reader, settings.title, settings.base_url, feeds)
+    have, read = folder.have, folder.read
     yield from assets()
     try:
         previous = json.loads(read(SIGNATURES) or b"{}")

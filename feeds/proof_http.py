@@ -29,11 +29,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from eventsourcing.persistence import PersistenceError
-
 from feeds import CHECKPOINT_FILE
+from timeline import reading
 from timeline.errors import DevelopmentNotFound, TimelineError, first_line
-from timeline.proof import keys, proofs, publish
 
 PATHS = ("/checkpoint", "/proof/consistency", "/proof/inclusion")
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -43,7 +41,7 @@ _PARAMS = {"/checkpoint": set(), "/proof/consistency": {"from", "to"}, "/proof/i
 def write_checkpoint(directory: Any, app: Any, position: int) -> bool:
     """The checkpoint of the log up to `position` (the feeds' position) as the file
     `checkpoint` in the feeds folder, which every feed links to; True when it changed."""
-    return bool(directory.write(CHECKPOINT_FILE, publish.checkpoint_at(app, position).data))
+    return bool(directory.write(CHECKPOINT_FILE, reading.checkpoint_bytes(app, position)))
 
 
 class BadRequest(Exception):
@@ -70,7 +68,7 @@ class ProofHandler:
     def __init__(self, site: Any) -> None:
         self.site = site
         # A misconfigured key fails the start, not a request; proofs name the key's origin.
-        self.origin = keys.origin(keys.signer(site.app))
+        self.origin = reading.proof_origin(site.app)
 
     def __call__(self, path: str, environ: dict[str, Any]) -> Any:
         from feeds.server import RETRY_AFTER, Response
@@ -123,7 +121,7 @@ class ProofHandler:
             raise Unavailable("the log's database cannot be reached now; try again shortly")
         try:
             return self._proof(app, path, params)
-        except (PersistenceError, OSError) as e:
+        except reading.STORE_ERRORS as e:
             raise Unavailable(
                 f"the log's database cannot be reached now ({first_line(e)}); try again shortly"
             ) from None
@@ -133,7 +131,7 @@ class ProofHandler:
             old, new = _number(params, "from"), _number(params, "to")
             if old is None:
                 raise BadRequest("/proof/consistency needs from=N (and takes to=M)")
-            proof: proofs.Proof = publish.consistency(app, old, new, origin=self.origin)
+            proof = reading.consistency_proof(app, old, new, self.origin)
             fixed = new is not None
         else:
             dev, position, size = params.get("id"), _number(params, "position"), _number(params, "size")
@@ -141,7 +139,7 @@ class ProofHandler:
                 raise BadRequest("/proof/inclusion needs id=ID or position=N (one of them), and takes size=M")
             if dev is not None and not dev.strip():
                 raise BadRequest("id must not be empty")
-            proof = publish.inclusion(app, dev if dev is not None else f"#{position}", size, origin=self.origin)
+            proof = reading.inclusion_proof(app, dev if dev is not None else f"#{position}", size, self.origin)
             fixed = size is not None
-        body = json.dumps(proofs.to_json(proof), sort_keys=True, indent=2).encode() + b"\n"
+        body = json.dumps(proof, sort_keys=True, indent=2).encode() + b"\n"
         return body, "application/json", IMMUTABLE if fixed else "no-cache"

@@ -9,20 +9,22 @@ search holds the connection for longer than `WAIT_SECONDS`.
 from __future__ import annotations
 
 import html
-import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from eventsourcing.persistence import PersistenceError
-
 from feeds.server import Handler, Response
+from timeline import reading
 from timeline.errors import TimelineError
 
 LIMIT = 20
 MAX_QUERY = 200
 WAIT_SECONDS = 2.0
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    TimelineError,
+    *reading.STORE_ERRORS,
+)  # the store is down, or its answer unusable
 HTML = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
 
 
@@ -40,11 +42,9 @@ def search_handler(open_app: Callable[[], Any], probe: Callable[[], None] | None
         text = (params.get("q") or [""])[0]
         if len(text) > MAX_QUERY:
             return Response("400 Bad Request", f"the query is longer than {MAX_QUERY} characters\n".encode())
-        from timeline.views import search as index
-
         try:
-            query = index.Query.read(text)
-        except index.BadQuery as e:
+            query = reading.Query.read(text)
+        except reading.BadQuery as e:
             return Response("400 Bad Request", f"{e}\n".encode())
         if not lock.acquire(timeout=WAIT_SECONDS):
             return Response("503 Service Unavailable", b"search is busy; try again shortly\n", [("Retry-After", "2")])
@@ -53,8 +53,8 @@ def search_handler(open_app: Callable[[], Any], probe: Callable[[], None] | None
                 probe()
             if "app" not in state:
                 state["app"] = open_app()
-            found = index.search(state["app"].sql(), query, limit=LIMIT)
-        except (TimelineError, PersistenceError, sqlite3.Error, OSError) as e:  # the store is down: say so
+            found = reading.search(state["app"], query, limit=LIMIT)
+        except UNAVAILABLE as e:  # the store is down: say so
             app = state.pop("app", None)
             if app is not None:
                 app.close()
@@ -69,9 +69,8 @@ def search_handler(open_app: Callable[[], Any], probe: Callable[[], None] | None
     return handler
 
 
-def page(text: str, query: Any, found: list[dict[str, Any]]) -> str:
-    from timeline.views.search import highlight, snippet
-
+def page(text: str, query: reading.Query, found: list[dict[str, Any]]) -> str:
+    highlight, snippet = reading.highlight, reading.snippet
     h = html.escape
 
     def marked(value: str) -> str:

@@ -69,10 +69,12 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 
 from feeds import CHECKPOINT_FILE
+from feeds.folder import Directory
+from feeds.layout import MEDIA_TYPES, Output
 from feeds.page import page_sources
 from feeds.proof_http import write_checkpoint
-from feeds.settings import FeedSettings
-from feeds.site import MEDIA_TYPES, Directory, Output
+from feeds.settings import FeedSettings, http_url
+from timeline import reading
 from timeline.errors import TimelineError, first_line
 
 StartResponse = Callable[..., Any]
@@ -181,7 +183,7 @@ class Site:
     to `MAX_BYTES`) and looked at again on disk at most every `poll` seconds, or at once
     when this server rewrote them."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - three inputs, then four knobs tests and `serve` set by name
         self, app: Any, settings: FeedSettings, root: Path, poll: float = POLL_SECONDS,
         say: Callable[[str], None] = _say, reopen: Callable[[], Any] | None = None,
         probe: Callable[[], None] | None = None,
@@ -216,12 +218,10 @@ class Site:
             self.probe()
         if self.app is None and self.reopen is not None:
             self.app = self.reopen()
-        latest = self.app.recorder.max_notification_id() or 0
+        latest = reading.log_position(self.app)
         if latest == self._seen and not check:
             return 0, latest
-        from timeline.reading import Reader
-
-        reader = Reader.live(self.app)
+        reader = reading.Reader.live(self.app)
         result, written = self.directory.build(reader, self.settings, check=check)
         if check:
             self._checked = time.monotonic()
@@ -453,7 +453,7 @@ def serve(site: Site, host: str, port: int, handlers: Sequence[Handler] = ()) ->
     try:
         for listener in listeners:
             listener.accept_connections()
-        where = f"http://{_shown(listeners[0].effective_host)}:{listeners[0].effective_port}/"
+        where = http_url(listeners[0].effective_host, listeners[0].effective_port) + "/"
         site.say(f"serving feeds at {where} from {site.directory.root} (updating it in the background)")
         halt = site.start()
         server.run()
@@ -461,7 +461,3 @@ def serve(site: Site, host: str, port: int, handlers: Sequence[Handler] = ()) ->
         server.close()
         if halt is not None:
             halt()
-
-
-def _shown(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

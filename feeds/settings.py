@@ -1,7 +1,9 @@
-"""Feed settings: documented defaults, stored per database, overridden per command.
+"""Feed settings: documented defaults, their checks, and how they combine.
 
-Stored in one small table, `timeline_feed_settings (key, value)`, through the same `Sql`
-helper as the views, so SQLite and PostgreSQL behave alike.
+The values stored per database live in `timeline_feed_settings`, read and written by
+`timeline.settings` (the one key-value storage, which the CLI calls); this module only
+says what a value may be, which wins (`resolve`), and what `feeds config show` lists
+(`rows`), so all of it is tested without a database or click.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from timeline.errors import BadValue
-from timeline.store import Sql
 
 DEFAULTS: dict[str, str] = {
     "title": "News timeline",
@@ -21,14 +22,6 @@ DEFAULTS: dict[str, str] = {
     "author": "News timeline editors",
     "page-size": "50",
 }
-HELP: dict[str, str] = {
-    "title": "Title of the story feed; topic and actor feeds add their name.",
-    "authority": "Tag URI authority (RFC 4151) for entry ids: a domain you own, or an email address.",
-    "base-url": "Absolute URL the feeds are published under (self links, index).",
-    "author": "Author named in every feed and entry.",
-    "page-size": "Entries in a subscription document and in each archive page.",
-}
-TABLE = "timeline_feed_settings"
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -49,10 +42,16 @@ class FeedSettings:
         return asdict(self)
 
 
-def check(key: str, value: str) -> str:
-    """The value as stored, or a one-line error."""
+def check_key(key: str) -> str:
+    """A known setting's name, or a one-line error naming the known ones."""
     if key not in DEFAULTS:
         raise BadValue(f"unknown feed setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+    return key
+
+
+def check(key: str, value: str) -> str:
+    """The value as stored, or a one-line error."""
+    check_key(key)
     value = value.strip()
     if not value:
         raise BadValue(f"feed setting {key} must not be empty")
@@ -79,36 +78,14 @@ def check(key: str, value: str) -> str:
     return value
 
 
-def _sql(app: Any) -> Sql:
-    sql = Sql.for_recorder(app.recorder)
-    with sql.transaction(commit=True) as c:
-        sql.execute(c, f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    return sql
-
-
-def stored(app: Any) -> dict[str, str]:
-    sql = _sql(app)
-    with sql.transaction(commit=False) as c:
-        return {r["key"]: r["value"] for r in sql.rows(c, f"SELECT key, value FROM {TABLE} ORDER BY key")}
-
-
-def store(app: Any, key: str, value: str | None) -> None:
-    """Set (or with None, unset) one setting for this database."""
-    sql = _sql(app)
-    with sql.transaction(commit=True) as c:
-        if value is None:
-            sql.execute(c, f"DELETE FROM {TABLE} WHERE key = ?", [key])
-        else:
-            sql.execute(
-                c,
-                f"INSERT INTO {TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, check(key, value)],
-            )
-
-
-def resolve(saved: dict[str, str], overrides: dict[str, str | None]) -> FeedSettings:
-    """Defaults, then the database's settings, then this command's options."""
+def resolve(
+    saved: dict[str, str], overrides: dict[str, str | None], default_base_url: str | None = None
+) -> FeedSettings:
+    """Defaults, then `default_base_url` (where `serve` listens), then the database's
+    settings, then this command's options."""
     values = dict(DEFAULTS)
+    if default_base_url:
+        values["base-url"] = default_base_url
     values.update({k: v for k, v in saved.items() if k in DEFAULTS})
     values.update({k: v for k, v in overrides.items() if v is not None})
     values = {k: check(k, v) for k, v in values.items()}
@@ -119,3 +96,13 @@ def resolve(saved: dict[str, str], overrides: dict[str, str | None]) -> FeedSett
         author=values["author"],
         page_size=int(values["page-size"]),
     )
+
+
+def rows(saved: dict[str, str]) -> dict[str, dict[str, str]]:
+    """What `feeds config show` lists: each setting, its value and where it comes from."""
+    return {k: {"value": saved.get(k, v), "from": "database" if k in saved else "default"} for k, v in DEFAULTS.items()}
+
+
+def http_url(host: str, port: int) -> str:
+    """http://HOST:PORT, an IPv6 address in brackets (RFC 3986): where `serve` listens."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"

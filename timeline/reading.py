@@ -1,4 +1,21 @@
-"""Answers from the read models: the timeline, one development, topics, actors, the state.
+"""The read interface of the timeline: what the views, the registry, the search index and the
+log publish, for the CLI's read commands and for everything in `feeds/`.
+
+`feeds` depends on `timeline` through these modules only (tests/unit/test_layers.py checks
+it, lazy imports included):
+
+    timeline                the package itself, for `__version__`
+    timeline.errors         the errors a reader catches or raises
+    timeline.reading        this module: `Reader` (the read models at one log position, the
+                            actor registry), `log_position`, `search`, and the publishing
+                            entry `checkpoint_bytes` / `proof_origin` / `consistency_proof` /
+                            `inclusion_proof` (the checkpoint and proofs, from the stored tree)
+    timeline.views.queries  `Filter` and the queries over the views, each given `Reader.sql`
+
+Nothing below (the store, the recorders, the views' writers and runner, the proof tree, the
+registry's tables) is reached from `feeds` but through here, so their shape can change
+behind it. The `app` these functions take is an open `timeline.app.Timeline`, which a
+reader holds and passes on but never looks into.
 
 `Reader.live(app)` first catches the views up with the log, so nobody sees stale output
 after an append; a replay builds a `Reader` over scratch views instead.
@@ -6,17 +23,47 @@ after an append; a replay builds a `Reader` over scratch views instead.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import PersistenceError
 
 from timeline.errors import DevelopmentNotFound
 from timeline.references import reference_id
 from timeline.store import Sql
 from timeline.views import queries
+from timeline.views import registry as _registry
+from timeline.views import search as _search
+from timeline.views.project import period
 from timeline.views.queries import Filter
+from timeline.views.registry import Registry
+from timeline.views.search import BadQuery, Query, highlight, snippet
 
 if TYPE_CHECKING:
     from timeline.app import Timeline
+
+# What a store that cannot be reached raises (besides `TimelineError`): a reader that
+# must keep answering (serve) catches these and says the database is unavailable.
+STORE_ERRORS: tuple[type[BaseException], ...] = (PersistenceError, sqlite3.Error, OSError)
+
+__all__ = [
+    "STORE_ERRORS",
+    "BadQuery",
+    "Filter",
+    "Query",
+    "Reader",
+    "Registry",
+    "checkpoint_bytes",
+    "consistency_proof",
+    "highlight",
+    "inclusion_proof",
+    "log_position",
+    "period",
+    "proof_origin",
+    "search",
+    "snippet",
+]
 
 
 class Reader:
@@ -81,3 +128,65 @@ class Reader:
             "ledger": {k: v for k, v in ledger.items() if k != "discrepancies"},
             "discrepancies": ledger["discrepancies"],
         }
+
+    # --- the actor registry, as the feeds follow it -------------------------------------
+
+    def registry(self) -> Registry:
+        """Every registered actor, alias, role and merge, at this position."""
+        return _registry.load(self.sql)
+
+    def merged_note(self, slug: str, reg: Registry | None = None) -> dict[str, str] | None:
+        """Where a merged actor's developments went: {"name", "slug", "reason"}, or None."""
+        return _registry.merged_note(self.sql, slug, reg)
+
+    def registry_recorded(self, position: int) -> str | None:
+        """When the registry event at `position` was recorded, if one is there."""
+        return _registry.recorded_at(self.sql, position)
+
+    def recut_since(self, position: int) -> set[str]:
+        """The feeds (`actor/<slug>`) whose members a registry event after `position` moved."""
+        return _registry.recut_since(self.sql, position)
+
+
+def log_position(app: Timeline) -> int:
+    """The log's newest position (0 when empty): cheap, to learn whether anything was
+    appended since a reader was made."""
+    return app.event_count()
+
+
+def search(app: Timeline, query: Query, limit: int = 20) -> list[dict[str, Any]]:
+    """The best `limit` developments for `query`, best first, from the search view as it is."""
+    return _search.search(app.sql(), query, limit=limit)
+
+
+# --- the publishing entry: the log's checkpoint and proofs ---------------------------------
+
+
+def checkpoint_bytes(app: Timeline, position: int) -> bytes:
+    """The checkpoint (C2SP tlog-checkpoint, signed when a key is configured) of the log up
+    to and including `position`, as published."""
+    from timeline.proof import publish
+
+    return publish.checkpoint_at(app, position).data
+
+
+def proof_origin(app: Timeline) -> str:
+    """The origin line the proofs name: the signing key's name (a misconfigured key raises)."""
+    from timeline.proof import keys
+
+    return keys.origin(keys.signer(app))
+
+
+def consistency_proof(app: Timeline, old: int, new: int | None, origin: str) -> dict[str, Any]:
+    """That the log of `old` events is a prefix of the log of `new` (default: all), as JSON."""
+    from timeline.proof import proofs, publish
+
+    return proofs.to_json(publish.consistency(app, old, new, origin=origin))
+
+
+def inclusion_proof(app: Timeline, ref: str, size: int | None, origin: str) -> dict[str, Any]:
+    """That a development's events (`ref`: an id or key) or the event `#N` are in the log of
+    `size` events (default: all), as JSON."""
+    from timeline.proof import proofs, publish
+
+    return proofs.to_json(publish.inclusion(app, ref, size, origin=origin))

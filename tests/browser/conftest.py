@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from feeds.layout import MEDIA_TYPES
 from feeds.server import SECURITY_HEADERS
-from feeds.site import MEDIA_TYPES
 from tests.conftest import ROOT
 
 CHROMIUM = Path(os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium"))

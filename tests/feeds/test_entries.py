@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from feeds.entries import correction_notice, entry, retraction_notice, xml_text
+from feeds.folder import Directory
+from feeds.layout import feed_path, safe_segment
 from feeds.settings import resolve
-from feeds.site import Directory, feed_path, safe_segment
 from timeline.errors import TimelineError
 
 SETTINGS = resolve({}, {"base-url": "http://feeds.test/"})

@@ -200,7 +200,7 @@ def test_a_build_rewrites_what_was_lost_or_damaged_by_hand(sqlite_run: Any, tmp_
 def test_a_check_hashes_only_files_changed_since_the_manifest(
     sqlite_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feeds.site import Directory
+    from feeds.folder import Directory
 
     sqlite_run.import_seed()
     out = tmp_path / "out"

@@ -18,7 +18,7 @@ import feedparser
 import pytest
 
 import feeds.server as fs
-from feeds.site import Output
+from feeds.layout import Output
 from tests.conftest import installed_timeline
 from tests.feeds.test_server import fetch, started
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from feeds.folder import Directory
 from feeds.proof_http import ProofHandler
-from feeds.site import Directory
 from timeline import config
 from timeline.app import Timeline
 

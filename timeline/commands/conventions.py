@@ -35,9 +35,10 @@ def read_by_conventions(f: Callable[..., Any]) -> Callable[..., Any]:
         from events.conventions import reading
         from timeline import settings
 
-        # A database not created yet has no settings; reading them must not create it.
-        saved = settings.stored(session.app) if session.exists() and not (date_order and decimal_mark) else {}
-        with reading(settings.conventions(saved, date_order, decimal_mark)):
+        def open_app() -> Any:
+            return session.app if session.exists() else None
+
+        with reading(settings.for_command(open_app, date_order, decimal_mark)):
             return f(session, *args, **kwargs)
 
     return wrapper
@@ -63,8 +64,7 @@ def config_show(session: Session, as_json: bool) -> None:
     """Show each setting and its value."""
     from timeline import settings
 
-    saved = settings.stored(session.app)
-    rows = {k: {"value": saved.get(k), "help": settings.HELP[k]} for k in settings.CHOICES}
+    rows = settings.rows(settings.stored(session.app))
     if as_json:
         emit_json(rows)
         return

@@ -36,14 +36,13 @@ def setting_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _settings(session: Session, default_base_url: str | None = None, **options: Any) -> Any:
+def feed_settings(session: Session, default_base_url: str | None = None, **options: Any) -> Any:
+    """The feeds' settings for this command: its options over the database's over the defaults."""
     from feeds import settings as fs
+    from timeline import settings
 
     overrides = {k.replace("_", "-"): (str(v) if v is not None else None) for k, v in options.items()}
-    saved = fs.stored(session.app)
-    if default_base_url and overrides.get("base-url") is None and "base-url" not in saved:
-        overrides["base-url"] = default_base_url
-    return fs.resolve(saved, overrides)
+    return fs.resolve(settings.stored(session.app, settings.FEEDS_TABLE), overrides, default_base_url)
 
 
 @contextmanager
@@ -82,10 +81,10 @@ def build(session: Session, out: Path, as_of: str | None, embed: bool, as_json: 
     """Write every feed and an index into DIR; only feeds touched since the last build are
     rewritten. Prints the files written."""
     from feeds import CHECKPOINT_FILE
+    from feeds.folder import Directory
     from feeds.proof_http import write_checkpoint
-    from feeds.site import Directory
 
-    settings = _settings(session, **options)
+    settings = feed_settings(session, **options)
     try:
         directory = Directory(out)
     except OSError as e:
@@ -124,10 +123,10 @@ def build(session: Session, out: Path, as_of: str | None, embed: bool, as_json: 
 
 def write_embedded(session: Session, reader: Any, out: Path, as_of: str | None = None, only: Any = None) -> None:
     """The story page as one self-contained file at `out` (`replay --as-of WHEN --html OUT`)."""
+    from feeds.folder import Directory
     from feeds.page import embedded_page
-    from feeds.site import Directory
 
-    settings = _settings(session)
+    settings = feed_settings(session)
     data = embedded_page(reader, settings.title, settings.base_url, as_of, *([only] if only else []))
     try:
         Directory(out.parent if str(out.parent) else Path(".")).write(out.name, data)
@@ -138,10 +137,10 @@ def write_embedded(session: Session, reader: Any, out: Path, as_of: str | None =
 @contextmanager
 def _writing(out: Path) -> Iterator[None]:
     """A build that cannot write says so in one line; what it left is whole (see
-    `feeds.site.Directory`), and the next build finishes the work."""
+    `feeds.folder.Directory`), and the next build finishes the work."""
     import errno
 
-    from feeds.site import UnsafePath
+    from feeds.folder import UnsafePath
 
     try:
         yield
@@ -168,11 +167,9 @@ def config_group() -> None:
 def config_show(session: Session, as_json: bool) -> None:
     """Show each setting, its value and where it comes from."""
     from feeds import settings as fs
+    from timeline import settings
 
-    saved = fs.stored(session.app)
-    rows = {
-        k: {"value": saved.get(k, v), "from": "database" if k in saved else "default"} for k, v in fs.DEFAULTS.items()
-    }
+    rows = fs.rows(settings.stored(session.app, settings.FEEDS_TABLE))
     if as_json:
         emit_json(rows)
         return
@@ -187,8 +184,9 @@ def config_show(session: Session, as_json: bool) -> None:
 def config_set(session: Session, key: str, value: str) -> None:
     """Set KEY to VALUE for this database."""
     from feeds import settings as fs
+    from timeline import settings
 
-    fs.store(session.app, key, fs.check(key, value))
+    settings.put(session.app, settings.FEEDS_TABLE, key, fs.check(key, value))
 
 
 @config_group.command("unset", context_settings=CONTEXT)
@@ -197,10 +195,9 @@ def config_set(session: Session, key: str, value: str) -> None:
 def config_unset(session: Session, key: str) -> None:
     """Return KEY to its default."""
     from feeds import settings as fs
+    from timeline import settings
 
-    if key not in fs.DEFAULTS:
-        fs.check(key, "x")  # the one-line error naming the known keys
-    fs.store(session.app, key, None)
+    settings.put(session.app, settings.FEEDS_TABLE, fs.check_key(key), None)
 
 
 @click.command(context_settings=CONTEXT)
@@ -229,8 +226,9 @@ def serve(session: Session, host: str, port: int, out: Path | None, **options: A
 
     if port == 0:
         port = _free_port(host)  # so that self links name the port really served
-    shown = f"[{host}]" if ":" in host else host
-    settings = _settings(session, default_base_url=f"http://{shown}:{port}" if port else None, **options)
+    from feeds.settings import http_url
+
+    settings = feed_settings(session, default_base_url=http_url(host, port) if port else None, **options)
     out = out or _default_out(session.target)
     target = session.target
     if target.is_postgres:

@@ -79,11 +79,11 @@ def keys_init(session: Session, name: str | None, path: Path | None, replace: bo
     print its public key (C2SP verifier key NAME+KEYID+KEY) for subscribers to pin."""
     import os
 
-    from feeds import settings as fs
+    from timeline.commands.feeds import feed_settings
     from timeline.proof.keys import ENV_VAR, default_key_file, init_key
 
     if name is None:
-        name = fs.resolve(fs.stored(session.app), {}).authority + "/timeline"
+        name = feed_settings(session).authority + "/timeline"
     path = path or default_key_file(session.target)
     key = init_key(session.app, name, path, replace)
     click.echo(str(key.verifier))

@@ -1,0 +1,249 @@
+"""The folder writer: a build written into one folder, never outside it, rewriting only
+the files whose bytes changed, each atomically (see `Directory`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Any
+
+from feeds import FORMAT
+from feeds.layout import Output, digest
+from feeds.manifest import MANIFEST, PreviousBuild, records
+from feeds.settings import FeedSettings
+from feeds.site import Result, build_site
+from timeline.reading import Reader
+
+
+class UnsafePath(ValueError):
+    """An output path that would leave the folder (through '..' or a link)."""
+
+
+class Directory:
+    """Writes a build into one folder, never outside it, rewriting only changed files.
+
+    Every file is written under a temporary name (hidden: it starts with '.') and renamed
+    into place, and the manifest is written last, so a build stopped at any moment (killed,
+    or the disk full) leaves every visible file whole, the old one or the new one, and the
+    manifest of the last build that finished: the next build redoes what it names as stale.
+    A build with `check` also looks at every file that manifest names (its size, and its
+    hash when it changed since the manifest was written, by ctime, which nothing but a
+    change to the file moves) and renders again what is missing or damaged, and removes
+    the temporary files of builds that died."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self._real = root.resolve()
+        self._folders: dict[str, str] = {}  # checked folders, relative -> absolute
+        self._serial = 0
+        self._token = secrets.token_hex(4)
+        self._sweep = False  # remove dead builds' temporary files from folders written to
+
+    @staticmethod
+    def _parts(rel: str) -> list[str]:
+        parts = rel.split("/")
+        if "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise UnsafePath(f"unsafe output path {rel!r}")
+        return parts
+
+    def path(self, rel: str) -> Path:
+        parts = self._parts(rel)
+        target = (self._real / Path(*parts)).resolve()
+        if not target.is_relative_to(self._real):
+            raise UnsafePath(f"output path {rel!r} leads outside {str(self.root)!r}")
+        return target
+
+    def have(self, rel: str) -> bool:
+        # Asked for every file of every feed on each build: a plain stat, no resolve().
+        parts = rel.split("/")
+        if "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            return False
+        return os.path.isfile(os.path.join(self._real, *parts))
+
+    def manifest(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self._real / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+    def damaged(self, manifest: dict[str, Any] | None) -> frozenset[str]:
+        """The files `manifest` names that are missing, not regular files, or not what it
+        recorded (size; hash, for files changed since the manifest was written)."""
+        found = records(manifest)
+        if not found:
+            return frozenset()
+        try:
+            since = os.stat(self._real / MANIFEST).st_ctime_ns
+        except OSError:
+            return frozenset()
+        bad: set[str] = set()
+        for record in found.values():
+            try:
+                files = list(record.expected_files())
+            except (TypeError, ValueError, IndexError):
+                continue  # a record this version cannot read: its feed is rebuilt anyway
+            for rel, size, want, at_least in files:
+                try:
+                    full = os.path.join(self._real, *self._parts(rel))
+                    st = os.lstat(full)
+                except (OSError, ValueError):
+                    bad.add(rel)
+                    continue
+                if not self._whole(full, st, (size, want, at_least), since):
+                    bad.add(rel)
+        return frozenset(bad)
+
+    def _whole(self, full: str, st: os.stat_result, expected: tuple[int | None, str | None, bool], since: int) -> bool:
+        """Whether the file is what the manifest recorded: (size, digest, at_least) as
+        `FeedRecord.expected_files` gives them."""
+        size, want, at_least = expected
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        if size is None:
+            return True
+        if st.st_size < size if at_least else st.st_size != size:
+            return False
+        return want is None or st.st_ctime_ns <= since or self._digest(full) == want
+
+    @staticmethod
+    def _digest(full: str) -> str | None:
+        try:
+            with open(full, "rb") as f:
+                return digest(f.read())
+        except OSError:
+            return None
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            return self.path(rel).read_bytes()
+        except (OSError, ValueError):
+            return None
+
+    def append(self, rel: str, data: bytes, at: int) -> None:
+        """Cut the file to `at` bytes (what the manifest knows of), then add `data`."""
+        target = self.path(rel)
+        self._folder(rel.rpartition("/")[0])
+        with open(target, "ab") as f:
+            f.truncate(at)
+            f.write(data)
+
+    def write(self, rel: str, data: bytes, mtime: int | None = None) -> bool:
+        """Write `data` at `rel` unless the file already holds it (then only set `mtime`,
+        seconds, when given); True when the file changed."""
+        self._parts(rel)
+        folder, _, name = rel.rpartition("/")
+        parent = self._folder(folder)
+        target = os.path.join(parent, name)
+        try:
+            with open(target, "rb") as f:
+                same = f.read() == data
+                st = os.fstat(f.fileno())
+            if same and stat.S_ISREG(os.lstat(target).st_mode):
+                if mtime is not None and st.st_mtime_ns != mtime * 1_000_000_000:
+                    os.utime(target, (mtime, mtime))
+                return False
+        except OSError:
+            pass
+        # A fresh name in the same folder, then an atomic rename: readers (`serve`) see the
+        # old file or the new one, never a partial one. Cheaper than mkstemp per file.
+        # A random part too: a file left by a killed build must not block a later process
+        # that happens to get the same pid.
+        self._serial += 1
+        tmp = os.path.join(parent, f"{_TMP}{os.getpid()}-{self._token}-{self._serial}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o644)
+                f.write(data)
+                f.flush()
+                if mtime is not None:
+                    os.utime(f.fileno(), (mtime, mtime))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return True
+
+    def _folder(self, rel: str) -> str:
+        """A folder inside the root (made if missing), checked once per build: `write`
+        replaces files by rename, which never follows a link in the file's own place."""
+        known = self._folders.get(rel)
+        if known is None:
+            if rel:
+                self.path(rel).mkdir(parents=True, exist_ok=True)
+            known = self._folders[rel] = str(self.path(rel)) if rel else str(self._real)
+            if self._sweep:
+                self._remove_dead_temporaries(known)
+        return known
+
+    def _remove_dead_temporaries(self, folder: str) -> None:
+        """Temporary files whose writer is gone (a build killed, or stopped by a full
+        disk before it could clean up); a live process's are left alone."""
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if e.name.startswith(_TMP)]
+        for name in names:
+            pid, _, rest = name.removeprefix(_TMP).partition("-")
+            if pid == str(os.getpid()) and rest.startswith(self._token + "-"):
+                continue
+            if pid.isdigit() and _alive(int(pid)) and pid != str(os.getpid()):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+
+    def emit(self, out: Output) -> bool:
+        """Write one output as soon as it is rendered; True when the file changed."""
+        if out.append_at is not None:
+            self.append(out.path, out.data, out.append_at)
+            return False  # bookkeeping, not a feed: not reported as written
+        return self.write(out.path, out.data)
+
+    def build(self, reader: Reader, settings: FeedSettings, check: bool = True) -> tuple[Result, list[str]]:
+        """Build into this folder, writing each document as it is rendered, so a build holds
+        one feed's page at a time; returns the result and the paths written. With `check`,
+        first find what the folder lost (see the class)."""
+        written: list[str] = []
+        self._folders.clear()  # folders may have gone since the last build
+        self._sweep = check
+
+        def sink(out: Output) -> None:
+            if self.emit(out):
+                written.append(out.path)
+
+        manifest = self.manifest()
+        damaged = self.damaged(manifest) if check else frozenset()
+        if check:
+            self._folder("")
+        result = build_site(reader, settings, PreviousBuild(manifest, self.have, self.read, damaged), sink)
+        self.finish(result)
+        return result, written
+
+    def finish(self, result: Result) -> None:
+        for rel in result.removed:
+            self.path(rel).unlink(missing_ok=True)
+        # Compact, so json's C encoder writes it (indent= falls back to pure Python).
+        data = json.dumps(result.manifest, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        if not self.write(MANIFEST, data):
+            # Unchanged: touch it, so every file this build wrote or set a time on is older
+            # (by ctime) than the manifest, and the next check need not hash it.
+            st = os.stat(self._real / MANIFEST)
+            os.utime(self._real / MANIFEST, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+_TMP = ".tmp-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True

@@ -1,0 +1,146 @@
+"""The build manifest (`.timeline-feeds.json`): what the previous build made of each feed.
+
+A feed's `FeedRecord` says which log position it was built from, which of its members are
+archived and which are left over (`rest`), its newest page (`top`, `floor`), and the size
+and digest of each of its files, so the next build renders only stale feeds and notices
+files that were lost or damaged. The manifest is usable only when the settings, the format
+and the log it was built from (a prefix of this one) are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from feeds import FORMAT
+from feeds.layout import FORMATS, archive_path, sidecar_path
+from feeds.settings import FeedSettings
+from timeline import __version__
+from timeline.reading import Reader
+
+MANIFEST = ".timeline-feeds.json"
+
+
+@dataclass
+class FeedRecord:
+    """One feed as the manifest keeps it between builds (JSON: `to_json`/`from_json`)."""
+
+    title: str
+    path: str  # the feed's files' path without extension (`feeds.layout.feed_path`)
+    entries: int  # in the subscription document
+    total: int  # members
+    updated: str  # the newest entry's `updated`
+    modified: str  # when the event that last changed the feed was recorded
+    archives: int  # archive pages, each frozen once cut
+    archived_bytes: int = 0  # of the archived ids' sidecar (topic and actor feeds)
+    rest: list[str] = field(default_factory=list)  # members not archived, in recording order
+    top: list[str] | None = None  # the newest page's ids, newest first (None: an older manifest)
+    floor: list[Any] | None = None  # (updated, first_position) of the n-th newest, when there are n
+    sums: dict[str, list[Any]] = field(default_factory=dict)  # format -> [size, digest]
+    archive_sums: list[list[Any] | None] = field(default_factory=list)  # per page: atom size, digest, rss ...
+    position: int = 0  # the log position that last changed the feed when it was built
+    wikidata: str | None = None  # an actor's Wikidata id
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.wikidata is None:
+            del data["wikidata"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> FeedRecord:
+        """A record as a previous build wrote it; KeyError, TypeError or ValueError when
+        it cannot be read (its feed is then built again)."""
+        if not isinstance(data, dict):
+            raise TypeError("a feed record is an object")
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        record = cls(**known)
+        for name in ("entries", "total", "archives", "archived_bytes", "position"):
+            if not isinstance(getattr(record, name), int):
+                raise TypeError(f"{name} is not a number")
+        if not isinstance(record.path, str) or not isinstance(record.rest, list):
+            raise TypeError("path or rest is malformed")
+        return record
+
+    def current_files(self) -> list[str]:
+        """The files a feed rewrites or appends to; archive pages, written once, are not
+        looked for on every build (there are ever more of them)."""
+        return [f"{self.path}.{fmt}" for fmt in FORMATS] + ([sidecar_path(self.path)] if self.archived_bytes else [])
+
+    def files(self) -> list[str]:
+        return [rel for rel, _, _, _ in self.expected_files()]
+
+    def expected_files(self) -> Iterator[tuple[str, int | None, str | None, bool]]:
+        """Every file of a feed with what the manifest knows of it: (path, size, digest,
+        at_least). The archive id list may have grown past its recorded size (a build killed
+        after appending): only its size is checked, as a lower bound. Records from before the
+        manifest kept sums give None: only the file's existence is checked."""
+        for fmt in FORMATS:
+            size, digest = self.sums.get(fmt) or (None, None)
+            yield f"{self.path}.{fmt}", size, digest, False
+        if self.archived_bytes:
+            yield sidecar_path(self.path), int(self.archived_bytes), None, True
+        for k in range(1, int(self.archives) + 1):
+            page = self.archive_sums[k - 1] if k - 1 < len(self.archive_sums) else None
+            yield archive_path(self.path, k, "atom"), *((page[0], page[1]) if page else (None, None)), False
+            yield archive_path(self.path, k, "rss"), *((page[2], page[3]) if page else (None, None)), False
+
+
+@dataclass(frozen=True)
+class PreviousBuild:
+    """What a build is told of the previous build where it writes: its manifest, whether a
+    file is there, a file's bytes (the archived ids), and the files known to be damaged
+    (missing or not whole); a build into memory knows none of it."""
+
+    manifest: dict[str, Any] | None = None
+    have: Callable[[str], bool] = lambda path: True
+    read: Callable[[str], bytes | None] = lambda path: None
+    damaged: frozenset[str] = frozenset()
+
+
+def records(manifest: dict[str, Any] | None) -> dict[str, FeedRecord]:
+    """The readable feed records of a manifest (an unreadable one is left out: rebuilt)."""
+    found: dict[str, FeedRecord] = {}
+    feeds = manifest.get("feeds") if manifest else None
+    if not isinstance(feeds, dict):
+        return found
+    for name, data in feeds.items():
+        try:
+            found[name] = FeedRecord.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+def fingerprint(settings: FeedSettings) -> str:
+    data = {"format": FORMAT, "version": __version__, "settings": settings.fingerprint()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def usable(reader: Reader, manifest: dict[str, Any] | None, fingerprint: str) -> bool:
+    """Whether the previous build can be built on: same settings and format, and built from
+    a prefix of this log (the root of the log's tree up to its position is the same)."""
+    if not manifest or manifest.get("fingerprint") != fingerprint:
+        return False
+    head = manifest.get("head")
+    if head is None:
+        return True
+    if head["position"] > reader.position:
+        return False
+    now = reader.head(head["position"])
+    return bool(now and now["hash"] == head["hash"])
+
+
+def removed(old: dict[str, FeedRecord], new: dict[str, FeedRecord], still_usable: bool) -> list[str]:
+    """Files of the previous build this one no longer has. A feed's files only grow while
+    the manifest stays usable, so then only feeds that disappeared are looked at."""
+    gone: set[str] = set()
+    for name, record in old.items():
+        now = new.get(name)
+        if still_usable and now is not None and now.path == record.path and now.archives >= record.archives:
+            continue
+        gone |= set(record.files()) - set(now.files() if now else ())
+    return sorted(gone)
