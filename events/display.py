@@ -18,11 +18,14 @@ __all__ = ["value_text", "DATE_FIELDS"]
 DATE_FIELDS = frozenset({"occurred", "refers_to", "published"})
 
 
-def value_text(name: str, value: Any) -> str:
+def value_text(name: str, value: Any, quoted: bool = True, publisher: bool = False) -> str:
+    """`quoted`: text in quotation marks (where a value sits in a sentence, as in a
+    correction notice; a page sets it apart by markup instead). `publisher`: a source
+    with its publisher in parentheses."""
     if value is None or value == [] or value == "":
         return "(none)"
     if isinstance(value, list):
-        return ", ".join(value_text(name, v) for v in value)
+        return ", ".join(value_text(name, v, quoted, publisher) for v in value)
     if isinstance(value, dict):
         if "currency" in value and "amount" in value:
             try:
@@ -30,11 +33,11 @@ def value_text(name: str, value: Any) -> str:
             except (InvalidInput, KeyError, ValueError, ArithmeticError):
                 return str(value)  # a value this version cannot read is shown as stored
         if "url" in value:
-            return str(value["url"])
-        return ", ".join(f"{k}: {value_text(k, v)}" for k, v in sorted(value.items()))
+            return str(value["url"]) + (f" ({value['publisher']})" if publisher and value.get("publisher") else "")
+        return ", ".join(f"{k}: {value_text(k, v, quoted, publisher)}" for k, v in sorted(value.items()))
     if name in DATE_FIELDS and isinstance(value, str):
         try:
             return OccurredDate.from_canonical(value).humane()
         except InvalidInput:
             return value
-    return f"“{value}”" if isinstance(value, str) else str(value)
+    return f"“{value}”" if isinstance(value, str) and quoted else str(value)

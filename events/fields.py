@@ -22,13 +22,20 @@ from events.slugs import check_topic
 
 __all__ = [
     "Field", "text", "line", "flag", "language", "date", "money", "choice", "topic", "source", "reference",
-    "source_text", "MAX_TEXT",
+    "source_text", "MAX_TEXT", "xml_safe",
 ]  # fmt: skip
 
 MAX_TEXT = 20_000
-# Characters XML 1.0 cannot carry at all. Stored text never holds them, so every feed
-# built from it stays well-formed; tab, newline and carriage return are fine.
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry at all (outside its `Char` production: C0 controls but
+# tab, LF and CR; lone surrogates; U+FFFE and U+FFFF). Stored text never holds them, so
+# every feed and page built from it stays well-formed; the feeds strip the same set from
+# anything else they write (`xml_safe`).
+_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(value: str) -> str:
+    """`value` without the characters XML 1.0 cannot carry."""
+    return _XML_FORBIDDEN.sub("", value)
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ def text(raw: Any) -> str:
     as newlines whatever the input used."""
     if not isinstance(raw, str):
         raise InvalidInput(f"expected text, got {type(raw).__name__}")
-    value = _XML_FORBIDDEN.sub("", raw)
+    value = xml_safe(raw)
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = value.strip()

@@ -26,7 +26,8 @@ from typing import Any
 
 import jinja2
 
-from events import KINDS, Money, OccurredDate
+from events import KINDS, OccurredDate
+from events.display import value_text
 from events.money import Total
 from feeds.ledger_chart import ledger_svg
 from feeds.manifest import PreviousBuild
@@ -465,26 +466,10 @@ def _bar(it: dict[str, Any], axis: Axis | None) -> dict[str, Any] | None:
 
 
 def show_value(value: Any, name: str = "") -> str:
-    """A stored field value as a reader reads it (text only: the templates escape it)."""
-    if value is None:
-        return "(none)"
-    if isinstance(value, list):
-        return ", ".join(show_value(v, name) for v in value)
-    if isinstance(value, dict):
-        if "currency" in value and "amount" in value:
-            try:
-                return Money.from_primitive(value).humane()
-            except ValueError:
-                pass
-        if "url" in value:
-            return str(value["url"]) + (f" ({value['publisher']})" if value.get("publisher") else "")
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if name in ("occurred", "published") and isinstance(value, str):
-        try:
-            return OccurredDate.from_canonical(value).humane()
-        except ValueError:
-            return value
-    return str(value)
+    """A stored field value as a reader of the page reads it (text only: the templates
+    escape it): the domain's `value_text`, unquoted (the markup sets it apart), a source
+    with its publisher."""
+    return value_text(name, value, quoted=False, publisher=True)
 
 
 def _json_ld(site: Site, ps: PageSet, items: Iterable[dict[str, Any]], root: str) -> str:

@@ -146,3 +146,19 @@ def test_settings_precedence_default_database_command() -> None:
     assert resolve({}, {}).authority == "news-timeline.example"
     assert resolve({"authority": "example.org"}, {}).authority == "example.org"
     assert resolve({"authority": "example.org"}, {"authority": "editor@example.net"}).authority == "editor@example.net"
+
+
+def test_the_page_shows_values_as_the_domain_does_unquoted_and_with_publishers() -> None:
+    from events.display import value_text
+    from feeds.page import show_value
+
+    source = {"url": "https://example.org/a", "publisher": "Example"}
+    assert show_value("Phnom Penh", "place") == "Phnom Penh"
+    assert value_text("place", "Phnom Penh") == "“Phnom Penh”"
+    assert show_value([source], "sources") == "https://example.org/a (Example)"
+    assert value_text("sources", [source]) == "https://example.org/a"
+    assert show_value({"amount": "1000000", "currency": "USD"}, "amount") == value_text(
+        "amount", {"amount": "1000000", "currency": "USD"}
+    )
+    assert show_value("2024-07", "occurred") == value_text("occurred", "2024-07") == "July 2024"
+    assert show_value(None) == "(none)"
