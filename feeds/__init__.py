@@ -11,6 +11,7 @@ Layout (the same paths on disk under `feeds build --out DIR` and over HTTP under
     topic/<slug>.atom, .rss           one topic
     actor/<slug>.atom, .rss           one actor
     archive/<feed>/<n>.atom, .rss     RFC 5005 archive pages, n = 1 (oldest), 2, ...
+    d/<id>.html                       one development's own page, at a link that never moves
     .timeline-feeds.json              the build manifest (what was built from which log position)
 
 Settings (`timeline feeds config set KEY VALUE` stores them per database; command options
@@ -22,6 +23,11 @@ override them; see `feeds.settings.DEFAULTS`):
                                             to http://HOST:PORT
     author       "News timeline editors"    the atom:author of every feed and entry
     page-size    50                         entries in a subscription document and archive page
+
+Links: an entry's `alternate` link (RSS: the item's `link`) is its development's own
+page, `<base-url>/d/<id>.html`, which holds it under `id="d-<id>"` and links to its place
+in the story's pages (numbered oldest first, so that place moves); each source is a
+`related` link (in RSS, a link in the item's content).
 
 Identity: an entry's id is `tag:<authority>,<year>:development/<uuid>`, where year is the
 year the development was first recorded (from `recorded`, so it never changes); a feed's id
@@ -54,4 +60,4 @@ CHECKPOINT_FILE = "checkpoint"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-FORMAT = 3  # bump when the bytes a build writes change for the same log and settings
+FORMAT = 4  # bump when the bytes a build writes change for the same log and settings

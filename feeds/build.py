@@ -82,23 +82,28 @@ class _Extras(BaseExtension):
 
 
 class _EntryExtras(BaseEntryExtension):
-    """Links feedgen cannot write: its entry links lose every attribute but href, so more
-    than one source would become several `alternate` links, which RFC 4287 forbids."""
+    """Links feedgen cannot write: its entry links lose every attribute but href. The
+    alternate link is the development's own page (which never moves); each source is a
+    `related` link. In RSS the item's link is that page; the sources are in its content."""
 
     def __init__(self) -> None:
+        self.alternate: str | None = None
         self.links: Sequence[Any] = ()
 
     def extend_atom(self, entry: Any) -> Any:
-        for i, link in enumerate(self.links):
-            attrs = {"href": link.href, "rel": "alternate" if i == 0 else "related"}
+        # feedgen builds entries unqualified, like these
+        if self.alternate:
+            etree.SubElement(entry, "link", {"href": self.alternate, "rel": "alternate", "type": "text/html"})
+        for link in self.links:
+            attrs = {"href": link.href, "rel": "related"}
             if link.title:
                 attrs["title"] = link.title
-            etree.SubElement(entry, "link", attrs)  # feedgen builds entries unqualified, like this
+            etree.SubElement(entry, "link", attrs)
         return entry
 
     def extend_rss(self, item: Any) -> Any:
-        if self.links:
-            etree.SubElement(item, "link").text = self.links[0].href
+        if self.alternate:
+            etree.SubElement(item, "link").text = self.alternate
         return item
 
 
@@ -135,6 +140,7 @@ def render(doc: Document, fmt: str) -> bytes:
         fe.author({"name": e.author})
         fe.summary(e.summary)
         fe.content(e.content, type="html")
+        fe.timeline.alternate = e.alternate
         fe.timeline.links = e.links
         for c in e.categories:
             fe.category(term=c.term, scheme=c.scheme, label=c.label)

@@ -15,6 +15,7 @@ from typing import Any
 from events import KINDS, OccurredDate, display
 from events.fields import source_text, xml_safe
 from events.slugs import slugify
+from feeds.layout import permalink_path, url
 from feeds.settings import FeedSettings
 
 # The characters XML 1.0 does not allow anywhere: the only thing a feed strips (the
@@ -65,7 +66,8 @@ class Entry:
     updated: datetime
     summary: str  # plain text
     content: str  # HTML
-    links: tuple[Link, ...]  # the sources; the first is the alternate link
+    alternate: str  # the development's own page (`feeds.layout.permalink_path`), which never moves
+    links: tuple[Link, ...]  # the sources, each a related link
     categories: tuple[Category, ...]
     author: str
     tombstone: Tombstone | None
@@ -126,6 +128,7 @@ def entry(doc: dict[str, Any], settings: FeedSettings) -> Entry:
         updated=parse_time(doc["updated"]),
         summary=xml_text(" ".join(summary_parts)),
         content=xml_text("\n".join(body)),
+        alternate=url(settings, permalink_path(doc["id"])),
         links=tuple(Link(xml_text(x.href), xml_text(x.title)) for x in links),
         categories=tuple(dict.fromkeys(categories)),
         author=xml_text(settings.author),

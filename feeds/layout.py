@@ -72,6 +72,11 @@ def archive_path(base: str, number: int, fmt: str) -> str:
     return f"archive/{base}/{number}.{fmt}"
 
 
+def permalink_path(dev_id: str) -> str:
+    """A development's own page, which never moves (the story's pages do: see `feeds.page`)."""
+    return f"d/{safe_segment(dev_id)}.html"
+
+
 def url(settings: FeedSettings, path: str) -> str:
     return f"{settings.base_url}/{quote(path)}"
 

@@ -9,6 +9,8 @@ sets); `page.js` only filters the page in place. Charts are inline SVG made here
 A page set holds its developments in occurred order, `PAGE` to a page: its newest page
 is the set's own file (`index.html`, `topic/<slug>.html`, ...), earlier ones live under
 `pages/<set>/<n>.html` (n = 1, oldest), so a page stays small however long the story.
+A development's place among those pages moves as the story grows; its own page,
+`d/<id>.html`, does not, and is what the feeds link to.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -29,6 +31,7 @@ import jinja2
 from events import KINDS, OccurredDate
 from events.display import value_text
 from events.money import Total
+from feeds.layout import permalink_path
 from feeds.ledger_chart import ledger_svg
 from feeds.manifest import PreviousBuild
 from timeline.views import queries
@@ -157,19 +160,80 @@ def _set_base(name: str, site: Site) -> str:
     return site.feeds.get(name) or name
 
 
+@dataclass(frozen=True)
+class Place:
+    """Which page of its set a page is: `number` of `pages` (the newest is the last)."""
+
+    number: int
+    pages: int
+
+
+def pages_for(count: int) -> int:
+    return max(1, -(-count // PAGE))
+
+
+class PageBuild:
+    """One build's pages: the previous build's page signatures (`SIGNATURES`), the pages
+    this build has (rendered now or kept from before), and each page's checkpoint.
+
+    A page's inputs (its developments' versions, its place among the pages, what it links)
+    are hashed into its signature; a page whose signature and file are those of the
+    previous build is not rendered again. The checkpoint in its footer is the log's head
+    at the latest change to the developments it shows (for a set's newest page, which
+    shows the set's count and ledger: to any of the set's developments), a function of
+    those inputs, so an incremental build writes the bytes a fresh build writes."""
+
+    def __init__(self, reader: Any, site: Site, signatures: dict[str, str], have: Callable[[str], bool]) -> None:
+        self.reader, self.site, self.signatures, self.have = reader, site, signatures, have
+        self.kept: set[str] = set()
+        self._sites: dict[int, Site] = {}
+
+    def at(self, position: int) -> Site:
+        """The site as a page whose latest development change is at `position` shows it."""
+        found = self._sites.get(position)
+        if found is None:
+            head = self.reader.head(position) if position else None
+            found = self._sites[position] = replace(self.site, position=position, head=head)
+        return found
+
+    def page(
+        self, path: str, inputs: list[Any], position: int, render: Callable[[Site], bytes]
+    ) -> Iterator[tuple[str, bytes]]:
+        """The page at `path`, unless its inputs and file are the previous build's."""
+        self.kept.add(path)
+        sig = hashlib.sha256(json.dumps([*inputs, position], sort_keys=True, default=str).encode()).hexdigest()[:32]
+        if self.signatures.get(path) == sig and self.have(path):
+            return
+        self.signatures[path] = sig
+        yield path, render(self.at(position))
+
+    def keep_set(self, ps: PageSet) -> None:
+        """A set not looked at this build: its pages stay as they are."""
+        pages = pages_for(ps.count)
+        self.kept.update(ps.page_path(n, pages) for n in range(1, pages + 1))
+
+    def gone(self) -> list[str]:
+        """Pages the previous build wrote that this one has not (a set that lost its last
+        development, such as an actor merged into another; a set with fewer pages)."""
+        paths = sorted(set(self.signatures) - self.kept)
+        for path in paths:
+            del self.signatures[path]
+        return paths
+
+
 def site_outputs(
     reader: Any,
     settings: Any,
     feeds: dict[str, str],
     todo: list[str],
     folder: PreviousBuild,
-) -> Iterator[tuple[str, bytes]]:
-    """The pages a feeds build writes: after any change the story, kind, changes, directory
-    and ledger pages, and the pages of the topics and actors whose feeds changed (or whose
-    page is missing); the stylesheet and script every time (unchanged bytes are not written
-    again). A page whose inputs (its developments' versions, its place among the pages,
-    the links on it) are those of the previous build is not even rendered: it keeps the
-    checkpoint it was written with (`SIGNATURES` records each page's inputs)."""
+) -> Iterator[tuple[str, bytes | None]]:
+    """The pages a feeds build writes, as (path, bytes), and (path, None) for a page to
+    remove: after any change the story, kind, changes, directory and ledger pages, every
+    development's own page (`d/<id>.html`) whose development or place in the story changed,
+    and the pages of the topics and actors whose feeds changed (or whose page is missing);
+    the stylesheet and script every time (unchanged bytes are not written again). A page
+    whose inputs are those of the previous build is not even rendered (see `PageBuild`)."""
     site = site_of(reader, settings.title, settings.base_url, feeds)
     have, read = folder.have, folder.read
     yield from assets()
@@ -180,6 +244,7 @@ def site_outputs(
     signatures: dict[str, str] = dict(previous) if isinstance(previous, dict) else {}
     changed = bool(todo) or not have("index.html") or not have("changes.html")
     stale = set(todo)
+    build = PageBuild(reader, site, signatures, have)
     cached: list[dict[str, Any] | None] = []
 
     def story_ledger() -> dict[str, Any] | None:
@@ -188,16 +253,26 @@ def site_outputs(
             cached.append(queries.pledge_ledger(pledges) if pledges else None)
         return cached[0]
 
+    newest = 0  # the latest change to any development
     for ps in page_sets(site):
         own = ps.name.startswith(("topic/", "actor/"))
         if (changed and not own) or ps.name in stale or not have(f"{ps.base}.html"):
             # The story's ledger, once; a topic's or actor's own (None: computed); no other kind has one.
             given = story_ledger() if ps.name in ("story", "kind/pledge") else (None if own else _NOT_GIVEN)
-            yield from render_set(reader, site, ps, signatures, have, given)
+            story = ps.name == "story"
+            rendered = SetPages(build, ps, given, permalinks=story)
+            yield from rendered
+            if story:
+                newest = rendered.newest
+        else:
+            build.keep_set(ps)
     if changed:
-        yield from render_changes(site, reader)
-        yield "directory.html", render_directory(site)
-        yield "ledger.html", render_ledger(site, story_ledger())
+        yield from render_changes(build)
+        build.kept.update(("directory.html", "ledger.html"))
+        yield "directory.html", render_directory(build.at(newest))
+        yield "ledger.html", render_ledger(build.at(newest), story_ledger())
+        for path in build.gone():
+            yield path, None
     yield SIGNATURES, json.dumps(signatures, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -211,47 +286,77 @@ def embedded_page(
     docs = list(reader.iter_timeline(only))
     ps = PageSet("story", "index", title, only, "story", len(docs))
     pledges = [d for d in docs if d["kind"] == "pledge"]
-    return render_page(site, ps, docs, 1, 1, queries.pledge_ledger(pledges) if pledges else None)
+    return render_page(site, ps, docs, Place(1, 1), queries.pledge_ledger(pledges) if pledges else None)
 
 
-def render_set(
-    reader: Any,
-    site: Site,
-    ps: PageSet,
-    signatures: dict[str, str] | None = None,
-    have: Callable[[str], bool] = lambda path: False,
-    given: Any = None,
-) -> Iterator[tuple[str, bytes]]:
-    """The pages of one set, oldest first: (path, bytes); with `signatures`, only those
-    whose inputs changed since they were recorded there (which it updates). `given` is the
-    set's ledger when the caller has it already."""
-    pages = max(1, -(-ps.count // PAGE))
-    common = _common_signature(site, ps, pages)
+class SetPages:
+    """The pages of one set, oldest first, as (path, bytes): only those whose inputs changed
+    since the previous build (see `PageBuild`). `given` is the set's ledger when the caller
+    has it already. With `permalinks` (the story), each development's own page too, which
+    links to the story page it is on. After iterating, `newest` is the latest change to
+    any of the set's developments."""
 
-    def page(number: int, docs: list[dict[str, Any]], ledger: dict[str, Any] | None) -> Iterator[tuple[str, bytes]]:
-        path = ps.page_path(number, pages)
-        if signatures is not None:
-            inputs = [common, number, [(d["id"], d["last_position"]) for d in docs], ledger,
-                      ps.count if number == pages else None]  # fmt: skip
-            sig = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:32]
-            if signatures.get(path) == sig and have(path):
-                return
-            signatures[path] = sig
-        yield path, render_page(site, ps, docs, number, pages, ledger)
+    def __init__(self, build: PageBuild, ps: PageSet, given: Any = None, permalinks: bool = False) -> None:
+        self.build, self.ps, self.given, self.permalinks = build, ps, given, permalinks
+        self.newest = 0
 
-    ledger = None if given is _NOT_GIVEN else given
-    if given is None and (ps.filter.topic or ps.filter.actor or ps.filter.kind == "pledge" or ps.base == "index"):
-        pledges = list(reader.iter_timeline(Filter(topic=ps.filter.topic, actor=ps.filter.actor, kind="pledge")))
-        ledger = queries.pledge_ledger(pledges) if pledges else None
-    chunk: list[dict[str, Any]] = []
-    number = 0
-    for doc in reader.iter_timeline(ps.filter):
-        chunk.append(doc)
-        if len(chunk) == PAGE and number + 1 < pages:
-            number += 1
-            yield from page(number, chunk, None)
-            chunk = []
-    yield from page(pages, chunk, ledger)
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        build, ps, given = self.build, self.ps, self.given
+        pages = pages_for(ps.count)
+        common = _common_signature(build.site, ps, pages)
+
+        def page(number: int, docs: list[dict[str, Any]], ledger: dict[str, Any] | None) -> Iterator[tuple[str, bytes]]:
+            place = Place(number, pages)
+            versions = [(d["id"], d["last_position"]) for d in docs]
+            last = number == pages
+            position = self.newest if last else max((d["last_position"] for d in docs), default=0)
+            inputs = [common, number, versions, ledger, ps.count if last else None]
+            yield from build.page(ps.page_path(number, pages), inputs, position,
+                                  lambda site: render_page(site, ps, docs, place, ledger))  # fmt: skip
+
+        ledger = None if given is _NOT_GIVEN else given
+        if given is None and (ps.filter.topic or ps.filter.actor or ps.filter.kind == "pledge" or ps.base == "index"):
+            pledges = list(
+                build.reader.iter_timeline(Filter(topic=ps.filter.topic, actor=ps.filter.actor, kind="pledge"))
+            )
+            ledger = queries.pledge_ledger(pledges) if pledges else None
+        chunk: list[dict[str, Any]] = []
+        number = 0
+        for doc in build.reader.iter_timeline(ps.filter):
+            self.newest = max(self.newest, int(doc["last_position"]))
+            if self.permalinks:
+                yield from permalink_page(build, doc, ps.page_path(min(number + 1, pages), pages))
+            chunk.append(doc)
+            if len(chunk) == PAGE and number + 1 < pages:
+                number += 1
+                yield from page(number, chunk, None)
+                chunk = []
+        yield from page(pages, chunk, ledger)
+
+
+def permalink_page(build: PageBuild, doc: dict[str, Any], place: str) -> Iterator[tuple[str, bytes]]:
+    """`d/<id>.html`: one development at a link that never moves (the feeds' entries link
+    here), with a link to the story page it is on now. Rendered again only when the
+    development changed or moved to another story page."""
+    path = permalink_path(doc["id"])
+    site = build.site
+    inputs = [_templates_digest(), site.title, site.base_url, site.feeds.get("story"), doc["id"], place]
+
+    def render(at: Site) -> bytes:
+        root = "../" * path.count("/")
+        it = _item(doc)
+        it["bar"] = _bar(it, _axis([it]))
+        story_feed = site.feeds.get("story")
+        feed_links = (
+            [(f"{root}{story_feed}.atom", "application/atom+xml", f"{site.title} (Atom)"),
+             (f"{root}{story_feed}.rss", "application/rss+xml", f"{site.title} (RSS)")]
+            if story_feed else []
+        )  # fmt: skip
+        context = {"site": at, "root": root, "it": it, "place": place, "feed_links": feed_links,
+                   "kind_labels": KIND_LABELS, "permalink": False, "css": None, "js": None}  # fmt: skip
+        return _environment().get_template("development_page.html").render(context).encode("utf-8")
+
+    yield from build.page(path, inputs, int(doc["last_position"]), render)
 
 
 def _common_signature(site: Site, ps: PageSet, pages: int) -> str:
@@ -264,13 +369,9 @@ def _common_signature(site: Site, ps: PageSet, pages: int) -> str:
 
 
 def render_page(
-    site: Site,
-    ps: PageSet,
-    docs: list[dict[str, Any]],
-    number: int,
-    pages: int,
-    ledger: dict[str, Any] | None,
+    site: Site, ps: PageSet, docs: list[dict[str, Any]], place: Place, ledger: dict[str, Any] | None
 ) -> bytes:
+    number, pages = place.number, place.pages
     path = ps.page_path(number, pages)
     # Links between pages are relative, so the folder works from disk, `serve` or any
     # server; an embedded page (one file, put anywhere) links the published site instead.
@@ -308,6 +409,7 @@ def render_page(
         "chart_rows": CHART,
         "kind_labels": KIND_LABELS,
         "kinds": list(KINDS),
+        "permalink": True,
         "topic_links": _links(site, "topic", root, NAV),
         "actor_links": _links(site, "actor", root, NAV),
         "more_facets": len(site.topics) > NAV or len(site.actors) > NAV,
@@ -364,14 +466,15 @@ def render_ledger(site: Site, ledger: dict[str, Any] | None) -> bytes:
     return _environment().get_template("ledger.html").render(context).encode("utf-8")
 
 
-def render_changes(site: Site, reader: Any) -> Iterator[tuple[str, bytes]]:
+def render_changes(build: PageBuild) -> Iterator[tuple[str, bytes]]:
     """The page history: every addition, correction (field by field) and retraction, newest
     first, each with its log position and recorded time; `page.js` narrows it to the span
-    between two positions or dates."""
+    between two positions or dates. Each page's checkpoint is at its newest row."""
+    site = build.site
     rows: list[dict[str, Any]] = []
     story = page_sets(site)[0]
-    pages_of_story = max(1, -(-story.count // PAGE))
-    for i, doc in enumerate(reader.iter_timeline()):
+    pages_of_story = pages_for(story.count)
+    for i, doc in enumerate(build.reader.iter_timeline()):
         anchor = f"{story.page_path(i // PAGE + 1, pages_of_story)}#d-{doc['id']}"  # the page it is on
         rows.append({"position": doc["first_position"], "recorded": doc["recorded"], "what": "added",
                      "doc": doc, "anchor": anchor, "changes": [], "reason": None})  # fmt: skip
@@ -390,9 +493,12 @@ def render_changes(site: Site, reader: Any) -> Iterator[tuple[str, bytes]]:
     for n, path in enumerate(paths, start=1):
         root = "../" * path.count("/")
         nav = [{"label": str(k), "href": root + p, "current": k == n} for k, p in enumerate(paths, start=1)]
-        context = {"site": site, "root": root, "rows": rows[(n - 1) * CHANGES : n * CHANGES], "nav": nav if pages > 1 else [],
+        shown = rows[(n - 1) * CHANGES : n * CHANGES]
+        context = {"root": root, "rows": shown, "nav": nav if pages > 1 else [],
                    "number": n, "pages": pages, "css": None, "js": None, "feed_links": []}  # fmt: skip
-        yield path, _environment().get_template("changes.html").render(context).encode("utf-8")
+        build.kept.add(path)
+        at = build.at(max((int(r["position"]) for r in shown), default=0))
+        yield path, _environment().get_template("changes.html").render({**context, "site": at}).encode("utf-8")
 
 
 # --- one development as the templates see it --------------------------------------------

@@ -132,8 +132,12 @@ def build_site(
         sink(out)
     from feeds.page import site_outputs  # the story pages (Jinja2), beside the feeds
 
+    gone_pages: list[str] = []
     for path, data in site_outputs(reader, settings, {n: r.path for n, r in feeds_out.items()}, todo, folder):
-        sink(Output(path, data, index_modified))
+        if data is None:
+            gone_pages.append(path)
+        else:
+            sink(Output(path, data, index_modified))
     new_manifest = {
         "format": FORMAT,
         "fingerprint": fp,
@@ -141,7 +145,8 @@ def build_site(
         "position": reader.position,
         "feeds": {n: feeds_out[n].to_json() for n in sorted(feeds_out)},
     }
-    return Result(collected, removed(old_records, feeds_out, still_usable), new_manifest, todo)
+    gone = removed(old_records, feeds_out, still_usable) + gone_pages
+    return Result(collected, sorted(gone), new_manifest, todo)
 
 
 def _modified(reader: Reader, position: int) -> Any:

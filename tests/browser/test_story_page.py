@@ -159,3 +159,26 @@ def test_an_empty_story_says_so(tmp_path: Path, visit: Any) -> None:
     assert v.page.locator("p.empty").text_content() == "The story has no developments yet."
     assert v.page.locator("footer .checkpoint").text_content() == "(empty log)"
     assert v.external == [] and v.axe() == []
+
+
+def test_a_feed_entrys_alternate_link_opens_the_development_and_leads_to_its_place(
+    story: dict[str, Any], visit: Any
+) -> None:
+    import feedparser
+
+    parsed = feedparser.parse((story["out"] / "story.atom").read_bytes())
+    corrected = next(d for d in story["docs"] if d["kind"] == "visit")
+    link = next(e.link for e in parsed.entries if e.id.endswith(corrected["id"]))
+    assert link == f"{BASE}/d/{corrected['id']}.html"
+    v = visit(story["out"], link.removeprefix(BASE + "/"))
+    item = v.page.locator(f"#d-{corrected['id']}")
+    assert item.count() == 1
+    assert item.locator(".correction ins").text_content() == "Phnom Penh, Cambodia"
+    hrefs = item.locator("a.source").evaluate_all("els => els.map(e => e.href)")
+    assert hrefs == [s["url"] for s in corrected["fields"]["sources"]]
+    assert v.external == [] and v.console == [] and v.axe() == []
+    v.page.get_by_role("link", name="Its place in the story").click()
+    v.page.wait_for_load_state()
+    assert v.page.url.endswith(f"#d-{corrected['id']}")
+    assert v.page.locator(f"#d-{corrected['id']} .correction ins").text_content() == "Phnom Penh, Cambodia"
+    v.shot("development-page")

@@ -250,8 +250,8 @@ def test_a_full_disk_is_one_line_leaves_every_file_whole_and_the_next_build_fini
         {"kind": "statement", "title": f"Statement {i} " + "words " * 60, "occurred": "2024-07-08",
          "speaker": f"Speaker {i % 7}", "paraphrase": "p " * 200, "topics": [f"t{i % 5}"],
          "sources": ["https://news.example/a"]}
-        for i in range(120)
-    ]  # fmt: skip  # enough for the feeds to need more than the disk has left
+        for i in range(90)
+    ]  # fmt: skip  # enough for the feeds (and pages, a page per development) to need more than the disk has left
     (tmp_path / "many.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     sqlite_run("import", str(tmp_path / "many.jsonl"))
     fresh = tmp_path / "fresh"

@@ -161,3 +161,19 @@ def test_search_answers_a_small_escaped_page(server: str) -> None:
     assert status == 200 and b"<script>" not in body and b"&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert fetch(f"{server}/search?q=%21%21")[:1] == (400,)
     assert fetch(f"{server}/search?q=" + "a+" * 150)[0] == 400
+
+
+def test_every_entrys_alternate_link_is_served_with_its_anchor(server: str) -> None:
+    import lxml.html
+
+    status, _, body = fetch(f"{server}/story.atom")
+    assert status == 200
+    parsed = feedparser.parse(body)
+    assert parsed.bozo == 0 and parsed.entries
+    for e in parsed.entries:
+        link = e.link
+        assert link.startswith("http://feeds.test/d/"), link  # under the base URL
+        status, headers, page = fetch(server + urlsplit(link).path)
+        assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8", link
+        dev_id = e.id.rsplit("/", 1)[1]
+        assert lxml.html.fromstring(page).xpath(f'//li[@id="d-{dev_id}"]'), link
