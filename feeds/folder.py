@@ -10,14 +10,16 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds import FORMAT
 from feeds.layout import Output, digest
 from feeds.manifest import MANIFEST, PreviousBuild, records
 from feeds.settings import FeedSettings
 from feeds.site import Result, build_site
-from timeline.reading import Reader
+
+if TYPE_CHECKING:
+    from timeline.reading import Reader
 
 
 class UnsafePath(ValueError):

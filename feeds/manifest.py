@@ -13,13 +13,15 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds import FORMAT
 from feeds.layout import FORMATS, archive_path, sidecar_path
 from feeds.settings import FeedSettings
 from timeline import __version__
-from timeline.reading import Reader
+
+if TYPE_CHECKING:
+    from timeline.reading import Reader
 
 MANIFEST = ".timeline-feeds.json"
 

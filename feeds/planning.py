@@ -17,12 +17,14 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds.layout import FACETS, STORY, feed_path, sidecar_path
 from feeds.manifest import FeedRecord
-from timeline.reading import Reader
 from timeline.views import queries
+
+if TYPE_CHECKING:
+    from timeline.reading import Reader
 
 Doc = dict[str, Any]
 

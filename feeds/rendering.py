@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds import CHECKPOINT_FILE
 from feeds.actors import feed_notes, follow_registry
@@ -20,7 +20,9 @@ from feeds.layout import EPOCH, FORMATS, STORY, Output, archive_path, digest, fe
 from feeds.manifest import FeedRecord
 from feeds.planning import Doc, FeedPlan, newest_first
 from feeds.settings import FeedSettings
-from timeline.reading import Reader
+
+if TYPE_CHECKING:
+    from timeline.reading import Reader
 
 Link = tuple[str, dict[str, str]]  # (rel, format -> URL)
 

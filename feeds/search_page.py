@@ -15,20 +15,19 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from feeds.server import Handler, Response
-from timeline import reading
 from timeline.errors import TimelineError
 
 LIMIT = 20
 MAX_QUERY = 200
 WAIT_SECONDS = 2.0
-UNAVAILABLE: tuple[type[BaseException], ...] = (
-    TimelineError,
-    *reading.STORE_ERRORS,
-)  # the store is down, or its answer unusable
 HTML = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
 
 
 def search_handler(open_app: Callable[[], Any], probe: Callable[[], None] | None = None) -> Handler:
+    from timeline import reading  # when serve starts, not when this module is imported
+
+    # The store is down, or its answer unusable: say so.
+    unavailable: tuple[type[BaseException], ...] = (TimelineError, *reading.STORE_ERRORS)
     lock = threading.Lock()
     state: dict[str, Any] = {}
 
@@ -54,7 +53,7 @@ def search_handler(open_app: Callable[[], Any], probe: Callable[[], None] | None
             if "app" not in state:
                 state["app"] = open_app()
             found = reading.search(state["app"], query, limit=LIMIT)
-        except UNAVAILABLE as e:  # the store is down: say so
+        except unavailable as e:  # the store is down: say so
             app = state.pop("app", None)
             if app is not None:
                 app.close()
@@ -69,8 +68,9 @@ def search_handler(open_app: Callable[[], Any], probe: Callable[[], None] | None
     return handler
 
 
-def page(text: str, query: reading.Query, found: list[dict[str, Any]]) -> str:
-    highlight, snippet = reading.highlight, reading.snippet
+def page(text: str, query: Any, found: list[dict[str, Any]]) -> str:
+    from timeline.reading import highlight, snippet
+
     h = html.escape
 
     def marked(value: str) -> str:

@@ -74,7 +74,6 @@ from feeds.layout import MEDIA_TYPES, Output
 from feeds.page import page_sources
 from feeds.proof_http import write_checkpoint
 from feeds.settings import FeedSettings, http_url
-from timeline import reading
 from timeline.errors import TimelineError, first_line
 
 StartResponse = Callable[..., Any]
@@ -218,6 +217,8 @@ class Site:
             self.probe()
         if self.app is None and self.reopen is not None:
             self.app = self.reopen()
+        from timeline import reading  # the views and the store: not needed to start listening
+
         latest = reading.log_position(self.app)
         if latest == self._seen and not check:
             return 0, latest

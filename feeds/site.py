@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds import FORMAT
 from feeds.entries import parse_time
@@ -43,8 +43,10 @@ from feeds.manifest import FeedRecord, PreviousBuild, fingerprint, records, remo
 from feeds.planning import FEW_CHANGES, FeedPlan, Since
 from feeds.rendering import FeedJob, FeedRenderer, index_outputs
 from feeds.settings import FeedSettings
-from timeline.reading import Reader
 from timeline.views import queries
+
+if TYPE_CHECKING:
+    from timeline.reading import Reader
 
 
 @dataclass(frozen=True)
