@@ -144,7 +144,7 @@ def _add_command(kind_name: str) -> click.Command:
 
     @pass_session
     @read_by_conventions
-    def callback(session: Session, key: str | None, publisher: str | None, published: str | None,  # noqa: PLR0913, RUF100 - a click callback takes one parameter per option
+    def callback(session: Session, key: str | None, publisher: str | None, published: str | None,  # noqa: PLR0913 - a click callback takes one parameter per option
                  source_language: str | None, via: str | None, as_json: bool, **values: Any) -> None:  # fmt: skip
         sources = [_source(url, publisher, published, source_language, via) for url in values.pop("sources")]
         raw = {"kind": kind_name, "id": key, "sources": sources, **values}
@@ -246,7 +246,7 @@ def _parse_set(pairs: tuple[str, ...]) -> dict[str, Any]:
 @json_option
 @pass_session
 @convention_options
-def correct(  # noqa: PLR0913, RUF100 - a click callback takes one parameter per option
+def correct(  # noqa: PLR0913 - a click callback takes one parameter per option
     session: Session, dev_id: str, pairs: tuple[str, ...], reason: str, source: str | None, as_json: bool
 ) -> None:
     """Correct fields of a development. The earlier version stays in the log."""
@@ -276,7 +276,7 @@ def retract(session: Session, dev_id: str, reason: str, source: str | None, as_j
 @json_option
 @pass_session
 @convention_options
-def add_source(session: Session, dev_id: str, url: str, publisher: str | None, published: str | None,  # noqa: PLR0913, RUF100 - a click callback takes one parameter per option
+def add_source(session: Session, dev_id: str, url: str, publisher: str | None, published: str | None,  # noqa: PLR0913 - a click callback takes one parameter per option
                language: str | None, via: str | None, as_json: bool) -> None:  # fmt: skip
     """Add a source to a development."""
     src = _source(url, publisher, published, language, via)

@@ -395,7 +395,9 @@ class _Index:
             aggregate = self.app.mapper.to_domain_event(stored).mutate(aggregate)  # type: ignore[attr-defined]
         return cast(Development, aggregate)
 
-    def add(self, key: bytes, version: int, topic: int, state: bytes, kind: str, dev: Development | None) -> None:
+    def add(  # noqa: PLR0913 - one spooled event's columns, and the development it makes
+        self, key: bytes, version: int, topic: int, state: bytes, kind: str, dev: Development | None
+    ) -> None:
         """Spool one event of a development and note where it is; `dev`: the development
         after it, kept while it is recent."""
         packed = self.packed.get(key)

@@ -109,17 +109,15 @@ def test_first_start_on_a_large_log_answers_at_once(sqlite_run: Cli, tmp_path: P
          "--base-url", BASE, "--page-size", "3"], stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        began = time.monotonic()
         assert proc.stderr is not None
         first = proc.stderr.readline()
         url = first.split(" at ", 1)[1].split()[0].rstrip("/")
+        # It answers before the build is done: the 503 says so (how soon is a benchmark
+        # figure, BENCHMARKS.md, not a test's), and the build then finishes in the background.
         status, body = get(f"{url}/index.html")
-        answered = time.monotonic() - began
-        assert answered < 2.0 and status == 503, (answered, status)
-        assert body == b"the feeds are being built; try again shortly\n"
+        assert (status, body) == (503, b"the feeds are being built; try again shortly\n")
         done = proc.stderr.readline()
-        built = time.monotonic() - began
-        assert " files written in " in done and built > answered
+        assert " files written in " in done
         assert get(f"{url}/index.html")[0] == 200 and get(f"{url}/nope.atom")[0] == 404
     finally:
         proc.terminate()

@@ -142,10 +142,9 @@ def test_serve_binds_to_loopback_by_default_and_reports_a_busy_port(sqlite_run: 
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        began = time.monotonic()
+        # It must exit (timeout=30 fails the test if it waits instead), with one line.
         result = timeline_cmd("--db", sqlite_run.target, "serve", "--port", str(port), timeout=30)
     assert result.returncode == 1 and result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}")
-    assert time.monotonic() - began < 30
 
 
 def test_search_answers_a_small_escaped_page(server: str) -> None:

@@ -46,7 +46,7 @@ def actor() -> None:
 @click.option("--to", "end", metavar="DATE", help="When it ended (none: it still holds).")
 @json_option
 @pass_session
-def add(session: Session, name: str, aliases: tuple[str, ...], kind: str | None, wikidata: str | None,  # noqa: PLR0913, RUF100 - a click callback takes one parameter per option
+def add(session: Session, name: str, aliases: tuple[str, ...], kind: str | None, wikidata: str | None,  # noqa: PLR0913 - a click callback takes one parameter per option
         role: str | None, start: str | None, end: str | None, as_json: bool) -> None:  # fmt: skip
     """Register an actor under NAME. Prints its id; adding it again adds only new aliases."""
     from timeline.registry import add_actor
@@ -73,7 +73,7 @@ def alias(session: Session, actor_ref: str, name: str, as_json: bool) -> None:
 @click.option("--to", "end", metavar="DATE", help="When it ended (none: it still holds).")
 @json_option
 @pass_session
-def role(session: Session, actor_ref: str, role: str, start: str, end: str | None, as_json: bool) -> None:  # noqa: PLR0913, RUF100 - a click callback takes one parameter per option
+def role(session: Session, actor_ref: str, role: str, start: str, end: str | None, as_json: bool) -> None:  # noqa: PLR0913 - a click callback takes one parameter per option
     """ROLE means ACTOR for developments that occurred wholly within the term."""
     from timeline.registry import assign_role
 
@@ -173,7 +173,7 @@ def actors(session: Session, unresolved: bool, as_json: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 200), default=20, show_default=True, help="At most this many results.")
 @json_option
 @pass_session
-def search(session: Session, query: str, when: str | None, kind: str | None, topic: str | None,  # noqa: PLR0913, RUF100 - a click callback takes one parameter per option
+def search(session: Session, query: str, when: str | None, kind: str | None, topic: str | None,  # noqa: PLR0913 - a click callback takes one parameter per option
            actor: str | None, limit: int, as_json: bool) -> None:  # fmt: skip
     """Find developments by their words: titles, summaries, quotes, paraphrases, names,
     places. Every word must match (a trailing * matches a prefix), best matches first,

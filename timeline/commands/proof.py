@@ -139,7 +139,7 @@ def checkpoint(session: Session, at: str | None, as_json: bool) -> None:
 @click.option("--to", "end", metavar="SIZE|#M", help="... is a prefix of the log of this size. Default: the whole log.")
 @click.option("--hex", "as_hex", is_flag=True, help="Write hashes in hex instead of base64.")
 @pass_session
-def prove(session: Session, ref: str | None, at: str | None, start: str | None, end: str | None, as_hex: bool) -> None:  # noqa: PLR0913, RUF100 - a click callback takes one parameter per option
+def prove(session: Session, ref: str | None, at: str | None, start: str | None, end: str | None, as_hex: bool) -> None:  # noqa: PLR0913 - a click callback takes one parameter per option
     """Print an inclusion proof (ID or #N: the development's events, or one event, are in
     the log) or a consistency proof (--from: the smaller log is a prefix of the larger), as
     JSON that `timeline check --proof` verifies."""

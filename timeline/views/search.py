@@ -208,7 +208,7 @@ class SearchWriter:
         self.sql.executemany(c, f"INSERT INTO {TABLE} (rowid, body) VALUES (?, ?)", rows)
 
 
-def search(
+def search(  # noqa: PLR0913 - the query, the three filters `search` takes, and a limit
     sql: Sql,
     query: Query,
     kind: str | None = None,
