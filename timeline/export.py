@@ -1,8 +1,9 @@
 """Exports to the tools newsrooms and researchers already use.
 
-- `ImportLines(batches)`: the log as import lines (a development line for each report,
-  then `correct`, `retract` and `source` lines in log order), so that importing them into
-  an empty database gives the same timeline and the same corrections history. Each stored
+- `ImportLines(batches)`: the log as import lines, one per event in log order (a development
+  line for each report, `correct`, `retract` and `source` lines, and the actor registry's
+  lines), so that replaying them into an empty database gives the same timeline, the same
+  corrections history and the same registry. Each stored
   value is written as text the importer reads back to exactly that value, or the export
   refuses (`ExportError`), naming the development and field.
 - `timelinejs(docs, title)`: TimelineJS 3 JSON (https://timeline.knightlab.com/docs/json-format.html).
@@ -16,7 +17,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from events import COMMON_FIELDS, KINDS, Money, OccurredDate
 from events.actors import Actor
@@ -25,6 +26,9 @@ from events.fields import Field
 from timeline.errors import TimelineError
 from timeline.views.project import period
 from timeline.views.registry import Registry, wikidata_of
+
+if TYPE_CHECKING:
+    from timeline.audit.replay import Batch
 
 # CAMEO-style codes (Schrodt's CAMEO 1.1b3): make a visit, sign a formal agreement, make a
 # public statement, pledge (express intent to provide) economic aid.
@@ -47,22 +51,49 @@ class ExportError(TimelineError):
 
 class ImportLines:
     """Import lines for the decoded events in `batches` (as `timeline.audit.replay.stream`
-    yields them), in log order. The actor registry's events have no import line (`import`
-    reads developments; the registry is recorded with the `actor` commands): they are left
-    out and counted in `registry_events`."""
+    yields them), in log order, one line per event: a development's as `timeline import`
+    reads them, an actor registry event as `timeline actor import` reads it (`registry_line`),
+    so that `actor import` of the whole file replays both in that order. `registry_lines`
+    counts the registry's, once iterated."""
 
-    def __init__(self, batches: Iterable[list[tuple[Any, Any]]]) -> None:
+    def __init__(self, batches: Iterable[Batch]) -> None:
         self.batches = batches
-        self.registry_events = 0
+        self.registry_lines = 0
 
     def __iter__(self) -> Iterator[str]:
         kinds: dict[str, str] = {}
+        names: dict[str, str] = {}
         for batch in self.batches:
             for _notification, event in batch:
                 if isinstance(event, Actor.Event):
-                    self.registry_events += 1
+                    self.registry_lines += 1
+                    line = registry_line(event, names)
                 else:
-                    yield json.dumps(_import_line(event, kinds), ensure_ascii=False, sort_keys=False)
+                    line = _import_line(event, kinds)
+                yield json.dumps(line, ensure_ascii=False, sort_keys=False)
+
+
+def registry_line(event: Actor.Event, names: dict[str, str]) -> dict[str, Any]:
+    """The `actor import` line that records `event` again: each actor named by its own name
+    (which `names`, actor id -> name, learns from its `Added`, first in the log), dates as
+    stored (EDTF, which the registry reads back to the same)."""
+    aid = str(event.originator_id)
+    if isinstance(event, Actor.Added):
+        names[aid] = event.name
+        line: dict[str, Any] = {"op": "actor", "name": event.name}
+        line.update({k: v for k, v in (("kind", event.kind), ("wikidata", event.wikidata)) if v})
+        return line
+    name = names[aid]
+    if isinstance(event, Actor.Aliased):
+        return {"op": "alias", "actor": name, "name": event.alias}
+    if isinstance(event, Actor.RoleAssigned):
+        line = {"op": "role", "actor": name, "role": event.role, "from": event.start}
+        return line if event.end is None else {**line, "to": event.end}
+    if isinstance(event, Actor.Merged):
+        return {"op": "merge", "into": names[event.into], "other": name, "reason": event.reason}
+    if isinstance(event, Actor.Split):
+        return {"op": "split", "actor": name, "reason": event.reason}
+    raise ExportError(f"event {type(event).__name__} of actor {name} has no registry line")
 
 
 def _import_line(event: Any, kinds: dict[str, str]) -> dict[str, Any]:

@@ -3,14 +3,23 @@
 Each method checks what the registry already says (its view, caught up first) so that a
 name never means two actors at once, then saves one actor aggregate: every event of one
 command is stored in one transaction. Callers get plain dicts.
+
+Where the database is not there yet, a command checks against the empty registry first
+and opens (creates) the database only to save what passed: a refusal creates nothing.
+`import_registry` also replays a whole `export --format jsonl` file, registry lines and
+development lines in their order (see its docstring).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -23,6 +32,21 @@ from events.slugs import slugify
 from timeline.errors import TimelineError
 from timeline.views.registry import Registry, with_event
 
+if TYPE_CHECKING:
+    from pykakasi import kakasi
+
+    from timeline.app import Timeline
+
+
+class Database(Protocol):
+    """Where a command records: `timeline.commands.common.Session` is one. `app` opens
+    the database, creating a SQLite file that is not there yet."""
+
+    @property
+    def app(self) -> Timeline: ...
+
+    def exists(self) -> bool: ...
+
 
 class ActorNotFound(TimelineError):
     def __init__(self, ref: str) -> None:
@@ -33,7 +57,7 @@ class NameTaken(TimelineError):
     pass
 
 
-def _registry(app: Any) -> Registry:
+def _registry(app: Timeline) -> Registry:
     from timeline.views.runner import Views
 
     views = Views(app)
@@ -79,19 +103,24 @@ def _plain(actor: Actor, status: str = "changed") -> dict[str, Any]:
 
 class Edit:
     """Registry changes checked against the registry as it stands plus the changes made
-    so far, saved together (one transaction) by `save`: one command, or a whole file."""
+    so far, saved together (one transaction) by `save`: one command, or a whole file.
+    With no `app` (no database yet) they are checked against the empty registry, and
+    `save` needs the app to be given first."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Timeline | None) -> None:
         self.app = app
-        self.reg = _registry(app)
+        self.reg = _registry(app) if app is not None else Registry()
         self.pending: dict[UUID, Actor] = {}
         self._applied: dict[UUID, int] = {}
 
     def get(self, aid: UUID) -> Actor | None:
         if aid in self.pending:
             return self.pending[aid]
+        if self.app is None:
+            return None
         try:
-            return self.app.repository.get(aid)  # type: ignore[no-any-return]
+            actor: Actor = self.app.repository.get(aid)
+            return actor
         except AggregateNotFoundError:
             return None
 
@@ -112,11 +141,17 @@ class Edit:
         self._applied[actor.id] = len(events)
         self.pending[actor.id] = actor
 
-    def save(self) -> None:
+    def save(self, app: Timeline | None = None) -> None:
+        """Store the pending events in one transaction (in `app`, given where the edit was
+        checked with none); the edit goes on from what is stored."""
+        self.app = app or self.app
+        assert self.app is not None, "an edit checked without a database is saved into one"
         try:
             self.app.save(*self.pending.values())
         except IntegrityError:
             raise TimelineError("another writer changed the registry meanwhile; run the command again") from None
+        self.pending.clear()
+        self._applied.clear()
 
     def add(
         self, name: str, aliases: Sequence[str] = (), kind: str | None = None, wikidata: str | None = None,
@@ -195,34 +230,38 @@ class Edit:
         return _plain(actor)
 
 
-def _one(app: Any, change: Callable[[Edit], dict[str, Any]]) -> dict[str, Any]:
+def _one(app: Timeline, change: Callable[[Edit], dict[str, Any]]) -> dict[str, Any]:
     edit = Edit(app)
     result = change(edit)
     edit.save()
     return result
 
 
-def add_actor(
-    app: Any, name: str, aliases: Sequence[str] = (), kind: str | None = None, wikidata: str | None = None,
+def add_actor(  # noqa: PLR0913, RUF100 - one parameter per option of `actor add`
+    db: Database, name: str, aliases: Sequence[str] = (), kind: str | None = None, wikidata: str | None = None,
     role: str | None = None, start: str | None = None, end: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    return _one(app, lambda e: e.add(name, aliases, kind, wikidata, role, start, end))
+    """Checked before the database is opened where there is none yet."""
+    edit = Edit(db.app if db.exists() else None)
+    result = edit.add(name, aliases, kind, wikidata, role, start, end)
+    edit.save(db.app)
+    return result
 
 
-def add_alias(app: Any, ref: str, alias: str) -> dict[str, Any]:
+def add_alias(app: Timeline, ref: str, alias: str) -> dict[str, Any]:
     return _one(app, lambda e: e.alias(ref, alias))
 
 
-def assign_role(app: Any, ref: str, role: str, start: str | None, end: str | None) -> dict[str, Any]:
+def assign_role(app: Timeline, ref: str, role: str, start: str | None, end: str | None) -> dict[str, Any]:
     return _one(app, lambda e: e.role(ref, role, start, end))
 
 
-def merge(app: Any, into_ref: str, other_ref: str, reason: str) -> dict[str, Any]:
+def merge(app: Timeline, into_ref: str, other_ref: str, reason: str) -> dict[str, Any]:
     """`other` is the same actor as `into`: its names resolve to `into` from now on."""
     return _one(app, lambda e: e.merge(into_ref, other_ref, reason))
 
 
-def split(app: Any, ref: str, reason: str) -> dict[str, Any]:
+def split(app: Timeline, ref: str, reason: str) -> dict[str, Any]:
     return _one(app, lambda e: e.split(ref, reason))
 
 
@@ -236,26 +275,149 @@ LINE_OPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def import_registry(app: Any, lines: Iterable[str]) -> dict[str, int]:
+@dataclass
+class _Run:
+    """Consecutive lines of one sort in a file, registry lines or development lines, by
+    their line numbers in the file."""
+
+    registry: bool
+    numbers: list[int]
+
+
+def import_registry(db: Database, lines: Iterable[str]) -> dict[str, Any]:
     """Registry lines (JSON: {"op": "actor", "name", "aliases", "kind", "wikidata",
     "roles": [{"role", "from", "to"}]}, and "alias", "role", "merge", "split" lines with the
     commands' arguments), all checked before anything is written: one bad line rejects
-    the file, naming it, and nothing is stored."""
-    from timeline.importer import ImportRejected
+    the file, naming it, and nothing is stored.
 
-    edit = Edit(app)
-    counts = {"lines": 0, "new": 0, "changed": 0, "existing": 0}
+    A file may hold development lines too (`timeline export --format jsonl` writes one
+    line per event of the log, in log order): each run of them is imported in turn, in
+    its place between the registry's, so that the replayed log has every event at the
+    position it had (a replay before a merge shows the actors apart there too). Such a
+    file replays into an empty database only, after a dry run of its development lines
+    into a scratch database has checked them all: one bad line, and nothing is stored.
+    The counts then hold "developments", what `timeline import` would say of them."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", prefix="timeline-actor-import-") as spool:
+        runs = _spool(lines, spool)
+        counts = _check_registry_lines(db.app if db.exists() else None, spool, runs)
+        developments = [r for r in runs if not r.registry]
+        if not developments:
+            _replay(db.app, spool, runs)
+            return counts
+        if len(runs) > 1:
+            if db.exists() and db.app.event_count():
+                raise TimelineError(
+                    "this file interleaves development and actor registry lines (an export), which replay"
+                    " into an empty database only; nothing was imported"
+                )
+            _dry_run(spool, developments)
+        counts["developments"] = _replay(db.app, spool, runs)
+    return counts
+
+
+def _spool(lines: Iterable[str], spool: IO[str]) -> list[_Run]:
+    """Copy `lines` (read once: stdin works too) to `spool` without its blank lines,
+    noting its runs."""
+    runs: list[_Run] = []
     for number, text in enumerate(lines, 1):
         if not text.strip():
             continue
+        registry = _is_registry_line(text)
+        if not runs or runs[-1].registry != registry:
+            runs.append(_Run(registry, []))
+        runs[-1].numbers.append(number)
+        spool.write(text if text.endswith("\n") else text + "\n")
+    spool.flush()
+    return runs
+
+
+def _is_registry_line(text: str) -> bool:
+    """A line whose op is a registry op; any other (bad JSON too) is a development line,
+    for `timeline import` to read or refuse."""
+    if '"op"' not in text:
+        return False
+    try:
+        line = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(line, dict) and line.get("op") in LINE_OPS
+
+
+def _texts(spool: IO[str], run: _Run) -> Iterator[str]:
+    """The lines of `run`, read from where the spool stands (runs are read in order)."""
+    for _ in run.numbers:
+        yield spool.readline()
+
+
+def _record_lines(edit: Edit, spool: IO[str], run: _Run, counts: dict[str, int]) -> None:
+    from timeline.importer import ImportRejected
+
+    for number, text in zip(run.numbers, _texts(spool, run), strict=True):
         try:
             status = _line(edit, text)
         except (InvalidInput, TimelineError) as e:
             raise ImportRejected(number, str(e)) from None
         counts["lines"] += 1
         counts[status] += 1
-    edit.save()
+
+
+def _check_registry_lines(app: Timeline | None, spool: IO[str], runs: list[_Run]) -> dict[str, Any]:
+    """Every registry line checked in order on one edit that is never saved (against the
+    empty registry where there is no database yet)."""
+    edit = Edit(app)
+    counts: dict[str, Any] = {"lines": 0, "new": 0, "changed": 0, "existing": 0}
+    spool.seek(0)
+    for run in runs:
+        if run.registry:
+            _record_lines(edit, spool, run, counts)
+        else:
+            for _ in _texts(spool, run):
+                pass
     return counts
+
+
+def _import_run(app: Timeline, texts: Iterable[str], numbers: list[int]) -> dict[str, int]:
+    """`timeline import` of development lines, a rejection naming the file's line."""
+    from timeline.importer import ImportRejected, import_lines
+
+    try:
+        return import_lines(app, texts).as_dict()
+    except ImportRejected as e:
+        said = str(e).removeprefix(f"line {e.line}: ").removesuffix("; nothing was imported")
+        raise ImportRejected(numbers[e.line - 1], said) from None
+
+
+def _dry_run(spool: IO[str], runs: list[_Run]) -> None:
+    """Import every development line of the file into a scratch SQLite database, which
+    checks them as importing them into an empty database would; then forget it."""
+    from timeline import config
+    from timeline.app import Timeline
+
+    numbers = [n for run in runs for n in run.numbers]
+    spool.seek(0)
+    texts = (text for text in spool if not _is_registry_line(text))
+    with tempfile.TemporaryDirectory(prefix="timeline-actor-import-") as folder:
+        app = Timeline.open(config.resolve(str(Path(folder) / "dry-run.db")))
+        try:
+            _import_run(app, texts, numbers)
+        finally:
+            app.close()
+
+
+def _replay(app: Timeline, spool: IO[str], runs: list[_Run]) -> dict[str, int]:
+    """Record the file, run after run: the registry's lines of one run in one transaction,
+    a run of development lines as `timeline import` does. The development counts summed."""
+    edit = Edit(app)
+    totals: dict[str, int] = {}
+    spool.seek(0)
+    for run in runs:
+        if run.registry:
+            _record_lines(edit, spool, run, {"lines": 0, "new": 0, "changed": 0, "existing": 0})
+            edit.save()
+        else:
+            for key, n in _import_run(app, _texts(spool, run), run.numbers).items():
+                totals[key] = totals.get(key, 0) + n
+    return totals
 
 
 def _line(edit: Edit, text: str) -> str:
@@ -333,7 +495,7 @@ def romanised(name: str) -> str:
 
 
 @functools.cache
-def _kakasi() -> Any:
+def _kakasi() -> kakasi:
     import pykakasi
 
     return pykakasi.kakasi()  # type: ignore[no-untyped-call]

@@ -51,7 +51,7 @@ def add(session: Session, name: str, aliases: tuple[str, ...], kind: str | None,
     """Register an actor under NAME. Prints its id; adding it again adds only new aliases."""
     from timeline.registry import add_actor
 
-    _echo_actor(add_actor(session.app, name, aliases, kind, wikidata, role, start, end), as_json)
+    _echo_actor(add_actor(session, name, aliases, kind, wikidata, role, start, end), as_json)
 
 
 @actor.command("alias", context_settings=CONTEXT)
@@ -113,10 +113,14 @@ def split(session: Session, actor_ref: str, reason: str, as_json: bool) -> None:
 @pass_session
 def import_(session: Session, file: TextIO, as_json: bool) -> None:
     """Record registry lines from JSON Lines ('-' for stdin), all checked first: one bad
-    line rejects the file and nothing is written. See examples/japan-cambodia-2024-actors.jsonl."""
-    from timeline.registry import import_registry
+    line rejects the file and nothing is written. See examples/japan-cambodia-2024-actors.jsonl.
 
-    counts = import_registry(session.app, file)
+    Replays a whole `timeline export --format jsonl` file too, development lines and
+    registry lines in their order, into an empty database."""
+    from timeline.registry import import_registry
+    from timeline.render import import_summary
+
+    counts = import_registry(session, file)
     if as_json:
         emit_json(counts)
         return
@@ -125,6 +129,8 @@ def import_(session: Session, file: TextIO, as_json: bool) -> None:
         f" ({counts['lines']} lines)",
         err=True,
     )
+    if "developments" in counts:
+        click.echo(f"developments: {import_summary(counts['developments'])}", err=True)
 
 
 @click.command(context_settings=CONTEXT)

@@ -61,10 +61,11 @@ def export(session: Session, fmt: str, as_of: str | None, out: Path | None, titl
         with _output(out) as f:
             for line in lines:
                 f.write(line + "\n")
-        if lines.registry_events:
+        if lines.registry_lines:
             click.echo(
-                f"note: the actor registry's {lines.registry_events} events are not import lines and were left out"
-                " (`import` records developments; the registry is recorded with `timeline actor` commands)",
+                f"note: {lines.registry_lines} of the lines are the actor registry's: replay the file with"
+                " `timeline actor import FILE` into an empty database (`timeline import` reads development"
+                " lines only)",
                 err=True,
             )
         return
