@@ -18,13 +18,14 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from timeline.errors import TimelineError
 from timeline.proof.note import NoteError, Signer, check_name
 from timeline.store import Sql
 
 if TYPE_CHECKING:
+    from timeline.app import Timeline
     from timeline.config import Target
 
 ENV_VAR = "TIMELINE_SIGNING_KEY"
@@ -37,14 +38,14 @@ class SigningKeyError(TimelineError):
     """A signing key that cannot be made or read."""
 
 
-def _sql(app: Any) -> Sql:
+def _sql(app: Timeline) -> Sql:
     sql = Sql.for_recorder(app.recorder)
     with sql.transaction(commit=True) as c:
         sql.execute(c, f"CREATE TABLE IF NOT EXISTS {sql.table(TABLE)} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     return sql
 
 
-def stored_path(app: Any) -> str | None:
+def stored_path(app: Timeline) -> str | None:
     # Read without creating the table: a CREATE, even IF NOT EXISTS, is a write transaction,
     # and every command that publishes a checkpoint asks.
     sql = Sql.for_recorder(app.recorder)
@@ -59,7 +60,7 @@ def stored_path(app: Any) -> str | None:
     return str(rows[0]["value"]) if rows else None
 
 
-def _store_path(app: Any, path: str) -> None:
+def _store_path(app: Timeline, path: str) -> None:
     sql = _sql(app)
     with sql.transaction(commit=True) as c:
         sql.execute(
@@ -69,7 +70,7 @@ def _store_path(app: Any, path: str) -> None:
         )
 
 
-def configured_path(app: Any) -> tuple[str, str] | None:
+def configured_path(app: Timeline) -> tuple[str, str] | None:
     """(path, where it was configured) or None."""
     env = os.environ.get(ENV_VAR)
     if env:
@@ -104,7 +105,7 @@ def read_key(path: str) -> Signer:
         raise SigningKeyError(f"the signing key {path!r} cannot be read: {reason}") from None
 
 
-def signer(app: Any) -> Signer | None:
+def signer(app: Timeline) -> Signer | None:
     """The configured signing key, or None when there is none."""
     found = configured_path(app)
     return read_key(found[0]) if found else None
@@ -125,7 +126,7 @@ def default_key_file(target: Target) -> Path:
     return Path(f"{target.settings['POSTGRES_DBNAME']}{'-' + schema if schema else ''}-signing.key")
 
 
-def init_key(app: Any, name: str, path: Path, replace: bool = False) -> Signer:
+def init_key(app: Timeline, name: str, path: Path, replace: bool = False) -> Signer:
     """Make a key in a new file (mode 0600) and record its path in the database."""
     check_name(name)
     current = stored_path(app)

@@ -14,7 +14,6 @@ why the row cannot be an event the recorder stored.
 from __future__ import annotations
 
 import struct
-from typing import Any
 from uuid import UUID
 
 _U64 = 1 << 64
@@ -27,7 +26,7 @@ def leaf_data(position: int, originator_id: UUID, version: int, topic: str, stat
     return b"".join((_HEAD(position, version, originator_id.bytes, len(t)), t, _LENGTH(len(state)), state))
 
 
-def stored_leaf(position: int, originator_id: Any, version: Any, topic: Any, state: Any) -> bytes | str:
+def stored_leaf(position: int, originator_id: object, version: object, topic: object, state: object) -> bytes | str:
     """The leaf data of a stored row, or the reason it is not what the recorder writes."""
     if isinstance(originator_id, str):
         # SQLite: the recorder writes the UUID's 32 lowercase hex digits.
@@ -59,7 +58,7 @@ def stored_leaf(position: int, originator_id: Any, version: Any, topic: Any, sta
         return "its topic is not valid text"
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if value is None:
         return "NULL"
     return {str: "text", bytes: "bytes", int: "a number", float: "a number"}.get(type(value), type(value).__name__)

@@ -11,15 +11,13 @@ old design linked them at the next read) are taken as stored; the note says so.
 from __future__ import annotations
 
 import hashlib
-import struct
 from collections.abc import Iterator
-from typing import Any
-from uuid import UUID
 
 from timeline.proof import merkle
 from timeline.proof.leaf import stored_leaf
-from timeline.proof.rows import Row, iter_rows
+from timeline.proof.rows import iter_rows
 from timeline.proof.tree import TreeError, TreeSql
+from timeline.store import Cursor
 
 OLD_CHAIN = "timeline_chain"
 GENESIS = bytes(32)
@@ -30,20 +28,13 @@ class MigrationRefused(TreeError):
     """The old chain does not match the log: the tree is not built over it."""
 
 
-def old_link(previous: bytes, row: Row, oid: UUID) -> bytes:
-    """The old chain's link: SHA-256(previous || position || version || id || topic || state)."""
-    t = row.topic.encode()
-    h = hashlib.sha256(previous)
-    h.update(struct.pack(">QQ", row.position, row.version))
-    h.update(oid.bytes)
-    h.update(struct.pack(">I", len(t)))
-    h.update(t)
-    h.update(struct.pack(">Q", len(row.state)))
-    h.update(bytes(row.state))
-    return h.digest()
+def old_link(previous: bytes, data: bytes) -> bytes:
+    """The old chain's link: SHA-256(previous || position || version || id || topic || state),
+    packed as the leaf data packs them (`leaf.leaf_data`), so it is SHA-256(previous || data)."""
+    return hashlib.sha256(previous + data).digest()
 
 
-def migrate(c: Any, tree: TreeSql) -> str | None:
+def migrate(c: Cursor, tree: TreeSql) -> str | None:
     """Build the tree over a log that has none; the note for the user, or None for an empty log."""
     total = int(tree.sql.scalar(c, f"SELECT COUNT(*) FROM {tree.events}") or 0)
     if total == 0:
@@ -65,8 +56,7 @@ def migrate(c: Any, tree: TreeSql) -> str | None:
                 raise _refused(link[0], "it was deleted: the old chain links it, the log has no row there")
             if link[0] > row.position:
                 raise _refused(row.position, "it was inserted: the old chain never linked it")
-            oid = row.originator_id if isinstance(row.originator_id, UUID) else UUID(hex=row.originator_id)
-            previous = old_link(previous, row, oid)
+            previous = old_link(previous, data)
             if previous.hex() != link[1]:
                 raise _refused(row.position, "it was altered: it does not match its link")
             linked = row.position
@@ -97,13 +87,13 @@ def _refused(position: int, why: str) -> MigrationRefused:
     )
 
 
-def _has_chain(c: Any, tree: TreeSql) -> bool:
+def _has_chain(c: Cursor, tree: TreeSql) -> bool:
     if tree.postgres:
         return tree.sql.scalar(c, "SELECT to_regclass(?) IS NOT NULL", [OLD_CHAIN]) is True
     return bool(tree.sql.scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [OLD_CHAIN]))
 
 
-def _links(c: Any, tree: TreeSql, page: int = 5000) -> Iterator[tuple[int, str]]:
+def _links(c: Cursor, tree: TreeSql, page: int = 5000) -> Iterator[tuple[int, str]]:
     after = -(1 << 62)
     while True:
         rows = tree.sql.rows(

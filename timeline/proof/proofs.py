@@ -43,7 +43,7 @@ import base64
 import binascii
 import json
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -96,7 +96,7 @@ class Consistency:
 Proof = Inclusion | Consistency
 
 
-def _enc(encoding: str) -> Any:
+def _enc(encoding: str) -> Callable[[bytes], str]:
     return (lambda b: base64.b64encode(b).decode()) if encoding == "base64" else (lambda b: b.hex())
 
 
@@ -126,7 +126,7 @@ _CONSISTENCY = {"proof", "algorithm", "encoding", "origin", "old_size", "old_roo
 _LEAF = {"position", "index", "version", "event", "leaf", "leaf_hash", "path"}
 
 
-def _fields(obj: Any, expected: set[str], what: str) -> dict[str, Any]:
+def _fields(obj: object, expected: set[str], what: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise ProofFormatError(f"{what} must be a JSON object")
     missing, unknown = expected - obj.keys(), obj.keys() - expected
@@ -152,12 +152,12 @@ def _text(obj: dict[str, Any], key: str, what: str) -> str:
 
 
 class _Decoder:
-    def __init__(self, encoding: Any) -> None:
+    def __init__(self, encoding: object) -> None:
         if encoding not in ENCODINGS:
             raise ProofFormatError(f"the proof's encoding must be one of {', '.join(ENCODINGS)}")
         self.encoding = encoding
 
-    def raw(self, value: Any, what: str) -> bytes:
+    def raw(self, value: object, what: str) -> bytes:
         if not isinstance(value, str):
             raise ProofFormatError(f"{what} must be a {self.encoding} string")
         try:
@@ -165,13 +165,13 @@ class _Decoder:
         except (binascii.Error, ValueError):
             raise ProofFormatError(f"{what} is not {self.encoding}") from None
 
-    def hash(self, value: Any, what: str) -> bytes:
+    def hash(self, value: object, what: str) -> bytes:
         digest = self.raw(value, what)
         if len(digest) != HASH_SIZE:
             raise ProofFormatError(f"{what} is {len(digest)} bytes, not a {HASH_SIZE}-byte SHA-256 hash")
         return digest
 
-    def path(self, value: Any, what: str) -> tuple[bytes, ...]:
+    def path(self, value: object, what: str) -> tuple[bytes, ...]:
         if not isinstance(value, list) or len(value) > MAX_PATH:
             raise ProofFormatError(f"{what} must be a list of at most {MAX_PATH} hashes")
         return tuple(self.hash(h, f"{what}[{i}]") for i, h in enumerate(value))

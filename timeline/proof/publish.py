@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from timeline.errors import DevelopmentNotFound, TimelineError
@@ -15,6 +15,10 @@ from timeline.proof.checkpoint import Checkpoint
 from timeline.proof.note import Signer
 from timeline.proof.proofs import Consistency, Inclusion, Leaf
 from timeline.references import reference_id
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
+    from timeline.proof.tree import Tree
 
 
 class BadSize(TimelineError):
@@ -39,13 +43,13 @@ class Published:
         }
 
 
-def _tree(app: Any) -> Any:
+def _tree(app: Timeline) -> Tree:
     from timeline.proof.tree import Tree
 
     return Tree(app)
 
 
-def checkpoint(app: Any, size: int | None = None, signer: Signer | bool | None = True) -> Published:
+def checkpoint(app: Timeline, size: int | None = None, signer: Signer | bool | None = True) -> Published:
     """The checkpoint of the log's first `size` events (all of them by default), signed by
     the configured key when there is one (pass a Signer, or None for unsigned)."""
     tree = _tree(app)
@@ -58,12 +62,12 @@ def checkpoint(app: Any, size: int | None = None, signer: Signer | bool | None =
     return Published(cp, cp.encode(key), key)
 
 
-def checkpoint_at(app: Any, position: int, signer: Signer | bool | None = True) -> Published:
+def checkpoint_at(app: Timeline, position: int, signer: Signer | bool | None = True) -> Published:
     """The checkpoint of the log up to and including log position `position`."""
     return checkpoint(app, size_at(app, position), signer)
 
 
-def consistency(app: Any, old: int, new: int | None = None, origin: str | None = None) -> Consistency:
+def consistency(app: Timeline, old: int, new: int | None = None, origin: str | None = None) -> Consistency:
     tree = _tree(app)
     current = tree.size()
     new = current if new is None else new
@@ -78,7 +82,7 @@ def consistency(app: Any, old: int, new: int | None = None, origin: str | None =
     return Consistency(origin, old, tree.root(old), new, tree.root(new), tuple(tree.consistency(old, new)))
 
 
-def inclusion(app: Any, ref: str, at: int | None = None, origin: str | None = None) -> Inclusion:
+def inclusion(app: Timeline, ref: str, at: int | None = None, origin: str | None = None) -> Inclusion:
     """The development `ref` (an id or a key) or the event `#N`: its events in the log of
     its first `at` events (all of them by default). The rows are read as stored, not
     decoded, so a tampered one is named, never a crash."""
@@ -123,7 +127,7 @@ def inclusion(app: Any, ref: str, at: int | None = None, origin: str | None = No
     return Inclusion(origin, size, tree.root(size), development, tuple(leaves))
 
 
-def _rows(app: Any, position: int | None = None, development: UUID | None = None) -> list[tuple[Any, ...]]:
+def _rows(app: Timeline, position: int | None = None, development: UUID | None = None) -> list[tuple[Any, ...]]:
     """The stored rows (position, originator id, version, topic, state) of one position or
     one development, in log order, as the database holds them."""
     from timeline.proof.tree import TreeSql
@@ -143,7 +147,7 @@ def _rows(app: Any, position: int | None = None, development: UUID | None = None
     return [(int(r["position"]), r["originator_id"], r["originator_version"], r["topic"], r["state"]) for r in found]
 
 
-def size_at(app: Any, position: int) -> int:
+def size_at(app: Timeline, position: int) -> int:
     """How many events the log holds up to and including log position `position`."""
     head = _tree(app).head(position)
     return head.size if head else 0

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from timeline.proof.tree import TreeSql
+from timeline.store import Cursor
 
 
 @dataclass(frozen=True)
 class Row:
     position: int
-    originator_id: Any
-    version: Any
-    topic: Any
-    state: Any
+    # As the database returns them: any type at all where a row was written behind the
+    # recorder's back (`leaf.stored_leaf` says what is wrong with it).
+    originator_id: object
+    version: object
+    topic: object
+    state: object
 
 
-def iter_rows(c: Any, tree: TreeSql, after: int | None = None, page: int = 5000) -> Iterator[Row]:
+def iter_rows(c: Cursor, tree: TreeSql, after: int | None = None, page: int = 5000) -> Iterator[Row]:
     """Rows with a position above `after` (all of them by default), in position order."""
     col = tree.position_column
     statement = (
@@ -42,5 +44,5 @@ def iter_rows(c: Any, tree: TreeSql, after: int | None = None, page: int = 5000)
         after = int(rows[-1]["position"])
 
 
-def count_rows(c: Any, tree: TreeSql) -> int:
+def count_rows(c: Cursor, tree: TreeSql) -> int:
     return int(tree.sql.scalar(c, f"SELECT COUNT(*) FROM {tree.events}") or 0)

@@ -29,16 +29,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
 from timeline.errors import TimelineError
 from timeline.proof import merkle, ranges
 from timeline.proof.leaf import leaf_data
 from timeline.proof.ranges import Node
-from timeline.store import Sql, in_parts
+from timeline.store import Cursor, Sql, in_parts
+
+if TYPE_CHECKING:
+    from timeline.app import Timeline
 
 LEAVES = "timeline_tree_leaves"
 NODES = "timeline_tree_nodes"
@@ -78,6 +81,8 @@ class TreeSql:
 
     @classmethod
     def for_recorder(cls, recorder: Any) -> TreeSql:
+        # Any: the library's SQLite and PostgreSQL recorders share no base that names
+        # `events_table_name`, and the recorders' mixin (`LogHooks`) calls this with itself.
         return cls(Sql.for_recorder(recorder), recorder.events_table_name)
 
     def create_statements(self) -> list[str]:
@@ -92,7 +97,7 @@ class TreeSql:
             f" size {big} PRIMARY KEY, root {blob} NOT NULL, verified TEXT NOT NULL)",
         ]
 
-    def exists(self, c: Any) -> bool:
+    def exists(self, c: Cursor) -> bool:
         if self.postgres:
             return self.sql.scalar(c, "SELECT to_regclass(?) IS NOT NULL", [self.leaves]) is True
         return bool(
@@ -101,15 +106,15 @@ class TreeSql:
 
     # --- reading -----------------------------------------------------------------------
 
-    def last(self, c: Any) -> tuple[int, int]:
+    def last(self, c: Cursor) -> tuple[int, int]:
         """(size, last leaf's position); (0, 0) for an empty tree."""
         rows = self.sql.rows(c, f"SELECT idx, position FROM {self.leaves} ORDER BY idx DESC LIMIT 1")
         return (int(rows[0]["idx"]) + 1, int(rows[0]["position"])) if rows else (0, 0)
 
-    def size(self, c: Any) -> int:
+    def size(self, c: Cursor) -> int:
         return self.last(c)[0]
 
-    def fetch(self, c: Any, keys: Iterable[Node]) -> dict[Node, bytes]:
+    def fetch(self, c: Cursor, keys: Iterable[Node]) -> dict[Node, bytes]:
         """The stored hashes of the given nodes; a missing one is a `TreeError`."""
         wanted = sorted(set(keys))
         found: dict[Node, bytes] = {}
@@ -130,16 +135,16 @@ class TreeSql:
                 raise TreeError(f"the log's tree has no {what}: run `timeline verify`")
         return found
 
-    def range_hashes(self, c: Any, spans: Sequence[ranges.Range]) -> list[bytes]:
+    def range_hashes(self, c: Cursor, spans: Sequence[ranges.Range]) -> list[bytes]:
         """MTH of each leaf range, from its stored perfect subtrees."""
         parts = [ranges.perfect(a, b) for a, b in spans]
         hashes = self.fetch(c, (key for p in parts for key in p))
         return [fold([hashes[key] for key in p]) for p in parts]
 
-    def root(self, c: Any, size: int) -> bytes:
+    def root(self, c: Cursor, size: int) -> bytes:
         return merkle.EMPTY_ROOT if size == 0 else self.range_hashes(c, [(0, size)])[0]
 
-    def linked_roots(self, c: Any, old: int, new: int) -> tuple[bytes, bytes]:
+    def linked_roots(self, c: Cursor, old: int, new: int) -> tuple[bytes, bytes]:
         """The roots of sizes `old` and `new` (0 < old <= new) folded from one set of stored
         hashes, so that the new root commits to the old tree: a consistency proof, checked."""
         steps, last = ranges.prefix_steps(old, new)
@@ -151,22 +156,22 @@ class TreeSql:
             new_root = merkle.node_hash(h, new_root) if inside else merkle.node_hash(new_root, h)
         return old_root, new_root
 
-    def size_at(self, c: Any, position: int) -> int:
+    def size_at(self, c: Cursor, position: int) -> int:
         """How many leaves have a log position up to `position`."""
         rows = self.sql.rows(
             c, f"SELECT idx FROM {self.leaves} WHERE position <= ? ORDER BY position DESC LIMIT 1", [position]
         )
         return int(rows[0]["idx"]) + 1 if rows else 0
 
-    def position_of(self, c: Any, index: int) -> int | None:
+    def position_of(self, c: Cursor, index: int) -> int | None:
         value = self.sql.scalar(c, f"SELECT position FROM {self.leaves} WHERE idx = ?", [index])
         return None if value is None else int(value)
 
-    def index_of(self, c: Any, position: int) -> int | None:
+    def index_of(self, c: Cursor, position: int) -> int | None:
         value = self.sql.scalar(c, f"SELECT idx FROM {self.leaves} WHERE position = ?", [position])
         return None if value is None else int(value)
 
-    def iter_leaves(self, c: Any, start: int, page: int = 5000) -> Iterator[tuple[int, int, bytes]]:
+    def iter_leaves(self, c: Cursor, start: int, page: int = 5000) -> Iterator[tuple[int, int, bytes]]:
         """(idx, position, hash) from leaf `start` on, in pages on the caller's cursor."""
         while True:
             rows = self.sql.rows(
@@ -180,7 +185,7 @@ class TreeSql:
 
     # --- writing -----------------------------------------------------------------------
 
-    def append(self, c: Any, stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> None:
+    def append(self, c: Cursor, stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> None:
         """One leaf per stored event, and the nodes they complete, on the append's cursor."""
         size, last = self.last(c)
         first = positions[0]
@@ -204,7 +209,7 @@ class TreeSql:
         ]
         self.write(c, size, list(positions), hashes)
 
-    def write(self, c: Any, size: int, positions: list[int], hashes: list[bytes]) -> None:
+    def write(self, c: Cursor, size: int, positions: list[int], hashes: list[bytes]) -> None:
         """Store leaves `size`, `size + 1`, ... and every node they complete."""
         keys = ranges.frontier(size)
         known = self.fetch(c, keys)
@@ -217,7 +222,7 @@ class TreeSql:
         self._insert(c, self.nodes, ("level", "idx", "hash"), ("integer", "bigint", "bytea"), nodes)
 
     def _insert(
-        self, c: Any, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows: list[tuple[Any, ...]]
+        self, c: Cursor, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
         if not rows:
             return
@@ -256,7 +261,7 @@ def fold(hashes: Sequence[bytes]) -> bytes:
     return h
 
 
-def _uuid(value: Any) -> UUID:
+def _uuid(value: object) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
@@ -266,7 +271,7 @@ class Tree:
     Indexes count leaves from 0 (leaf i is the (i + 1)th stored event); sizes count leaves.
     """
 
-    def __init__(self, source: Any) -> None:
+    def __init__(self, source: Timeline | ApplicationRecorder) -> None:
         recorder = getattr(source, "recorder", source)
         self.store = TreeSql.for_recorder(recorder)
         self.sql = self.store.sql
@@ -327,7 +332,7 @@ class Tree:
                 return None
             return Head(size, last, self.store.root(c, size))
 
-    def _size(self, c: Any, size: int | None) -> int:
+    def _size(self, c: Cursor, size: int | None) -> int:
         current = self.store.size(c)
         if size is None:
             return current
@@ -336,6 +341,6 @@ class Tree:
         return size
 
     @staticmethod
-    def _index(c: Any, index: int, size: int) -> None:
+    def _index(c: Cursor, index: int, size: int) -> None:
         if not 0 <= index < size:
             raise TreeError(f"there is no leaf {index} in a tree of {size} events (leaves count from 0)")
