@@ -153,7 +153,7 @@ class Edit:
         self.pending.clear()
         self._applied.clear()
 
-    def add(
+    def add(  # noqa: PLR0913, RUF100 - the options of `actor add`, which `add_actor` passes on
         self, name: str, aliases: Sequence[str] = (), kind: str | None = None, wikidata: str | None = None,
         role: str | None = None, start: str | None = None, end: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip

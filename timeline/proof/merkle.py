@@ -125,6 +125,16 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
     nodes = list(path)
     if first & (first - 1) == 0:  # an exact power of 2: the old root is a node of the new tree
         nodes.insert(0, first_root)
+    fr, sr = _consistency_roots(first, second, nodes)
+    if fr != first_root:
+        raise ProofError(f"the consistency path does not lead to the root of size {first}")
+    if sr != second_root:
+        raise ProofError(f"the consistency path does not lead to the root of size {second}")
+
+
+def _consistency_roots(first: int, second: int, nodes: Sequence[bytes]) -> tuple[bytes, bytes]:
+    """Steps 4 to 7 of section 2.1.4.2: the roots of both trees that `nodes` (the path,
+    with the old root in front when `first` is a power of 2) lead to."""
     fn, sn = first - 1, second - 1
     while fn & 1:
         fn, sn = fn >> 1, sn >> 1
@@ -141,7 +151,4 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
         raise ProofError(f"the consistency path is shorter than sizes {first} and {second} need")
-    if fr != first_root:
-        raise ProofError(f"the consistency path does not lead to the root of size {first}")
-    if sr != second_root:
-        raise ProofError(f"the consistency path does not lead to the root of size {second}")
+    return fr, sr
