@@ -93,14 +93,26 @@ def test_export_then_actor_import_reproduces_timeline_history_and_registry(
     assert together - apart == {"Before the merge"} and "After the merge" not in together
 
 
+def _small_export(run: Cli, tmp_path: Path) -> Path:
+    """The seed, the registry, then one more development: an export of three runs."""
+    run.import_seed()
+    register_kamikawa(run)
+    import_lines(run, statement("Later", "Kamikawa"))
+    out = tmp_path / "export.jsonl"
+    run("export", "--format", "jsonl", "--out", str(out))
+    return out
+
+
 def test_plain_import_refuses_an_export_with_registry_lines_and_actor_import_an_unempty_database(
     sqlite_run: Cli, tmp_path: Path
 ) -> None:
-    sqlite_run.import_seed()
-    register_kamikawa(sqlite_run)
-    import_lines(sqlite_run, statement("Later", "Kamikawa"))
-    out = tmp_path / "export.jsonl"
-    sqlite_run("export", "--format", "jsonl", "--out", str(out))
+    out = _small_export(sqlite_run, tmp_path)
+    first = next(i for i, line in enumerate(out.read_text().splitlines(), 1) if '"op": "actor"' in line)
+    r = Cli(str(tmp_path / "plain.db"))("import", str(out), ok=False)
+    assert (r.exit_code, r.stderr) == (
+        1,
+        f"Error: line {first}: unknown op 'actor' (expected one of add, correct, retract, source); nothing was imported\n",
+    )
     other = Cli(str(tmp_path / "other.db"))
     other.import_seed()
     before = other.json("state")["position"]
@@ -116,11 +128,7 @@ def test_plain_import_refuses_an_export_with_registry_lines_and_actor_import_an_
 def test_a_bad_development_line_in_an_export_rejects_it_all_naming_the_files_line(
     sqlite_run: Cli, tmp_path: Path
 ) -> None:
-    sqlite_run.import_seed()
-    register_kamikawa(sqlite_run)
-    import_lines(sqlite_run, statement("Later", "Kamikawa"))
-    out = tmp_path / "export.jsonl"
-    sqlite_run("export", "--format", "jsonl", "--out", str(out))
+    out = _small_export(sqlite_run, tmp_path)
     lines = out.read_text(encoding="utf-8").splitlines()
     # The last line (a development, after the registry's) made unreadable.
     bad = json.loads(lines[-1])
