@@ -153,7 +153,7 @@ class Edit:
         self.pending.clear()
         self._applied.clear()
 
-    def add(  # noqa: PLR0913, RUF100 - the options of `actor add`, which `add_actor` passes on
+    def add(  # noqa: PLR0913 - the options of `actor add`, which `add_actor` passes on
         self, name: str, aliases: Sequence[str] = (), kind: str | None = None, wikidata: str | None = None,
         role: str | None = None, start: str | None = None, end: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
@@ -237,7 +237,7 @@ def _one(app: Timeline, change: Callable[[Edit], dict[str, Any]]) -> dict[str, A
     return result
 
 
-def add_actor(  # noqa: PLR0913, RUF100 - one parameter per option of `actor add`
+def add_actor(  # noqa: PLR0913 - one parameter per option of `actor add`
     db: Database, name: str, aliases: Sequence[str] = (), kind: str | None = None, wikidata: str | None = None,
     role: str | None = None, start: str | None = None, end: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
