@@ -83,14 +83,11 @@ def test_an_appended_log_passes_and_a_rewritten_one_fails(log: tuple[Any, Served
     add(cli, "One more")
     add(cli, "And another")
     served.wait_for_size(27)
-    started_at = time.perf_counter()
     grown = witness(served.url, vkey, state)
-    elapsed = time.perf_counter() - started_at
     assert (grown.returncode, grown.stdout) == (
         0,
         "ok: news-timeline.example/timeline grew from 25 to 27 events, only appended to\n",
     )
-    assert elapsed < 10
     assert state.read_text().splitlines()[1] == "27"
     same = witness(served.url, vkey, state)
     assert same.returncode == 0 and same.stdout == "ok: news-timeline.example/timeline unchanged at 27 events\n"
