@@ -15,10 +15,11 @@ computed in a public method before the event is triggered; event bodies only ass
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -35,6 +36,7 @@ __all__ = [
 
 # Fixed namespace for development ids: changing it would change every id.
 NAMESPACE = UUID("5b0f8f3e-2d4c-5c1e-9a57-6e2b3c1d7f10")
+_NAMESPACE_BYTES = NAMESPACE.bytes
 _RESERVED = {"kind", "id", "op"}
 _ABSENT = object()
 _NOT_SETTABLE = {"sources"}  # sources are only ever added, see Development.add_source
@@ -55,7 +57,13 @@ def normalise_key(key: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def development_id(key: str) -> UUID:
     # Cached: validating, recording and creating one development each ask for its id.
-    return uuid5(NAMESPACE, normalise_key(key))
+    return _uuid5(normalise_key(key))
+
+
+def _uuid5(name: str) -> UUID:
+    """`uuid.uuid5(NAMESPACE, name)` without its per-call import and namespace encoding:
+    every imported line makes one id."""
+    return UUID(bytes=hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16], version=5)
 
 
 def resolve_reference(ref: str) -> UUID:

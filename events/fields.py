@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from events.conventions import current
 from events.dates import OccurredDate
 from events.errors import InvalidInput
 from events.money import Money
@@ -114,9 +115,18 @@ def text(raw: Any) -> str:
 def line(raw: Any) -> str:
     """One-line text (a title, a name, a place): every run of whitespace, line breaks
     included, is one space, so one-line listings stay one line."""
+    # Names, places and publishers repeat line after line in a story: each distinct text
+    # is read once. Only exact `str`s are cached; errors are never cached.
+    return _line_cached(raw) if type(raw) is str else _line(raw)
+
+
+def _line(raw: Any) -> str:
     value = text(raw)
     # Every whitespace character but the space is unprintable: a quick test first.
     return " ".join(value.split()) if "  " in value or not value.isprintable() else value
+
+
+_line_cached = functools.lru_cache(maxsize=16384)(_line)
 
 
 def flag(raw: Any) -> bool:
@@ -159,7 +169,18 @@ def _language_names() -> dict[str, str]:
 def date(raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidInput(f"expected a date as text, got {type(raw).__name__}")
+    if type(raw) is str:  # a story repeats its dates; the date order is part of the key
+        return _date_cached(raw, current().date_order)
+    return _date(raw)
+
+
+def _date(raw: str) -> str:
     return str(OccurredDate.parse(raw))
+
+
+@functools.lru_cache(maxsize=16384)
+def _date_cached(raw: str, order: str | None) -> str:
+    return _date(raw)  # `order` is read again by the date reader: it only keys the cache
 
 
 def money(raw: Any) -> dict[str, Any]:
@@ -186,8 +207,20 @@ def topic(raw: Any) -> str:
     return check_topic(raw)
 
 
+# The form nearly every source URL takes: http(s), a plain host (and port), then printable
+# ASCII without spaces. `urlsplit` gives each of these that scheme and a non-empty netloc,
+# so they are accepted as they are; anything else is read by `urlsplit` in full.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#][!-~]*)?\Z")
+
+
 def url(raw: Any) -> str:
     value = text(raw)
+    if _PLAIN_URL.match(value):
+        return value
+    return _split_url(raw, value)
+
+
+def _split_url(raw: Any, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
         raise InvalidInput(f"{raw!r} is not an absolute http(s) URL")
@@ -195,6 +228,9 @@ def url(raw: Any) -> str:
 
 
 SOURCE_KEYS = ("url", "publisher", "published", "language", "via")
+_SOURCE_KEY_SET = frozenset(SOURCE_KEYS)
+_SOURCE_READERS: dict[str, Callable[[Any], Any]] = {"url": url, "publisher": line, "published": date,
+                                                     "language": language, "via": line}  # fmt: skip
 
 
 def source(raw: Any) -> dict[str, Any]:
@@ -206,11 +242,10 @@ def source(raw: Any) -> dict[str, Any]:
         raw = {"url": raw}
     if not isinstance(raw, dict):
         raise InvalidInput("a source is a URL or an object with a url")
-    unknown = set(raw) - set(SOURCE_KEYS)
+    unknown = raw.keys() - _SOURCE_KEY_SET
     if unknown:
         raise InvalidInput(f"unknown source key {sorted(unknown)[0]!r} (known: {', '.join(SOURCE_KEYS)})")
-    readers: dict[str, Callable[[Any], Any]] = {"url": url, "publisher": line, "published": date,
-                                                "language": language, "via": line}  # fmt: skip
+    readers = _SOURCE_READERS
     out: dict[str, Any] = {}
     for key in SOURCE_KEYS:
         if key == "url" or raw.get(key):

@@ -1,0 +1,120 @@
+"""Every fast path of the field readers gives exactly what the full reader gives: the same
+value, or the same refusal with the same message (read exactly or refuse)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from events import InvalidInput
+from events import fields as f
+from events.conventions import Conventions, reading
+from events.development import NAMESPACE, _uuid5
+
+# Anything a JSON line or a command line can hand a reader, surrogates and controls included.
+ANY_TEXT = st.text(alphabet=st.characters(), max_size=40)
+URLISH = st.one_of(
+    ANY_TEXT,
+    st.from_regex(r"\A[hH][tT][tT][pP][sS]?:/{0,3}[A-Za-z0-9.:\[\]@%-]{0,12}([/?#][ -~\t\n]{0,12})?\Z"),
+    st.builds(lambda a, b: f"https://{a}{b}", ANY_TEXT, ANY_TEXT),
+)
+DATEISH = st.one_of(
+    ANY_TEXT,
+    st.builds(
+        lambda d, m, y, pad: f"{pad}{d} {m} {y}{pad}",
+        st.integers(0, 40),
+        st.sampled_from(["July", "july", "Feb", "Sept.", "Smarch", "February"]),
+        st.integers(0, 10000),
+        st.sampled_from(["", " ", "\n", "\u3000"]),
+    ),
+    st.from_regex(r"\A[0-9]{1,5}([-/][0-9]{1,2}){0,2}\Z"),
+)
+
+
+def _outcome(read: Any, raw: Any) -> tuple[str, Any]:
+    try:
+        return "value", read(raw)
+    except InvalidInput as e:
+        return "refused", (e.message, e.field)
+    except ValueError as e:  # what urlsplit raises for a broken host: must stay the same
+        return "error", (type(e), str(e))
+
+
+@given(URLISH)
+@example("https://news.example.org/1")
+@example("HTTPS://news.example.org/1")
+@example("https://[::1/x")
+@example("https://a b")
+@example("https:///path")
+@example("https://host:port/")
+@example("https://\u2100/")
+@example("https://x/\u00e9")
+def test_a_plain_url_is_read_as_urlsplit_reads_it(raw: str) -> None:
+    def full(r: Any) -> str:
+        return f._split_url(r, f.text(r))
+
+    assert _outcome(f.url, raw) == _outcome(full, raw)
+
+
+def test_the_plain_url_form_is_taken_by_the_fast_path() -> None:
+    """Without this the property above would pass with a fast path that never matches."""
+    assert f._PLAIN_URL.match("https://news.example.org/1?a=b#c")
+    assert not f._PLAIN_URL.match("https://news.example.org/a b")
+
+
+@given(st.one_of(ANY_TEXT, st.sampled_from(["  Tokyo ", "Phnom\u00a0Penh", "a\r\nb", "\x0b", ""])))
+def test_a_cached_line_is_the_line_read_in_full(raw: str) -> None:
+    first, second = _outcome(f.line, raw), _outcome(f.line, raw)  # the second from the cache
+    assert first == second == _outcome(f._line, raw)
+
+
+class _Text(str):
+    """A str subclass: never served from the cache."""
+
+
+def test_only_exact_text_is_cached() -> None:
+    f._line_cached.cache_clear()
+    f.line(_Text("Tokyo"))
+    assert f._line_cached.cache_info().currsize == 0
+    f.line("Tokyo")
+    assert f._line_cached.cache_info().currsize == 1
+
+
+@given(DATEISH, st.sampled_from([None, "dmy", "mdy"]))
+@example("03/04/2024", None)
+@example("03/04/2024", "dmy")
+@example("03/04/2024", "mdy")
+@example("6 July 2024", None)
+@example("2024-07-06", None)
+def test_a_cached_date_is_the_date_read_in_full(raw: str, order: str | None) -> None:
+    with reading(Conventions(date_order=order)):
+        first, second = _outcome(f.date, raw), _outcome(f.date, raw)
+        assert first == second == _outcome(f._date, raw)
+
+
+def test_the_date_order_keys_the_date_cache() -> None:
+    with reading(Conventions(date_order="dmy")):
+        assert f.date("03/04/2024") == "2024-04-03"
+    with reading(Conventions(date_order="mdy")):
+        assert f.date("03/04/2024") == "2024-03-04"
+    with pytest.raises(InvalidInput, match="ambiguous"):
+        f.date("03/04/2024")
+
+
+@given(ANY_TEXT)
+@example("")
+@example("synthetic/visit/0")
+def test_a_development_id_is_the_standard_uuid5(name: str) -> None:
+    try:
+        expected: Any = uuid.uuid5(NAMESPACE, name)
+    except UnicodeEncodeError as e:
+        expected = e.reason
+    try:
+        got: Any = _uuid5(name)
+    except UnicodeEncodeError as e:
+        got = e.reason
+    assert got == expected
