@@ -50,6 +50,8 @@ class Field:
 
     def absent(self, value: Any) -> bool:
         """Nothing said: no value, empty text, an empty list (or `no` for a yes/no field)."""
+        if type(value) is str:  # most values: only the empty text is absent
+            return not value
         return value is None or value == "" or value == [] or value == () or (value is False and self.parse is flag)
 
     def read(self, raw: Any) -> Any:
@@ -79,7 +81,10 @@ def _as_list(raw: Any) -> list[Any]:
     if raw is None:
         return []
     items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
-    if not any(isinstance(item, str) and item[:1] in "[ \t\n" for item in items):
+    for item in items:  # a loop, not any(genexpr): every list field of every line passes here
+        if isinstance(item, str) and item[:1] in "[ \t\n":
+            break
+    else:
         return items
     out: list[Any] = []
     for item in items:
@@ -204,7 +209,10 @@ def choice(*options: str) -> Callable[[Any], str]:
 def topic(raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidInput("a topic is text")
-    return check_topic(raw)
+    return _topic_cached(raw) if type(raw) is str else check_topic(raw)  # topics repeat
+
+
+_topic_cached = functools.lru_cache(maxsize=4096)(check_topic)
 
 
 # The form nearly every source URL takes: http(s), a plain host (and port), then printable

@@ -14,6 +14,7 @@ from events import InvalidInput
 from events import fields as f
 from events.conventions import Conventions, reading
 from events.development import NAMESPACE, _uuid5
+from events.slugs import check_topic
 
 # Anything a JSON line or a command line can hand a reader, surrogates and controls included.
 ANY_TEXT = st.text(alphabet=st.characters(), max_size=40)
@@ -70,6 +71,21 @@ def test_the_plain_url_form_is_taken_by_the_fast_path() -> None:
 def test_a_cached_line_is_the_line_read_in_full(raw: str) -> None:
     first, second = _outcome(f.line, raw), _outcome(f.line, raw)  # the second from the cache
     assert first == second == _outcome(f._line, raw)
+
+
+@given(st.one_of(ANY_TEXT, st.sampled_from(["aid", " aid ", "mine-action", "Aid", "a--b", "x" * 81, ""])))
+def test_a_cached_topic_is_the_topic_read_in_full(raw: str) -> None:
+    first, second = _outcome(f.topic, raw), _outcome(f.topic, raw)
+    assert first == second == _outcome(check_topic, raw)
+
+
+@given(st.one_of(ANY_TEXT, st.just(""), st.none(), st.booleans(), st.lists(st.integers(), max_size=1)))
+def test_absent_text_is_only_the_empty_text(value: Any) -> None:
+    def absent(fld: f.Field, v: Any) -> bool:  # the rule as written before its fast path
+        return v is None or v == "" or v == [] or v == () or (v is False and fld.parse is f.flag)
+
+    for fld in (f.Field("x", f.line, ""), f.Field("y", f.flag, "")):
+        assert fld.absent(value) == absent(fld, value)
 
 
 class _Text(str):
