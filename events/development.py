@@ -114,16 +114,16 @@ def _read_fields(
     error: InvalidInput | None = None
     for name, fld in table.items():
         value = raw.get(name)
-        if value is None or fld.absent(value):
+        if value is None or (not value if type(value) is str else fld.absent(value)):
             if fld.required:
                 missing.append(name)
             continue
         if error is not None:
             continue  # only looking for what is missing now
-        try:
-            value = fld.read(value)
+        try:  # `Field.read` inlined for one-value fields: this loop runs for every field of every line
+            value = fld.read(value) if fld.many else fld.parse(value)
         except InvalidInput as e:
-            error = e
+            error = e if fld.many else InvalidInput(e.message, name)
             continue
         if value is False:  # a yes/no field said no: the same as not saying
             continue

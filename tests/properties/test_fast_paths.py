@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from events import InvalidInput
+from events import COMMON_FIELDS, KINDS, InvalidInput, read_report
 from events import fields as f
 from events.conventions import Conventions, reading
 from events.development import NAMESPACE, _uuid5
@@ -134,3 +134,30 @@ def test_a_development_id_is_the_standard_uuid5(name: str) -> None:
     except UnicodeEncodeError as e:
         got = e.reason
     assert got == expected
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(st.data())
+def test_a_report_reads_each_value_as_its_field_reads_it(data: st.DataObject) -> None:
+    """`read_report` inlines `Field.read` for one-value fields: the value it stores, or the
+    refusal it gives (message and field), is the field's own."""
+    from tests.unit.test_development import MINIMAL
+
+    kind = data.draw(st.sampled_from(sorted(MINIMAL)))
+    fld = data.draw(st.sampled_from([x for x in (*COMMON_FIELDS, *KINDS[kind].fields) if x.name != "part_of"]))
+    value = data.draw(JSON_VALUES)
+    raw = {**MINIMAL[kind], fld.name: value}
+    report = _outcome(read_report, raw)
+    if value is None or fld.absent(value):
+        return
+    alone = _outcome(fld.read, value)
+    if alone[0] == "refused":
+        assert report == alone
+    elif report[0] == "value" and alone[1] is not False:
+        assert report[1].fields[fld.name] == alone[1]
