@@ -27,6 +27,7 @@ __all__ = [
 ]  # fmt: skip
 
 MAX_TEXT = 20_000
+_CACHED_LENGTH = 200  # texts at most this long are kept in the readers' caches
 # Characters XML 1.0 cannot carry at all (outside its `Char` production: C0 controls but
 # tab, LF and CR; lone surrogates; U+FFFE and U+FFFF). Stored text never holds them, so
 # every feed and page built from it stays well-formed; the feeds strip the same set from
@@ -121,8 +122,9 @@ def line(raw: Any) -> str:
     """One-line text (a title, a name, a place): every run of whitespace, line breaks
     included, is one space, so one-line listings stay one line."""
     # Names, places and publishers repeat line after line in a story: each distinct text
-    # is read once. Only exact `str`s are cached; errors are never cached.
-    return _line_cached(raw) if type(raw) is str else _line(raw)
+    # is read once. Only short exact `str`s are cached (a bounded cache of long texts could
+    # still hold hundreds of MB); errors are never cached.
+    return _line_cached(raw) if type(raw) is str and len(raw) <= _CACHED_LENGTH else _line(raw)
 
 
 def _line(raw: Any) -> str:
@@ -174,7 +176,7 @@ def _language_names() -> dict[str, str]:
 def date(raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidInput(f"expected a date as text, got {type(raw).__name__}")
-    if type(raw) is str:  # a story repeats its dates; the date order is part of the key
+    if type(raw) is str and len(raw) <= _CACHED_LENGTH:  # a story repeats its dates; the date order is in the key
         return _date_cached(raw, current().date_order)
     return _date(raw)
 
@@ -209,7 +211,7 @@ def choice(*options: str) -> Callable[[Any], str]:
 def topic(raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidInput("a topic is text")
-    return _topic_cached(raw) if type(raw) is str else check_topic(raw)  # topics repeat
+    return _topic_cached(raw) if type(raw) is str and len(raw) <= _CACHED_LENGTH else check_topic(raw)
 
 
 _topic_cached = functools.lru_cache(maxsize=4096)(check_topic)

@@ -92,11 +92,13 @@ class _Text(str):
     """A str subclass: never served from the cache."""
 
 
-def test_only_exact_text_is_cached() -> None:
+def test_only_short_exact_text_is_cached() -> None:
     f._line_cached.cache_clear()
     f.line(_Text("Tokyo"))
     assert f._line_cached.cache_info().currsize == 0
     f.line("Tokyo")
+    assert f._line_cached.cache_info().currsize == 1
+    f.line("x" * (f._CACHED_LENGTH + 1))  # long texts are read every time, never kept
     assert f._line_cached.cache_info().currsize == 1
 
 
