@@ -10,6 +10,8 @@ import queue
 import signal
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -53,3 +55,148 @@ def test_follow_sees_events_appended_by_another_process(run: Cli, timeline_cmd: 
         if follower.poll() is None:
             follower.kill()
             follower.wait()
+
+
+# --- exactly once, across writers, with and without notifications ----------------------------
+
+VISIT = ("add", "visit", "--occurred", "2024-08", "--visitors", "Z")
+
+
+def story_lines(tag: str, n: int) -> str:
+    return "".join(
+        json.dumps({"kind": "visit", "id": f"{tag}/{i}", "title": f"{tag} {i}", "occurred": "2024-08",
+                    "visitors": ["Z"], "sources": [{"url": f"https://example.org/{tag}/{i}"}]}) + "\n"
+        for i in range(n)
+    )  # fmt: skip
+
+
+def test_follower_sees_every_event_once_across_writers(run: Cli, timeline_cmd: Any, tmp_path: Any) -> None:
+    """Three imports (one transaction each) and single adds, all in their own processes and
+    at once, while the installed `log --follow` runs: it prints every position once, in order."""
+    run.import_seed()
+    follower = subprocess.Popen(
+        [*installed_timeline(), "--db", run.target, "log", "--follow", "--json", "--from", "#25"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in follower.stdout], daemon=True).start()  # type: ignore[union-attr]
+    try:
+        files = []
+        for w in range(3):
+            files.append(tmp_path / f"writer-{w}.jsonl")
+            files[-1].write_text(story_lines(f"writer-{w}", 20))
+        writers = [
+            threading.Thread(target=timeline_cmd, args=("--db", run.target, "import", str(f))) for f in files
+        ] + [
+            threading.Thread(target=timeline_cmd, args=("--db", run.target, *VISIT, "--title", f"Single {i}",
+                                                        "--source", f"https://example.org/single/{i}"))
+            for i in range(4)
+        ]  # fmt: skip
+        for t in writers:
+            t.start()
+        for t in writers:
+            t.join()
+        total = 25 + 3 * 20 + 4
+        positions = [next_record(lines)["position"] for _ in range(total - 25)]
+        assert positions == list(range(26, total + 1))
+        run(*VISIT, "--title", "After the writers", "--source", "https://example.org/after")
+        assert next_record(lines)["position"] == total + 1  # and nothing twice before it
+    finally:
+        follower.kill()
+        follower.wait()
+
+
+class Stopped(Exception):
+    pass
+
+
+def follow_in_thread(target: str, after: int, wake: Any, poll: float) -> tuple[queue.Queue[Any], threading.Event]:
+    """`follow_events` in a thread of this process; setting the event ends it at its next wait."""
+    from timeline import config
+    from timeline.app import Timeline
+    from timeline.audit.log import follow_events
+
+    out: queue.Queue[Any] = queue.Queue()
+    stop = threading.Event()
+
+    @contextmanager
+    def stoppable(app: Any) -> Iterator[Any]:
+        with wake(app) as wait:
+
+            def checked(seconds: float) -> None:
+                if stop.is_set():
+                    raise Stopped
+                wait(seconds)
+
+            yield checked
+
+    def body() -> None:
+        app = Timeline.open(config.resolve(target))
+        try:
+            for record in follow_events(app, after, poll_seconds=poll, wake=stoppable):
+                out.put(record["position"])
+        except Stopped:
+            pass
+        finally:
+            app.close()
+
+    threading.Thread(target=body, daemon=True).start()
+    return out, stop
+
+
+@pytest.mark.postgres
+def test_every_append_notifies_on_commit(postgres_own_database: str) -> None:
+    """The writer's side: `add` and `import` each send the log's NOTIFY when they commit.
+    A database of its own: the library's channel is named after the table, not the schema."""
+    postgres_url = postgres_own_database
+    from tests.conftest import pg_connect
+    from timeline import config
+    from timeline.app import Timeline
+
+    run = Cli(postgres_url)
+    run.import_seed()
+    app = Timeline.open(config.resolve(postgres_url))
+    channel = app.recorder.channel_name  # type: ignore[attr-defined]
+    app.close()
+    with pg_connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'LISTEN "{channel}"')
+        run(*VISIT, "--title", "Notified", "--source", "https://example.org/n")
+        assert len(list(conn.notifies(timeout=WAIT, stop_after=1))) == 1
+        run("import", "-", input=story_lines("notify", 3))
+        assert [n.channel for n in conn.notifies(timeout=WAIT, stop_after=1)] == [channel]
+
+
+@pytest.mark.postgres
+def test_follower_polls_when_notifications_are_missed(
+    postgres_own_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers that send no NOTIFY, then a follower whose listening connection is killed:
+    it still prints every event (by its fallback poll), once. A database of its own, so the
+    only listening connection in it is the follower's."""
+    postgres_url = postgres_own_database
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    from tests.conftest import pg_connect
+    from timeline.audit.log import wake_ups
+
+    run = Cli(postgres_url)
+    run.import_seed()
+    out, stop = follow_in_thread(postgres_url, 25, wake_ups, poll=0.2)
+    try:
+        monkeypatch.setattr(PostgresApplicationRecorder, "_notify_channel", lambda self, curs: None)
+        for i in range(3):
+            run(*VISIT, "--title", f"Silent {i}", "--source", f"https://example.org/silent/{i}")
+        assert [out.get(timeout=WAIT) for _ in range(3)] == [26, 27, 28]
+        monkeypatch.undo()
+        with pg_connect(postgres_url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+            ).fetchall()
+        assert killed == [(True,)]
+        for i in range(2):
+            run(*VISIT, "--title", f"After the kill {i}", "--source", f"https://example.org/kill/{i}")
+        assert [out.get(timeout=WAIT) for _ in range(2)] == [29, 30]
+        assert out.empty()
+    finally:
+        stop.set()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from timeline.store import iter_notifications
@@ -12,6 +14,8 @@ from timeline.views.project import iso
 if TYPE_CHECKING:
     from timeline.app import Timeline
 
+# How often a follower reads the log when nothing woke it: SQLite's only way to see new
+# events, and PostgreSQL's fallback when a notification is missed.
 POLL_SECONDS = 0.5
 
 
@@ -36,17 +40,34 @@ def stored_events(app: Timeline, after: int = 0, stop: int | None = None) -> Ite
         yield as_record(n, app.mapper.to_domain_event(n))
 
 
-def follow_events(app: Timeline, after: int) -> Iterator[dict[str, Any]]:
-    """New events after `after`, forever: by LISTEN/NOTIFY on PostgreSQL, by polling on
-    SQLite (whose recorder has no subscriptions)."""
+@contextmanager
+def wake_ups(app: Timeline) -> Iterator[Callable[[float], None]]:
+    """`wait(seconds)`: returns when an append may have committed, at the latest after
+    `seconds`. On PostgreSQL the writers' NOTIFY wakes it at once; on SQLite it sleeps."""
+    # Looked up, not imported: following a SQLite log never pays for importing psycopg.
+    pg = sys.modules.get("timeline.recorders.postgres")
+    if pg is None or not isinstance(app.recorder, pg.PostgresRecorder):
+        yield time.sleep
+        return
+    listener = pg.Listener(app.recorder)
     try:
-        subscription = app.recorder.subscribe(gt=after)
-    except NotImplementedError:
+        listener.wait(0)  # LISTEN before the first read, so no commit falls between them
+        yield listener.wait
+    finally:
+        listener.close()
+
+
+def follow_events(
+    app: Timeline, after: int, poll_seconds: float = POLL_SECONDS, wake: Any = wake_ups
+) -> Iterator[dict[str, Any]]:
+    """New events after `after`, forever, each once and in log order: read what follows the
+    last one printed, then wait to be woken (or for `poll_seconds`) and read again. Positions
+    are handed out in commit order (the recorder locks the table), so reading after the
+    last position never skips an event that commits later; a missed notification delays an
+    event by at most `poll_seconds`, never loses it."""
+    with wake(app) as wait:
         while True:
             for record in stored_events(app, after):
                 after = record["position"]
                 yield record
-            time.sleep(POLL_SECONDS)
-    with subscription:
-        for notification in subscription:
-            yield as_record(notification, app.mapper.to_domain_event(notification))
+            wait(poll_seconds)

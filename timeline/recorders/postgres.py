@@ -5,6 +5,8 @@ See the package's docstring for why.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,3 +83,51 @@ class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
 
 class PostgresTracking(_SerialDDL, PostgresTrackingRecorder):
     pass
+
+
+# --- `log --follow`: woken by the writers' NOTIFY ------------------------------------------
+# Every append sends `NOTIFY <channel>` inside its own transaction (`_notify_channel` in
+# `insert_events` above, the library's channel), so PostgreSQL delivers it on commit and
+# never for a rolled-back append.
+
+
+class Listener:
+    """A connection of its own that LISTENs on the log's channel; `wait(seconds)` returns
+    when an append commits, or after `seconds` at most. A failed connection turns it into a
+    plain sleep until it can listen again, so a follower that polls after each wait loses
+    nothing when notifications are missed, only latency."""
+
+    def __init__(self, recorder: PostgresApplicationRecorder) -> None:
+        self.recorder = recorder
+        self.conn: Any = None
+
+    def listen(self) -> None:
+        import psycopg
+        from psycopg.sql import SQL, Identifier
+
+        # Not one of the pool's connections: the pool may hold only one, which the follower
+        # needs for reading; and a listening connection must outlive any pool recycling.
+        pool: Any = self.recorder.datastore.pool
+        conn = psycopg.connect(pool.conninfo, **{**pool.kwargs, "autocommit": True})
+        conn.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
+        self.conn = conn
+
+    def wait(self, seconds: float) -> None:
+        import psycopg
+
+        try:
+            if self.conn is None:
+                self.listen()
+            # Then drain what else is queued: one read catches up on all of it. (Not
+            # nested: the generator holds the connection's lock while it yields.)
+            if list(self.conn.notifies(timeout=seconds, stop_after=1)):
+                list(self.conn.notifies(timeout=0))
+        except psycopg.Error:
+            self.close()
+            time.sleep(seconds)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            self.conn = None
