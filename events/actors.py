@@ -25,6 +25,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from events.actor_kinds import ACTOR_KINDS
 from events.dates import LATEST, OccurredDate
 from events.errors import InvalidInput
 from events.fields import text as read_text
@@ -33,7 +34,6 @@ __all__ = ["Actor", "ActorStateError", "ACTOR_KINDS", "actor_id", "name_key", "r
 
 # Fixed namespace for actor ids: changing it would change every id.
 NAMESPACE = UUID("0c8f5a52-4f3b-5d7e-8a61-2f9e4b7c1a33")
-ACTOR_KINDS = ("person", "government", "organisation", "place")
 _WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from events import KINDS
-from events.actors import ACTOR_KINDS
+from events.actor_kinds import ACTOR_KINDS
 from timeline.commands.common import CONTEXT, Session, emit_json, json_option, pass_session
 from timeline.errors import TimelineError
 
