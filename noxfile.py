@@ -57,7 +57,8 @@ def coverage(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (not tests, not in CI): writes BENCHMARKS.md. `-- --quick` for a short run."""
+    """Benchmarks (not tests, not in CI): writes BENCHMARKS.md. A partial run:
+    `nox -s bench -- --sizes 10000,100000 --pg-sizes 10000 --figures add,follow`."""
     session.install(".[bench]")
     session.run("python", "benchmarks/run.py", *session.posargs)
 

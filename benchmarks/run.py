@@ -1,21 +1,30 @@
-"""Benchmarks: every figure as a ratio against a baseline measured in the same run.
+"""Benchmarks: issue 16's goals table, each figure a ratio against a baseline measured in
+the same run, on SQLite and PostgreSQL; plus issue 14's page figures, issue 15's search
+figures and the numbers `docs/scaling.md` rests on. Writes BENCHMARKS.md.
 
-    python benchmarks/run.py [--quick] [--sizes 10,10000,100000,1000000] [--repeats 3]
-                             [--big-repeats 1] [--workdir DIR] [--out BENCHMARKS.md]
+    python benchmarks/run.py [--sizes 10000,100000,1000000] [--pg-sizes 10000,100000]
+                             [--figures add,follow,...] [--rounds 3] [--fresh]
 
-Generated stories and databases live under a temporary directory (default
-/tmp/timeline-bench), never in the repository. Every command is a child process: wall time
-from the parent, peak RSS from os.wait4 (ru_maxrss of that child). Results are written to
-BENCHMARKS.md after each size, and to results.json in the work directory.
+Every command measured is a child process, timed from here (start-up included) unless a
+row says otherwise; peak RSS is that child's `ru_maxrss` from `os.wait4`. Within a round
+a figure and its baseline run in shuffled order. Results accumulate in
+`WORKDIR/results.json` (a partial run replaces only the rows it measures; `--fresh`
+starts over) and BENCHMARKS.md is written from it after every figure.
+
+Generated stories are cached in `--cache` (default `benchmarks/.cache/`, gitignored):
+`generate.py` takes about a minute per million events.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
 import platform
+import queue
+import random
 import shutil
 import socket
 import sqlite3
@@ -24,7 +33,9 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,9 +48,13 @@ import generate  # noqa: E402 - after the sys.path line above
 PY = sys.executable
 BIN = Path(PY).parent
 TIMELINE = [str(BIN / "timeline")] if (BIN / "timeline").exists() else [PY, "-m", "timeline"]
-BASE = [PY, str(HERE / "baselines.py")]
-BIG = 100_001  # sizes at or above this use --big-repeats
-REPLAY_REFERENCE = "10000"  # replay's peak RSS is compared with its peak at this size
+ME = [PY, str(Path(__file__).resolve())]
+SEED = ROOT / "examples" / "japan-cambodia-2024.jsonl"
+PG_SERVER = os.environ.get("TIMELINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+PG_DATABASE = f"timeline_bench_{os.getpid()}"
+FIGURES = ("import", "rebuild", "feeds", "pages", "serve", "add", "follow", "rss", "search", "scaling")
+RSS_CAP_MB = 6000.0  # a child above this is stopped: the machine is shared (--rss-cap)
+RSS_SIZE = 1_000_000  # peak RSS goals are at this size
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -54,9 +69,6 @@ class Run:
     stderr: str
 
 
-RSS_CAP_MB = 6000.0  # a child above this is stopped: the machine is shared (set by --rss-cap)
-
-
 def rss_now_mb(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/statm") as f:
@@ -65,23 +77,23 @@ def rss_now_mb(pid: int) -> float:
         return 0.0
 
 
-def run(cmd: list[str], *, timeout: float = 3600, capture: bool = True) -> Run:
+def run(cmd: list[str], *, timeout: float = 7200, stdin: str | None = None) -> Run:
     """Run a child, return its wall time and its own peak RSS (ru_maxrss from wait4)."""
     t0 = time.perf_counter()
-    out = subprocess.PIPE if capture else subprocess.DEVNULL
-    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT)
-    # Drain pipes in threads so a chatty child never blocks; reap with wait4 for rusage.
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
     bufs: dict[str, bytes] = {"out": b"", "err": b""}
 
-    def drain(name: str, pipe: Any) -> None:
+    def drain(name: str, pipe: Any) -> None:  # a chatty child never blocks on a full pipe
         bufs[name] = pipe.read() if pipe else b""
 
-    threads = [
-        threading.Thread(target=drain, args=("out", p.stdout)),
-        threading.Thread(target=drain, args=("err", p.stderr)),
-    ]
+    threads = [threading.Thread(target=drain, args=("out", p.stdout)),
+               threading.Thread(target=drain, args=("err", p.stderr))]  # fmt: skip
     for t in threads:
         t.start()
+    if stdin is not None and p.stdin:
+        p.stdin.write(stdin.encode())
+        p.stdin.close()
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(p.pid, os.WNOHANG)
@@ -103,292 +115,43 @@ def run(cmd: list[str], *, timeout: float = 3600, capture: bool = True) -> Run:
 def checked(cmd: list[str], **kw: Any) -> Run:
     r = run(cmd, **kw)
     if r.rc != 0:
-        raise RuntimeError(f"{' '.join(cmd[:6])} ... exited {r.rc}: {first_line(r.stderr)}")
+        raise RuntimeError(f"`{' '.join(Path(c).name for c in cmd[:5])} ...` exited {r.rc}: {last_line(r.stderr)}")
     return r
 
 
-def first_line(text: str) -> str:
+def child(name: str, *args: str, **kw: Any) -> tuple[dict[str, Any], Run]:
+    """One of this file's child modes; it prints its figures as JSON on its last line."""
+    r = checked([*ME, "child", name, *args], **kw)
+    return json.loads(r.stdout.strip().splitlines()[-1]), r
+
+
+def last_line(text: str) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else "(no output)"
+    return lines[-1][:240] if lines else "(no output)"
 
 
 def stats(values: list[float]) -> dict[str, Any]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
+def fmt(s: dict[str, Any], unit: str = "", scale: float = 1.0, digits: int = 0) -> str:
+    m, lo, hi = (s[k] * scale for k in ("median", "min", "max"))
+    return f"{m:,.{digits}f}{unit} ({lo:,.{digits}f}–{hi:,.{digits}f}, n={s['n']})"
+
+
+def shuffled(*names: str) -> list[str]:
+    order = list(names)
+    random.shuffle(order)
+    return order
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
 def remove_db(db: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-
-
-def event_count(db: Path) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return int(conn.execute("SELECT max(rowid) FROM stored_events").fetchone()[0] or 0)
-    finally:
-        conn.close()
-
-
-def has_command(*words: str) -> str | None:
-    """None if `timeline WORDS --help` works, else why not."""
-    r = run([*TIMELINE, *words, "--help"])
-    return None if r.rc == 0 else f"`timeline {' '.join(words)}` is not available ({first_line(r.stderr)})"
-
-
-# --- figures -----------------------------------------------------------------------------
-
-
-class Bench:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.work = Path(args.workdir)
-        (self.work / "data").mkdir(parents=True, exist_ok=True)
-        self.results: dict[str, Any] = {"sizes": {}, "notes": []}
-        self.add_counter = 0
-
-    def repeats(self, n: int) -> int:
-        return self.args.big_repeats if n >= BIG else self.args.repeats
-
-    def story(self, n: int) -> Path:
-        path = self.work / "data" / f"story-{n}-seed6.jsonl"
-        if not path.exists():
-            t0 = time.perf_counter()
-            tmp = path.with_suffix(".part")
-            generate.write(n, tmp)
-            tmp.rename(path)
-            log(f"generated {n:,} events in {time.perf_counter() - t0:.1f}s")
-        return path
-
-    def size(self, n: int) -> None:
-        res: dict[str, Any] = {}
-        self.results["sizes"][str(n)] = res
-        story = self.story(n)
-        db = self.work / f"timeline-{n}.db"
-        reps = self.repeats(n)
-
-        want = set(self.args.figures.split(","))
-        if "import" not in want and db.exists():
-            res["events"] = event_count(db)
-            self.size_rest(n, story, db, res, want)
-            return
-        # import vs raw sqlite3 in one transaction
-        walls, rss, base = [], [], []
-        for _ in range(reps):
-            raw = self.work / f"raw-{n}.db"
-            remove_db(raw)
-            base.append(checked([*BASE, "raw-insert", str(raw), str(story)]).wall)
-            remove_db(raw)
-            remove_db(db)
-            r = checked([*TIMELINE, "--db", str(db), "import", str(story)])
-            walls.append(r.wall)
-            rss.append(r.rss_mb)
-            log(f"{n:,}: import {r.wall:.1f}s ({n / r.wall:,.0f}/s, {r.rss_mb:.0f} MB), raw {base[-1]:.2f}s")
-        events = event_count(db)
-        res["events"] = events
-        res["import"] = {"rate": stats([events / w for w in walls]), "base": stats([events / w for w in base]),
-                         "rss": stats(rss)}  # fmt: skip
-        self.save()
-
-        self.size_rest(n, story, db, res, want)
-
-    def size_rest(self, n: int, story: Path, db: Path, res: dict[str, Any], want: set[str]) -> None:
-        reps = self.repeats(n)
-        events = res["events"]
-        # import with synchronous FULL (library default) vs NORMAL, both through the same patch
-        if n <= self.args.sync_max and "sync" in want:
-            sync: dict[str, list[float]] = {"FULL": [], "NORMAL": []}
-            for _ in range(reps if n <= 10_000 else 1):
-                for mode in ("FULL", "NORMAL"):
-                    tmp = self.work / f"sync-{n}.db"
-                    remove_db(tmp)
-                    sync[mode].append(events / checked([*BASE, "import-sync", mode, str(tmp), str(story)]).wall)
-                    remove_db(tmp)
-            res["sync"] = {mode: stats(v) for mode, v in sync.items()}
-            log(
-                f"{n:,}: sync FULL {res['sync']['FULL']['median']:,.0f}/s NORMAL {res['sync']['NORMAL']['median']:,.0f}/s"
-            )
-            self.save()
-
-        # rebuild vs library read + decode
-        walls, rss, base = [], [], []
-        for _ in range(reps if "rebuild" in want else 0):
-            b = checked([*BASE, "read-decode", str(db)])
-            base.append(b.wall)
-            r = checked([*TIMELINE, "--db", str(db), "rebuild"])
-            walls.append(r.wall)
-            rss.append(r.rss_mb)
-            log(f"{n:,}: rebuild {r.wall:.1f}s ({r.rss_mb:.0f} MB), read+decode {b.wall:.1f}s ({b.rss_mb:.0f} MB)")
-        if walls:
-            res["rebuild"] = {"rate": stats([events / w for w in walls]), "base": stats([events / w for w in base]),
-                              "rss": stats(rss)}  # fmt: skip
-        self.save()
-
-        # one `timeline add` vs python -c pass
-        adds, base = [], []
-        for _ in range(max(self.args.repeats, 5) if "add" in want else 0):
-            base.append(checked([PY, "-c", "pass"]).wall)
-            adds.append(self.add_one(db).wall)
-        if not adds:
-            return self.size_tail(n, db, res, want)
-        res["add"] = {"wall": stats(adds), "base": stats(base)}
-        log(
-            f"{n:,}: add {statistics.median(adds) * 1000:.0f} ms, python -c pass {statistics.median(base) * 1000:.0f} ms"
-        )
-        self.save()
-
-        self.size_tail(n, db, res, want)
-
-    def size_tail(self, n: int, db: Path, res: dict[str, Any], want: set[str]) -> None:
-        if "replay" in want:
-            self.replay(n, db, res)
-            self.save()
-        if "feeds" in want:
-            self.feeds(n, db, res)
-        if n <= self.args.serve_max and "serve" in want:
-            self.serve(n, db, res)
-        self.save()
-
-    def add_one(self, db: Path) -> Run:
-        self.add_counter += 1
-        i = self.add_counter
-        return checked([*TIMELINE, "--db", str(db), "add", "statement", "--id", f"bench/add/{i}/{time.time_ns()}",
-                        "--title", f"Benchmark statement {i}", "--occurred", "6 July 2024",
-                        "--speaker", "Hun Manet", "--quote", "We welcome the support.",
-                        "--topics", "diplomacy", "--source", f"https://news.example.org/add/{i}"])  # fmt: skip
-
-    def feeds(self, n: int, db: Path, res: dict[str, Any]) -> None:
-        why = has_command("feeds", "build")
-        if why:
-            res["feeds"] = {"not_measured": why}
-            return
-        try:
-            out = self.work / f"feeds-{n}"
-            full, rss = [], []
-            for _ in range(self.repeats(n) if n <= 10_000 else 1):
-                shutil.rmtree(out, ignore_errors=True)
-                r = run(
-                    [*TIMELINE, "--db", str(db), "feeds", "build", "--out", str(out)], timeout=self.args.feeds_timeout
-                )
-                if r.rc != 0:
-                    why = (
-                        f"was stopped at the {RSS_CAP_MB:,.0f} MB RSS cap" if r.rss_mb >= RSS_CAP_MB
-                        else "timed out" if r.wall >= self.args.feeds_timeout
-                        else f"exited {r.rc}: {first_line(r.stderr)}"
-                    )  # fmt: skip
-                    res["feeds"] = {"not_measured": f"full `feeds build` {why} after {r.wall:.0f} s"}
-                    return
-                full.append(r.wall)
-                rss.append(r.rss_mb)
-            incr = []
-            for _ in range(max(self.repeats(n), 3)):
-                self.add_one(db)
-                incr.append(checked([*TIMELINE, "--db", str(db), "feeds", "build", "--out", str(out)]).wall)
-            res["feeds"] = {"full": stats(full), "incremental": stats(incr), "rss": stats(rss)}
-            log(f"{n:,}: feeds full {statistics.median(full):.2f}s, incremental {statistics.median(incr):.2f}s")
-        except RuntimeError as e:
-            res["feeds"] = {"not_measured": str(e)}
-
-    def replay(self, n: int, db: Path, res: dict[str, Any]) -> None:
-        why = has_command("replay")
-        if why:
-            res["replay"] = {"not_measured": why}
-            return
-        try:
-            mid = res["events"] // 2
-            rss, walls = [], []
-            for _ in range(self.repeats(n)):
-                r = checked([*TIMELINE, "--db", str(db), "replay", "--as-of", f"#{mid}"], capture=False)
-                rss.append(r.rss_mb)
-                walls.append(r.wall)
-            res["replay"] = {"rss": stats(rss), "wall": stats(walls), "as_of": mid}
-            log(f"{n:,}: replay --as-of #{mid}: {statistics.median(rss):.0f} MB, {statistics.median(walls):.1f}s")
-        except RuntimeError as e:
-            res["replay"] = {"not_measured": str(e)}
-
-    def serve(self, n: int, db: Path, res: dict[str, Any]) -> None:
-        why = has_command("serve")
-        if why:
-            res["serve"] = {"not_measured": why}
-            return
-        help_text = run([*TIMELINE, "serve", "--help"]).stdout
-        port = free_port()
-        cmd = [*TIMELINE, "--db", str(db), "serve"]
-        if "--host" in help_text:
-            cmd += ["--host", "127.0.0.1"]
-        if "--port" in help_text:
-            cmd += ["--port", str(port)]
-        if "--out" in help_text:
-            out = self.work / f"feeds-{n}"
-            cmd += ["--out", str(out)]
-        # stderr to a file, not a pipe nobody reads: waitress logs its queue depth under
-        # load, and a full pipe would stall the server being measured.
-        errlog = self.work / f"serve-{n}.stderr"
-        with errlog.open("wb") as err_file:
-            server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file, cwd=ROOT)
-        try:
-            if not wait_port(port, 1800):
-                err = errlog.read_text(errors="replace") if server.poll() is not None else ""
-                res["serve"] = {"not_measured": f"`{' '.join(cmd[1:])}` did not listen on 127.0.0.1:{port} "
-                                                f"({first_line(err) if err else 'no answer in 1,800 s'})"}  # fmt: skip
-                return
-            found = find_feed(port)
-            if found is None:
-                res["serve"] = {"not_measured": "no feed path answered 200 with an ETag or Last-Modified"}
-                return
-            path, cond = found
-            ok = load(port, path, {}, 200, self.args.load_seconds)
-            notmod = load(port, path, cond, 304, self.args.load_seconds)
-            server_rss = server_rss_mb(server.pid)
-            body = fetch(port, path)
-        finally:
-            server.terminate()
-            server.wait(10)
-        base = self.baseline_load(["hello"], "/")
-        # Not the issue's baseline, a reading aid: the same document's bytes from memory.
-        static_file = self.work / f"static-{n}.xml"
-        static_file.write_bytes(body)
-        static = self.baseline_load(["static", str(static_file)], "/")
-        res["serve"] = {"path": path, "200": ok, "304": notmod, "base": base, "static": static, "rss": server_rss,
-                        "bytes": len(body)}  # fmt: skip
-        log(f"serve {path}: 200 {ok['rate']:.0f}/s, 304 {notmod['rate']:.0f}/s, hello {base['rate']:.0f}/s, "
-            f"static {static['rate']:.0f}/s")  # fmt: skip
-
-    def baseline_load(self, args: list[str], path: str) -> dict[str, Any]:
-        port = free_port()
-        server = subprocess.Popen([*BASE, args[0], str(port), *args[1:]], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)  # fmt: skip
-        try:
-            wait_port(port, 20)
-            return load(port, path, {}, 200, self.args.load_seconds)
-        finally:
-            server.terminate()
-            server.wait(10)
-
-    def save(self) -> None:
-        """One results file per size, so sizes run by separate invocations add up in one table."""
-        for n, res in self.results["sizes"].items():
-            res["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            path = self.work / f"results-{n}.json"
-            merged = json.loads(path.read_text())["result"] if path.exists() and self.args.merge else {}
-            for key, value in res.items():  # figures measured now replace the same figures only
-                if isinstance(value, dict):
-                    value.setdefault("code", self.results["machine"]["code"])
-                merged[key] = value
-            doc = {"size": n, "result": merged, "machine": self.results["machine"], "notes": self.results["notes"]}
-            path.write_text(json.dumps(doc, indent=2))
-        write_markdown(collect(self.work), Path(self.args.out))
-
-
-# --- load generator (127.0.0.1 only, bounded in count and time) -------------------------
-
-
-def server_rss_mb(pid: int) -> float | None:
-    try:
-        import psutil
-
-        return float(psutil.Process(pid).memory_info().rss / 2**20)
-    except Exception:
-        return None
 
 
 def free_port() -> int:
@@ -397,117 +160,604 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def fetch(port: int, path: str) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def get(port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path)
-        return conn.getresponse().read()
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
     finally:
         conn.close()
 
 
-def wait_port(port: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def find_feed(port: int) -> tuple[str, dict[str, str]] | None:
-    candidates = ["/story.atom", "/feeds/all.atom", "/all.atom", "/atom.xml", "/feed.atom", "/feed", "/atom", "/feeds/atom.xml",
-                  "/all.xml", "/index.atom", "/"]  # fmt: skip
-    for path in candidates:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            resp.read()
-        except OSError:
-            continue
-        finally:
-            conn.close()
-        if resp.status != 200:
-            continue
-        cond = {}
-        if resp.getheader("ETag"):
-            cond["If-None-Match"] = resp.getheader("ETag")
-        if resp.getheader("Last-Modified"):
-            cond["If-Modified-Since"] = resp.getheader("Last-Modified")
-        if cond and "xml" in (resp.getheader("Content-Type") or "") + path:
-            return path, cond
-    return None
-
-
-def load(port: int, path: str, headers: dict[str, str], expect: int, seconds: float,
-         threads: int = 4, cap: int = 50_000) -> dict[str, Any]:  # fmt: skip
-    """Keep-alive GETs from `threads` threads for `seconds` (or `cap` requests)."""
-    counts = {"ok": 0, "other": 0}
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        ok = other = 0
-        while time.monotonic() < stop and ok + other < cap // threads:
-            try:
-                conn.request("GET", path, headers=headers)
-                resp = conn.getresponse()
-                resp.read()
-                if resp.will_close:
-                    conn.close()
-                ok, other = (ok + 1, other) if resp.status == expect else (ok, other + 1)
-            except (OSError, http.client.HTTPException):
-                other += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.close()
-        with lock:
-            counts["ok"] += ok
-            counts["other"] += other
-
+@contextlib.contextmanager
+def server(target: str, out: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, float]]:
+    """`timeline serve` on a free port; yields (process, port, seconds until it answered)."""
+    port = free_port()
     t0 = time.perf_counter()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
+    proc = subprocess.Popen([*TIMELINE, "--db", target, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 1800
+        answered = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                get(port, "/", timeout=5)
+                answered = time.perf_counter() - t0
+                break
+            except OSError:
+                time.sleep(0.01)
+        if answered is None:
+            raise RuntimeError(f"`timeline serve` did not answer (exit {proc.poll()})")
+        yield proc, port, answered
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# --- stores ------------------------------------------------------------------------------
+
+
+def psql(dbname: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/{dbname}", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def event_count(target: str) -> int:
+    r = checked([PY, "-c", "import sys; from timeline import config; from timeline.app import Timeline; "
+                 "a = Timeline.open(config.resolve(sys.argv[1])); print(a.event_count()); a.close()", target])  # fmt: skip
+    return int(r.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class Row:
+    figure: str
+    store: str
+    size: int
+    measured: str
+    baseline: str = "–"
+    ratio: float | None = None
+    goal: str = "–"
+    met: bool | None = None
+    commit: str = ""
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.figure}|{self.store}|{self.size}"
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.work = Path(args.workdir)
+        self.cache = Path(args.cache)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self.results_path = self.work / "results.json"
+        old = {} if args.fresh or not self.results_path.exists() else json.loads(self.results_path.read_text())
+        self.rows: dict[str, dict[str, Any]] = old.get("rows", {})
+        self.extra: dict[str, Any] = old.get("extra", {})
+        self.commit = code_version()
+        self.machine = machine()
+        self.pg_created = False
+        self.targets: dict[tuple[str, int], str] = {}
+
+    # -- bookkeeping --
+    def add(self, row: Row) -> None:
+        row.commit = row.commit or self.commit
+        self.rows[row.key] = asdict(row)
+        self.save()
+
+    def not_measured(self, figure: str, store: str, size: int, why: str, goal: str = "–") -> None:
+        log(f"{figure} {store} {size:,}: not measured: {why}")
+        self.add(Row(figure, store, size, f"not measured: {why}", goal=goal))
+
+    def note(self, key: str, value: Any) -> None:
+        self.extra[key] = {"value": value, "commit": self.commit, "when": now()}
+        self.save()
+
+    def save(self) -> None:
+        doc = {"rows": self.rows, "extra": self.extra, "machine": self.machine}
+        self.results_path.write_text(json.dumps(doc, indent=1, default=str))
+        write_markdown(doc, Path(self.args.out))
+
+    # -- data --
+    def story(self, n: int) -> Path:
+        path = self.cache / f"story-{n}-seed6.jsonl"
+        if not path.exists():
+            t0 = time.perf_counter()
+            tmp = path.with_suffix(".part")
+            generate.write(n, tmp)
+            tmp.rename(path)
+            log(f"generated {n:,} events in {time.perf_counter() - t0:.0f} s into {path}")
+        return path
+
+    def pg_database(self) -> str:
+        if not self.pg_created:
+            psql("postgres", f'CREATE DATABASE "{PG_DATABASE}"')
+            self.pg_created = True
+        return f"{PG_SERVER}/{PG_DATABASE}"
+
+    def fresh_target(self, store: str, name: str) -> str:
+        if store == "sqlite":
+            db = self.work / f"{name}.db"
+            remove_db(db)
+            return str(db)
+        base = self.pg_database()
+        schema = name.replace("-", "_")
+        psql(PG_DATABASE, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        psql(PG_DATABASE, f'CREATE SCHEMA "{schema}"')
+        return f"{base}?schema={schema}"
+
+    def target(self, store: str, n: int) -> str:
+        """A log of n generated events with its views caught up (made once per run)."""
+        if (store, n) not in self.targets:
+            t = self.fresh_target(store, f"log-{store}-{n}")
+            t0 = time.perf_counter()
+            checked([*TIMELINE, "--db", t, "import", str(self.story(n))])
+            checked([*ME, "child", "catch-up", t])
+            log(f"{store} {n:,}: prepared in {time.perf_counter() - t0:.0f} s")
+            self.targets[(store, n)] = t
+        return self.targets[(store, n)]
+
+    def close(self) -> None:
+        if self.pg_created:
+            psql("postgres", f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+
+    # -- figures --
+    def rounds(self, n: int) -> int:
+        return self.args.rounds if n <= 100_000 else 1
+
+    def guarded(self, figure: str, store: str, n: int, fn: Callable[[], None], goal: str = "–") -> None:
+        try:
+            fn()
+        except Exception as e:  # one failed figure must not lose the others
+            self.not_measured(figure, store, n, f"{type(e).__name__}: {str(e)[:300]}", goal)
+
+    def import_(self, store: str, n: int) -> None:
+        """HOOK: `benchmarks/import_bench.py` (issue 16's import work) measures import against
+        the library's recorder and raw sqlite3; this only files its figures."""
+        goal = "≥ 0.33×" if store == "sqlite" else "finishes; ≥ 0.6×"
+        try:
+            import import_bench  # type: ignore[import-not-found]
+        except ImportError:
+            return self.not_measured("import", store, n, "benchmarks/import_bench.py has not landed (hook)", goal)
+        work = self.work / "import"
+        work.mkdir(exist_ok=True)
+        link = work / f"story-{n}.jsonl"  # the file it would otherwise generate again
+        if not link.exists():
+            link.symlink_to(self.story(n))
+        res = import_bench.measure([n], self.rounds(n), stores=(store,), work=work, log=log)
+        f = res[store][str(n)]
+        s = f["seconds"]
+        events = f["events"]
+        per = {k: f["us_per_event"][k] for k in f["us_per_event"]}
+        self.add(Row("import", store, n, f"{fmt(s['import'], ' s', digits=2)}; {per['import']:.0f} µs/event",
+                     f"library's recorder, ready events: {fmt(s['library'], ' s', digits=2)}; {per['library']:.0f} µs/event",
+                     f["ratio_vs_library"], goal, f["ratio_vs_library"] >= (0.33 if store == "sqlite" else 0.6),
+                     res.get("commit", ""), f"{events:,} events"))  # fmt: skip
+        if "ratio_vs_raw" in f:
+            self.add(Row("import vs raw sqlite3 (report)", store, n, f"{per['import']:.0f} µs/event",
+                         f"raw sqlite3, real keys, one transaction: {fmt(s['raw'], ' s', digits=2)}; {per['raw']:.0f} µs/event",
+                         f["ratio_vs_raw"], "report", None, res.get("commit", "")))  # fmt: skip
+        self.extra.setdefault("import_rss", {})[f"{store}|{n}"] = f.get("import_rss_mb")
+        self.save()
+
+    def rebuild(self, store: str, n: int) -> None:
+        """HOOK: `benchmarks/rebuild_bench.py` (issue 16's views work) measures rebuild
+        against read + decode + executemany of the same rows; this only files its figures."""
+        try:
+            import rebuild_bench  # type: ignore[import-not-found]
+        except ImportError:
+            return self.not_measured("rebuild", store, n, "benchmarks/rebuild_bench.py has not landed (hook)", "≥ 0.6×")
+        f = rebuild_bench.measure_one(store, n, self.rounds(n), self.work / "rebuild")
+        us, floor = f["rebuild_us_per_event"], f["floor_us_per_event"]
+        self.add(Row("rebuild", store, n, f"{fmt(us, ' µs/event')}", f"read + decode + executemany of the same rows, "
+                     f"same indexes: {fmt(floor, ' µs/event')}", f["ratio"], "≥ 0.6×", f["ratio"] >= 0.6))  # fmt: skip
+        stored, written = f["stored_bytes_per_event"], f["written_bytes_per_event"]["median"]
+        self.add(Row("views stored / written per event", store, n, f"{stored:,.0f} B stored; {written:,.0f} B written",
+                     f"floor writes {f['floor_written_bytes_per_event']['median']:,.0f} B", None,
+                     "≤ 1,500 B stored, ≤ 3,000 B written", stored <= 1500 and written <= 3000))  # fmt: skip
+
+    def feeds(self, store: str, n: int) -> None:
+        """A full build into an empty folder against the floor: read the same members through
+        the views' read interface and write the same bytes (held in memory beforehand)."""
+        t = self.target(store, n)
+        out, floor_out = self.work / f"feeds-{store}-{n}", self.work / f"floor-{store}-{n}"
+        builds, floors, rss = [], [], []
+        for _ in range(self.rounds(n)):
+            for what in shuffled("build", "floor"):
+                if what == "build":
+                    shutil.rmtree(out, ignore_errors=True)
+                    r = checked(
+                        [*TIMELINE, "--db", t, "feeds", "build", "--out", str(out)], timeout=self.args.feeds_timeout
+                    )
+                    builds.append(r.wall)
+                    rss.append(r.rss_mb)
+                elif out.exists():
+                    shutil.rmtree(floor_out, ignore_errors=True)
+                    figures, _ = child("feeds-floor", t, str(out), str(floor_out))
+                    floors.append(figures["seconds"])
+            log(f"{store} {n:,}: feeds build {builds[-1]:.1f} s, floor {floors[-1] if floors else float('nan'):.1f} s")
+        if not floors:  # the floor ran before the first build had written anything to copy
+            shutil.rmtree(floor_out, ignore_errors=True)
+            floors.append(child("feeds-floor", t, str(out), str(floor_out))[0]["seconds"])
+        files, size = folder_size(out)
+        ratio = statistics.median(floors) / statistics.median(builds)
+        goal = "≥ 0.15×" + ("; < 300 s" if n >= RSS_SIZE else "")
+        met = ratio >= 0.15 and (n < RSS_SIZE or statistics.median(builds) < 300)
+        self.add(Row("full `feeds build`", store, n, fmt(stats(builds), " s", digits=1),
+                     f"read the same members, write the same bytes: {fmt(stats(floors), ' s', digits=1)}",
+                     ratio, goal, met, note=f"{files:,} files, {size / 1e6:,.0f} MB"))  # fmt: skip
+        self.extra.setdefault("feeds_rss", {})[f"{store}|{n}"] = stats(rss)
+        shutil.rmtree(floor_out, ignore_errors=True)
+        self.save()
+
+    def pages(self, store: str, n: int) -> None:
+        """Issue 14: the story page's weight, and the pages' build time against the feeds'
+        own in the same build (a child times `feeds.page.site_outputs` inside the build)."""
+        t = self.target(store, n)
+        out = self.work / f"pages-{store}-{n}"
+        walls, pages = [], []
+        for _ in range(self.args.rounds):
+            shutil.rmtree(out, ignore_errors=True)
+            figures, _ = child("pages", t, str(out), timeout=self.args.feeds_timeout)
+            walls.append(figures["build"])
+            pages.append(figures["pages"])
+        feeds_own = [w - p for w, p in zip(walls, pages, strict=True)]
+        self.add(Row("story pages' build time", store, n, fmt(stats(pages), " s", digits=2),
+                     f"the feeds' own build, same run: {fmt(stats(feeds_own), ' s', digits=2)}",
+                     statistics.median(pages) / statistics.median(feeds_own), "report (issue 14)", None,
+                     note="time inside feeds.page.site_outputs; the rest of the build is the feeds'"))  # fmt: skip
+        self.extra.setdefault("page_weight", {})[f"{store}|{n}"] = page_weight(out)
+        shutil.rmtree(out, ignore_errors=True)
+        self.save()
+
+    def page_weight_seed(self) -> None:
+        t = self.fresh_target("sqlite", "seed")
+        checked([*TIMELINE, "--db", t, "import", str(SEED)])
+        out = self.work / "pages-seed"
+        shutil.rmtree(out, ignore_errors=True)
+        checked([*TIMELINE, "--db", t, "feeds", "build", "--out", str(out)])
+        self.extra.setdefault("page_weight", {})["sqlite|seed"] = page_weight(out)
+        self.save()
+
+    def serve(self, store: str, n: int) -> None:
+        """First start on a folder with nothing built: time until it answers, and what it
+        answers for the story page and the story feed meanwhile."""
+        t = self.target(store, n)
+        starts, statuses = [], {}
+        for _ in range(self.args.rounds if n <= 100_000 else 2):
+            out = self.work / f"serve-{store}-{n}"
+            shutil.rmtree(out, ignore_errors=True)
+            with server(t, out) as (_, port, answered):
+                starts.append(answered)
+                for path in ("/", "/story.atom"):
+                    code, headers, _ = get(port, path)
+                    statuses[path] = f"{code}" + (
+                        f" (Retry-After: {headers['retry-after']})" if "retry-after" in headers else ""
+                    )
+        s = stats(starts)
+        self.add(Row("`serve` first start, nothing built", store, n, fmt(s, " s", digits=2), "–", None,
+                     "< 2 s" if n >= RSS_SIZE else "< 2 s (goal at 1M)", s["median"] < 2,
+                     note="first answers: " + ", ".join(f"{p} → {c}" for p, c in statuses.items())))  # fmt: skip
+
+    def add_one(self, store: str, n: int) -> None:
+        t = self.target(store, n)
+        adds, base = [], []
+        for i in range(max(self.args.rounds, 10)):
+            for what in shuffled("add", "pass"):
+                if what == "pass":
+                    base.append(checked([PY, "-c", "pass"]).wall)
+                else:
+                    adds.append(checked([*TIMELINE, "--db", t, "add", "statement", "--title", f"Benchmark add {i} {uuid.uuid4()}",
+                                         "--occurred", "6 July 2024", "--speaker", "Hun Manet", "--quote", "We welcome it.",
+                                         "--source", f"https://news.example.org/add/{uuid.uuid4()}"]).wall)  # fmt: skip
+        ratio = statistics.median(adds) / statistics.median(base)
+        goal = "≤ 4×" if store == "sqlite" else "report"
+        self.add(Row("one `add`", store, n, fmt(stats(adds), " ms", 1000), "`python -c pass`: " + fmt(stats(base), " ms", 1000),
+                     ratio, goal, ratio <= 4 if store == "sqlite" else None))  # fmt: skip
+
+    def follow(self, store: str, n: int) -> None:
+        """`log --follow` in its own process; this process appends one event at a time
+        through the application and times from the append's start (so its own transaction
+        counts too: the commit cannot be seen from here) to the follower's line arriving. 100 appends, 20–60 ms apart (on SQLite 20, up to 0.6 s
+        apart, so that they do not fall in step with its polls)."""
+        t = self.target(store, n)
+        count = 100 if store == "postgres" else 20
+        figures, _ = child("follow", t, str(count), "0.06" if store == "postgres" else "0.6", timeout=600)
+        lat = stats(figures["latency"])
+        goal = "< 100 ms" if store == "postgres" else "report (polls every 0.5 s)"
+        p90 = statistics.quantiles(figures["latency"], n=10)[-1] * 1000
+        self.add(Row("`log --follow`: append started → line printed", store, n, fmt(lat, " ms", 1000, 1), "–", None,
+                     goal, lat["median"] < 0.1 if store == "postgres" else None,
+                     note=f"p90 {p90:.1f} ms; the append itself (its transaction) {statistics.median(figures['appends']) * 1000:.1f} ms"))  # fmt: skip
+
+    def rss(self, store: str, n: int) -> None:
+        """Peak RSS at the largest size: import (from the import figure), rebuild (a
+        `timeline rebuild` child here), feeds build (from the feeds figure)."""
+        t = self.target(store, n)
+        r = checked([*TIMELINE, "--db", t, "rebuild"], timeout=self.args.feeds_timeout)
+        got = {"rebuild": {"median": r.rss_mb, "min": r.rss_mb, "max": r.rss_mb, "n": 1}}
+        if imp := (self.extra.get("import_rss") or {}).get(f"{store}|{n}"):
+            got["import"] = imp
+        if fd := (self.extra.get("feeds_rss") or {}).get(f"{store}|{n}"):
+            got["feeds build"] = fd
+        for what, s in got.items():
+            self.add(Row(f"peak RSS of `{what}`", store, n, fmt(s, " MB"), "–", None, "< 300 MB", s["median"] < 300,
+                         note=f"rebuild took {r.wall:.0f} s" if what == "rebuild" else ""))  # fmt: skip
+
+    def search(self, store: str, n: int) -> None:
+        t = self.target(store, n)
+        figures, _ = child("search", t, str(max(self.args.rounds, 5)), timeout=3600)
+        fts = [q["search_ms"] for q in figures["queries"]]
+        like = [q["like_all_ms"] for q in figures["queries"]]  # a scan finds every match, as ranking must
+        ratio = statistics.median(fts) / statistics.median(like)
+        devs = figures["developments"]
+        self.add(Row("`search`, median over the queries", store, n, f"{statistics.median(fts):,.2f} ms ({min(fts):,.2f}–{max(fts):,.2f})",
+                     f"LIKE scan of the same table, every match: {statistics.median(like):,.2f} ms ({min(like):,.2f}–{max(like):,.2f})",
+                     ratio, "report (issue 15)", None,
+                     note=f"{devs:,} developments; index {figures['index_bytes'] / max(devs, 1):,.0f} B per development"))  # fmt: skip
+        self.extra.setdefault("search", {})[f"{store}|{n}"] = figures
+        self.save()
+
+    def scaling(self, store: str, n: int) -> None:
+        """docs/scaling.md: appends per second with 1, 2 and 4 concurrent writer processes
+        (single events, as `add` makes them), and bytes on the wire per subscriber poll."""
+        t = self.target(store, n)
+        rates = {}
+        for writers in (1, 2, 4):
+            start = time.time() + 3  # every writer begins at once, after its start-up
+            procs = [subprocess.Popen([*ME, "child", "appends", t, str(start), "5", f"w{writers}-{i}"],
+                                      stdout=subprocess.PIPE, text=True, cwd=ROOT) for i in range(writers)]  # fmt: skip
+            done = [json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in procs]
+            rates[writers] = sum(d["appends"] for d in done) / max(d["seconds"] for d in done)
+            log(f"{store} {n:,}: {writers} writers → {rates[writers]:,.0f} appends/s")
+        self.note(f"appends|{store}|{n}", rates)
+        self.add(Row("appends/s, concurrent writers (1 / 2 / 4)", store, n,
+                     " / ".join(f"{r:,.0f}" for r in rates.values()), "–", None, "report (docs/scaling.md)", None))  # fmt: skip
+        if store == "sqlite" and n == min(self.args.size_list):
+            self.poll_bytes(t, n)
+
+    def poll_bytes(self, t: str, n: int) -> None:
+        out = self.work / f"feeds-sqlite-{n}"  # the feeds figure's build, when it ran
+        checked([*TIMELINE, "--db", t, "feeds", "build", "--out", str(out)], timeout=self.args.feeds_timeout)
+        with server(t, out) as (_, port, _answered):
+            code, headers, body = get(port, "/story.atom")
+            cond = {k: v for k, v in (("If-None-Match", headers.get("etag")), ("If-Modified-Since", headers.get("last-modified"))) if v}  # fmt: skip
+            full = wire_bytes(port, "/story.atom", {})
+            notmod = wire_bytes(port, "/story.atom", cond)
+        self.note("poll_bytes", {"size": n, "status": code, "body": len(body), "full": full, "not_modified": notmod})
+        self.add(Row("bytes per subscriber poll of /story.atom (304 / 200)", "sqlite", n,
+                     f"{notmod['request'] + notmod['response']:,} B / {full['request'] + full['response']:,} B",
+                     "–", None, "report (docs/scaling.md)", None,
+                     note=f"request {notmod['request']} B + response {notmod['response']} B with validators"))  # fmt: skip
+
+
+def wire_bytes(port: int, path: str, headers: dict[str, str]) -> dict[str, int]:
+    """Bytes of one GET on the wire, both ways, as a feed reader sends it (HTTP/1.1)."""
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "User-Agent: FeedReader/1.0", "Accept: */*",
+             *(f"{k}: {v}" for k, v in headers.items()), "Connection: close", "", ""]  # fmt: skip
+    request = "\r\n".join(lines).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(request)
+        got = b""
+        while chunk := s.recv(65536):
+            got += chunk
+    return {"request": len(request), "response": len(got), "status": int(got.split(b" ", 2)[1])}
+
+
+def folder_size(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def page_weight(out: Path) -> dict[str, Any]:
+    """index.html and the local assets it loads (the page makes no other request)."""
+    html = (out / "index.html").read_bytes() if (out / "index.html").exists() else b""
+    assets = {
+        name: (out / name).stat().st_size
+        for name in ("page.css", "page.js")
+        if (out / name).exists() and name.encode() in html
+    }
+    pages = sorted(p.name for p in out.glob("index*.html"))
+    return {"html": len(html), "assets": assets, "total": len(html) + sum(assets.values()), "story_pages": len(pages),
+            "articles": html.count(b"<article")}  # fmt: skip
+
+
+# --- child modes (run in their own process by the figures above) ----------------------------
+
+
+def open_app(target: str) -> Any:
+    from timeline import config
+    from timeline.app import Timeline
+
+    return Timeline.open(config.resolve(target))
+
+
+def child_catch_up(target: str) -> dict[str, Any]:
+    from timeline.views.runner import Views
+
+    app = open_app(target)
+    Views(app).catch_up()
+    app.close()
+    return {}
+
+
+def child_feeds_floor(target: str, built: str, out: str) -> dict[str, Any]:
+    """Every feed's members read through the views' read interface, as a first build reads
+    them, and every file the build wrote written again with the same bytes."""
+    from feeds.site import MANIFEST, STORY
+    from timeline.views import queries
+
+    src = Path(built)
+    files = {p.relative_to(src): p.read_bytes() for p in src.rglob("*") if p.is_file()}
+    names = list(json.loads((src / MANIFEST).read_text())["feeds"])
+    app = open_app(target)
+    sql = app.sql()
+    start = time.perf_counter()
+    members = 0
+    for name in names:
+        facet, _, slug = name.partition("/")
+        if name == STORY:
+            members += sum(1 for _ in queries.iter_feed_recorded(sql, None, None, 0))
+        elif facet in ("topic", "actor"):
+            members += sum(1 for _ in queries.iter_feed_recorded(sql, facet, slug, 0))
+    dest = Path(out)
+    for rel, data in files.items():
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    seconds = time.perf_counter() - start
+    app.close()
+    return {"seconds": seconds, "members": members, "files": len(files)}
+
+
+def child_pages(target: str, out: str) -> dict[str, Any]:
+    """`feeds build` in this process, with the time spent inside the pages' generator summed."""
+    import feeds.page
+    from timeline.cli import cli
+
+    original = feeds.page.site_outputs
+    spent = [0.0]
+
+    def timed(*args: Any, **kwargs: Any) -> Iterator[tuple[str, bytes]]:
+        gen = original(*args, **kwargs)
+        while True:
+            t0 = time.perf_counter()
+            try:
+                item = next(gen)
+            except StopIteration:
+                spent[0] += time.perf_counter() - t0
+                return
+            spent[0] += time.perf_counter() - t0
+            yield item
+
+    feeds.page.site_outputs = timed  # type: ignore[assignment]
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(sys.stderr), contextlib.suppress(SystemExit):
+            cli.main(["--db", target, "feeds", "build", "--out", out], standalone_mode=False)
+    finally:
+        feeds.page.site_outputs = original
+    return {"build": time.perf_counter() - start, "pages": spent[0]}
+
+
+def child_follow(target: str, count: str, gap: str) -> dict[str, Any]:
+    app = open_app(target)
+    head = app.event_count()
+    follower = subprocess.Popen([*TIMELINE, "--db", target, "log", "--follow", "--json", "--from", f"#{head}"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+    arrived: queue.Queue[tuple[float, bytes]] = queue.Queue()
+
+    def read() -> None:
+        assert follower.stdout is not None
+        for line in follower.stdout:
+            arrived.put((time.perf_counter(), line))
+
+    threading.Thread(target=read, daemon=True).start()
+    latency: list[float] = []
+    appends: list[float] = []
+    try:
+        time.sleep(3)  # the follower's start-up and its LISTEN
+        for i in range(int(count)):
+            report = app.read_report({"kind": "statement", "id": f"bench/follow/{uuid.uuid4()}", "title": f"Followed {i}",
+                                      "occurred": "6 July 2024", "speaker": "Hun Manet", "quote": "We welcome it.",
+                                      "sources": [{"url": f"https://news.example.org/follow/{uuid.uuid4()}"}]})  # fmt: skip
+            started = time.perf_counter()
+            app.record(report)
+            appends.append(time.perf_counter() - started)
+            when, line = arrived.get(timeout=30)
+            assert json.loads(line)["data"]["fields"]["title"] == f"Followed {i}", line
+            latency.append(when - started)
+            time.sleep(random.uniform(0.02, float(gap)))  # not in step with a polling follower
+    finally:
+        follower.kill()
+        follower.wait()
+        app.close()
+    return {"latency": latency, "appends": appends}
+
+
+def child_search(target: str, repeat: str) -> dict[str, Any]:
+    import search as bench_search
+
+    from timeline.views import search as index
+
+    app = open_app(target)
+    sql = app.sql()
+    queries = []
+    for text in bench_search.QUERIES:
+        q = index.Query.read(text)
+        word = text.split()[0].rstrip("*")
+        queries.append({"query": text, "matches": bench_search.count(sql, q),
+                        "search_ms": bench_search.median_ms(lambda q=q: index.search(sql, q), int(repeat)),
+                        "like_ms": bench_search.median_ms(lambda w=word: index.like_scan(sql, w), int(repeat)),
+                        "like_all_ms": bench_search.median_ms(lambda w=word: index.like_scan(sql, w, limit=10**9), int(repeat))})  # fmt: skip
+    size, devs = bench_search.size_bytes(app)
+    app.close()
+    return {"queries": queries, "index_bytes": size, "developments": devs}
+
+
+def child_appends(target: str, start_at: str, seconds: str, tag: str) -> dict[str, Any]:
+    app = open_app(target)
+    raw = [{"kind": "statement", "id": f"bench/append/{tag}/{i}/{uuid.uuid4()}", "title": f"Append {tag} {i}",
+            "occurred": "6 July 2024", "speaker": "Hun Manet", "quote": "We welcome it.",
+            "sources": [{"url": f"https://news.example.org/append/{tag}/{i}/{uuid.uuid4()}"}]} for i in range(20_000)]  # fmt: skip
+    time.sleep(max(0.0, float(start_at) - time.time()))
+    t0 = time.perf_counter()
+    n = 0
+    while time.perf_counter() - t0 < float(seconds) and n < len(raw):
+        app.record(app.read_report(raw[n]))
+        n += 1
     elapsed = time.perf_counter() - t0
-    return {"rate": counts["ok"] / elapsed, "ok": counts["ok"], "other": counts["other"], "seconds": elapsed}
+    app.close()
+    return {"appends": n, "seconds": elapsed}
+
+
+CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
+    "catch-up": child_catch_up, "feeds-floor": child_feeds_floor, "pages": child_pages,
+    "follow": child_follow, "search": child_search, "appends": child_appends,
+}  # fmt: skip
 
 
 # --- report ------------------------------------------------------------------------------
 
 
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")
-        )
-        mem = f"{mem_kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration):
-        mem = "unknown"
     from importlib.metadata import version
 
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "memory": mem,
-        "python": platform.python_version(),
-        "eventsourcing": version("eventsourcing"),
-        "sqlite": sqlite3.sqlite_version,
-        "os": platform.platform(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "code": code_version(),
-    }
+    cpu, mem = "unknown", "unknown"
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        )
+        kb = next(
+            int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")
+        )
+        mem = f"{kb / 2**20:.1f} GiB"
+    pg = "unknown"
+    with contextlib.suppress(Exception):
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3) as conn:
+            pg = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "memory": mem, "python": platform.python_version(),
+            "eventsourcing": version("eventsourcing"), "sqlite": sqlite3.sqlite_version, "postgres": pg,
+            "os": platform.platform(), "date": now(), "code": code_version(),
+            "load": " ".join(f"{x:.1f}" for x in os.getloadavg())}  # fmt: skip
 
 
 def code_version() -> str:
@@ -519,216 +769,138 @@ def code_version() -> str:
                                capture_output=True, text=True, check=False).stdout.strip()  # fmt: skip
     except OSError:
         return "unknown"
-    return f"{head}" + ("+uncommitted" if dirty else "")
+    return head + ("+uncommitted" if dirty else "")
 
 
-def fmt(s: dict[str, Any], unit: str = "", scale: float = 1.0, digits: int = 0) -> str:
-    m, lo, hi = (s[k] * scale for k in ("median", "min", "max"))
-    return f"{m:,.{digits}f}{unit} ({lo:,.{digits}f}–{hi:,.{digits}f}, n={s['n']})"
+ORDER = ["import", "import vs raw sqlite3 (report)", "rebuild", "views stored / written per event", "full `feeds build`",
+         "`serve` first start, nothing built", "one `add`", "`log --follow`: append started → line printed",
+         "peak RSS of `import`", "peak RSS of `rebuild`", "peak RSS of `feeds build`", "story pages' build time",
+         "`search`, median over the queries", "appends/s, concurrent writers (1 / 2 / 4)",
+         "bytes per subscriber poll of /story.atom (304 / 200)"]  # fmt: skip
 
 
-def collect(work: Path) -> dict[str, Any]:
-    merged: dict[str, Any] = {"sizes": {}, "notes": [], "machine": None}
-    for path in sorted(work.glob("results-*.json")):
-        doc = json.loads(path.read_text())
-        merged["sizes"][doc["size"]] = doc["result"]
-        merged["machine"] = doc["machine"]
-        merged["notes"] = doc["notes"]
-    return merged
+def ratio_text(r: float | None) -> str:
+    return "–" if r is None else f"{r:.2f}×" if r >= 0.1 else f"{r:.2g}×"
 
 
-def write_markdown(results: dict[str, Any], out: Path) -> None:
-    sizes = sorted(results["sizes"], key=int)
-    rows: list[list[str]] = []
-
-    codev = {"v": ""}
-
-    def row(fig: str, n: str, measured: str, base: str, ratio: float | None, goal: str, met: bool | None) -> None:
-        rows.append([fig, n, measured, base, "–" if ratio is None else f"{ratio:.2f}×" if ratio >= 0.1 else f"{ratio:.2g}×", goal,
-                     "–" if met is None else ("yes" if met else "**no**"), codev["v"]])  # fmt: skip
-
-    for n in sizes:
-        r = results["sizes"][n]
-        label = f"{int(n):,}"
-        if "import" in r:
-            codev["v"] = r["import"].get("code", "see notes")
-            ratio = r["import"]["rate"]["median"] / r["import"]["base"]["median"]
-            row("bulk `import`, events/s", label, fmt(r["import"]["rate"]), "raw sqlite3, one txn: " + fmt(r["import"]["base"]),
-                ratio, "≥ 0.5×", ratio >= 0.5)  # fmt: skip
-        if "sync" in r:
-            codev["v"] = r["sync"].get("code", "see notes")
-            ratio = r["sync"]["NORMAL"]["median"] / r["sync"]["FULL"]["median"]
-            row("`import` with synchronous=NORMAL, events/s (trade, not a goal)", label, fmt(r["sync"]["NORMAL"]),
-                "synchronous=FULL (default): " + fmt(r["sync"]["FULL"]), ratio, "– (keep FULL)", None)  # fmt: skip
-        if "rebuild" in r:
-            codev["v"] = r["rebuild"].get("code", "see notes")
-            ratio = r["rebuild"]["rate"]["median"] / r["rebuild"]["base"]["median"]
-            row("`rebuild`, events/s", label, fmt(r["rebuild"]["rate"]),
-                "library read + decode, pages of 1,000: " + fmt(r["rebuild"]["base"]), ratio, "≥ 0.8×", ratio >= 0.8)  # fmt: skip
-        if "add" in r:
-            codev["v"] = r["add"].get("code", "see notes")
-            ratio = r["add"]["wall"]["median"] / r["add"]["base"]["median"]
-            row("one `add`, wall", label, fmt(r["add"]["wall"], " ms", 1000), "`python -c pass`: " + fmt(r["add"]["base"], " ms", 1000),
-                ratio, "≤ 8×, same at all sizes", ratio <= 8)  # fmt: skip
-        f = r.get("feeds", {})
-        codev["v"] = f.get("code", "see notes")
-        if "not_measured" in f:
-            row(
-                "incremental `feeds build` after one event",
-                label,
-                "not measured: " + f["not_measured"],
-                "–",
-                None,
-                "≤ 0.01×",
-                None,
-            )
-        elif f:
-            ratio = f["incremental"]["median"] / f["full"]["median"]
-            row("catch-up + incremental `feeds build` after one event, wall", label, fmt(f["incremental"], " s", 1, 2),
-                "full `feeds build`: " + fmt(f["full"], " s", 1, 2), ratio, "≤ 0.01×", ratio <= 0.01)  # fmt: skip
-        rp = r.get("replay", {})
-        codev["v"] = rp.get("code", "see notes")
-        if "not_measured" in rp:
-            row(
-                "`replay --as-of` middle, peak RSS",
-                label,
-                "not measured: " + rp["not_measured"],
-                "–",
-                None,
-                "≤ 1.2× of 10k",
-                None,
-            )
-        elif rp:
-            ref = REPLAY_REFERENCE if REPLAY_REFERENCE in results["sizes"] else sizes[0]
-            small = results["sizes"].get(ref, {}).get("replay", {})
-            ratio = rp["rss"]["median"] / small["rss"]["median"] if "rss" in small else None
-            row(f"`replay --as-of '#{rp['as_of']}'`, peak RSS", label, fmt(rp["rss"], " MB"),
-                f"same at {int(ref):,}: " + (fmt(small["rss"], " MB") if "rss" in small else "–"),
-                ratio, "≤ 1.2×", None if ratio is None or int(n) <= int(ref) else ratio <= 1.2)  # fmt: skip
-        s = r.get("serve", {})
-        codev["v"] = s.get("code", "see notes")
-        if "not_measured" in s:
-            row(
-                "`serve` requests/s (200 and 304)",
-                label,
-                "not measured: " + s["not_measured"],
-                "–",
-                None,
-                "≥ 0.8×",
-                None,
-            )
-        elif s:
-            for code in ("200", "304"):
-                ratio = s[code]["rate"] / s["base"]["rate"]
-                row(f"`serve` {s['path']} → {code}, requests/s", label,
-                    f"{s[code]['rate']:,.0f} ({s[code]['ok']:,} ok, {s[code]['other']} other)",
-                    f"hello-world WSGI on waitress: {s['base']['rate']:,.0f}", ratio, "≥ 0.8×", ratio >= 0.8)  # fmt: skip
-            if s.get("static"):
-                ratio = s["200"]["rate"] / s["static"]["rate"]
-                row(f"`serve` {s['path']} → 200 vs the same {s.get('bytes', 0) / 1024:,.0f} KB from memory "
-                    "(reading aid, not a goal)", label, f"{s['200']['rate']:,.0f}",
-                    f"static bytes on waitress: {s['static']['rate']:,.0f}", ratio, "–", None)  # fmt: skip
-            if s.get("rss"):
-                row("`serve` RSS after the load runs", label, f"{s['rss']:,.0f} MB", "–", None, "–", None)
-        smallest = next((k for k in sizes if "add" in results["sizes"][k]), None)
-        if "add" in r and smallest is not None and int(n) >= 1_000_000:
-            a, b = r["add"], results["sizes"][smallest]["add"]
-            ratio = (a["wall"]["median"] / a["base"]["median"]) / (b["wall"]["median"] / b["base"]["median"])
-            row(f"one `add`: its ratio here over its ratio at {int(smallest):,} events", label,
-                f"{a['wall']['median'] / a['base']['median']:.2f}×", f"at {int(smallest):,}: "
-                f"{b['wall']['median'] / b['base']['median']:.2f}×", ratio, "the same (≤ 1.25×)", ratio <= 1.25)  # fmt: skip
-        for what in ("import", "rebuild", "feeds"):
-            part = r.get(what, {})
-            codev["v"] = part.get("code", "see notes")
-            if "rss" in part and int(n) >= 1_000_000:
-                row(
-                    f"peak RSS of `{what}`",
-                    label,
-                    fmt(part["rss"], " MB"),
-                    "–",
-                    None,
-                    "< 300 MB",
-                    part["rss"]["median"] < 300,
-                )
-    m = results.get("machine") or machine()
+def write_markdown(doc: dict[str, Any], out: Path) -> None:
+    rows = sorted(doc["rows"].values(), key=lambda r: (ORDER.index(r["figure"]) if r["figure"] in ORDER else 99,
+                                                       r["store"] != "sqlite", r["size"]))  # fmt: skip
+    m = doc["machine"]
+    table = ["| figure | store | events | measured | baseline (same run) | ratio | goal | met? | commit | note |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        met = "–" if r["met"] is None else "yes" if r["met"] else "**no**"
+        table.append(f"| {r['figure']} | {r['store']} | {r['size']:,} | {r['measured']} | {r['baseline']} | "
+                     f"{ratio_text(r['ratio'])} | {r['goal']} | {met} | {r['commit']} | {r['note']} |")  # fmt: skip
+    extra = doc.get("extra", {})
     lines = [
         "# Benchmarks",
         "",
-        "Written by `nox -s bench` (`python benchmarks/run.py`); every goal is a ratio against a baseline run",
-        "beside it in the same run, because the machine is shared and noisy. Measured values are medians with",
-        "(min–max, n = repeats). Each figure is a child process timed from the parent, including its start-up;",
-        "peak RSS is that child's `ru_maxrss` from `os.wait4`.",
+        "Written by `nox -s bench` (`python benchmarks/run.py`) from `results.json` in its work folder. Every goal",
+        "is a ratio against a baseline run beside it in the same run; a figure and its baseline alternate in",
+        "shuffled order within each round. Measured values are medians (min–max, n = rounds). Commands are child",
+        "processes timed from the parent, start-up included, unless the note says otherwise; peak RSS is the",
+        "child's `ru_maxrss`. Children run with bytecode caching on (`PYTHONDONTWRITEBYTECODE` is removed from",
+        "their environment and the project is compiled first), as an installed package runs.",
         "",
-        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory; {m['os']}.  ",
-        f"Versions: Python {m['python']}, eventsourcing {m['eventsourcing']}, SQLite {m['sqlite']}.  ",
-        f"Date: {m['date']}; code: {m.get('code') or code_version()}.",
+        "**Taken on a shared, busy machine**: 2 CPUs used by about five engineers at once (load average at the",
+        f"start of the last run: {m.get('load', '?')}). Absolute times move with the load; the ratios are what to compare.",
         "",
-        "| figure | events | measured | baseline (same run) | ratio | goal | met? | code |",
-        "|---|---|---|---|---|---|---|---|",
-        *("| " + " | ".join(r) + " |" for r in rows),
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']}; {m['os']}.  ",
+        f"Versions: Python {m['python']}, eventsourcing {m['eventsourcing']}, SQLite {m['sqlite']}, PostgreSQL {m['postgres']}.  ",
+        f"Last run: {m['date']} on {m['code']}; each row names the commit it was measured on.",
+        "",
+        "## Goals (issue 16) and the other figures",
+        "",
+        *table,
         "",
     ]
-    notes = results.get("notes") or []
-    extra = ROOT / "benchmarks" / "NOTES.md"
-    if notes:
-        lines += ["## Run notes", "", *(f"- {n}" for n in notes), ""]
-    if extra.exists():
-        lines += [extra.read_text().rstrip(), ""]
+    pw = extra.get("page_weight", {})
+    if pw:
+        lines += ["## Story page weight (issue 14)", "",
+                  "| log | index.html | assets it loads | total | story pages | developments on the first page |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        for key, w in pw.items():
+            assets = ", ".join(f"{k} {v:,} B" for k, v in w["assets"].items()) or "–"
+            lines.append(
+                f"| {key.replace('|', ' ')} | {w['html']:,} B | {assets} | {w['total']:,} B | {w['story_pages']} | {w['articles']} |"
+            )
+        lines.append("")
+    se = extra.get("search", {})
+    if se:
+        lines += ["## Search, per query (issue 15)", "",
+                  "| store, events | query | matches | search (top 20 by rank) | LIKE, first 20 | LIKE, every match |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        for key, f in se.items():
+            for q in f["queries"]:
+                lines.append(f"| {key.replace('|', ' ')} | `{q['query']}` | {q['matches']:,} | {q['search_ms']:,.2f} ms | "
+                             f"{q['like_ms']:,.2f} ms | {q['like_all_ms']:,.2f} ms |")  # fmt: skip
+        lines.append("")
+    notes = ROOT / "benchmarks" / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
     out.write_text("\n".join(lines))
 
 
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+# --- main --------------------------------------------------------------------------------
 
 
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "child":
+        print(json.dumps(CHILDREN[sys.argv[2]](*sys.argv[3:])))
+        return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="10,000 events, 2 repeats, short load runs.")
-    p.add_argument(
-        "--sizes",
-        default="10,10000,100000,1000000",
-        help="Log sizes; 10 is there for `add` on an almost empty log (the issue's small size).",
-    )
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--big-repeats", type=int, default=1, help="Repeats at sizes above 100,000.")
-    p.add_argument("--sync-max", type=int, default=100_000, help="Largest size for the synchronous FULL/NORMAL trade.")
-    p.add_argument("--load-seconds", type=float, default=5.0)
-    p.add_argument(
-        "--figures",
-        default="import,sync,rebuild,add,replay,feeds,serve",
-        help="Which figures to measure (import needs to run first on a new work directory).",
-    )
-    p.add_argument(
-        "--merge",
-        action="store_true",
-        help="Keep figures already in the work directory that this run does not measure.",
-    )
-    p.add_argument("--serve-max", type=int, default=10_000, help="Largest size to run the server benchmark at.")
-    p.add_argument("--feeds-timeout", type=float, default=900.0, help="Give up on a full feeds build after this long.")
-    p.add_argument("--workdir", default=os.environ.get("TIMELINE_BENCH_DIR", "/tmp/timeline-bench"))
-    p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    p.add_argument("--sizes", default="10000,100000,1000000", help="Log sizes on SQLite.")
+    p.add_argument("--pg-sizes", default="10000,100000", help="Log sizes on PostgreSQL ('' for none).")
+    p.add_argument("--figures", default=",".join(FIGURES), help=f"Some of: {','.join(FIGURES)}.")
+    p.add_argument("--rounds", type=int, default=3, help="Rounds up to 100,000 events (1–2 above).")
+    p.add_argument("--pages-sizes", default="10000", help="Sizes for the story pages' figures (issue 14).")
+    p.add_argument("--search-sizes", default="10000,1000000", help="Sizes for the search figures (issue 15).")
+    p.add_argument("--scaling-sizes", default="10000", help="Sizes for docs/scaling.md's appends and poll bytes.")
+    p.add_argument("--fresh", action="store_true", help="Forget the rows of earlier runs in the work folder.")
+    p.add_argument("--feeds-timeout", type=float, default=3600.0)
     p.add_argument("--rss-cap", type=float, default=RSS_CAP_MB, help="Stop a child whose RSS passes this (MB).")
+    p.add_argument("--workdir", default=os.environ.get("TIMELINE_BENCH_DIR", "/tmp/timeline-bench"))
+    p.add_argument("--cache", default=str(HERE / ".cache"), help="Generated stories, kept between runs.")
+    p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = p.parse_args()
     globals()["RSS_CAP_MB"] = args.rss_cap
-    if args.quick:
-        args.sizes, args.repeats, args.load_seconds = "10000", 2, 2.0
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # children run from bytecode, as installed code does
+    subprocess.run(
+        [PY, "-m", "compileall", "-q", "events", "timeline", "feeds"], cwd=ROOT, capture_output=True, check=False
+    )
+    args.size_list = sorted(int(s) for s in args.sizes.split(",") if s)
+    pg_sizes = sorted(int(s) for s in args.pg_sizes.split(",") if s)
+    want = [f for f in args.figures.split(",") if f]
+    unknown = set(want) - set(FIGURES)
+    if unknown:
+        p.error(f"unknown figures {sorted(unknown)}; choose from {','.join(FIGURES)}")
+    only = {"pages": {int(s) for s in args.pages_sizes.split(",") if s},
+            "search": {int(s) for s in args.search_sizes.split(",") if s},
+            "scaling": {int(s) for s in args.scaling_sizes.split(",") if s},
+            "rss": {n for n in args.size_list if n >= RSS_SIZE}}  # fmt: skip
     bench = Bench(args)
-    bench.sizes = sorted(int(s) for s in args.sizes.split(","))  # type: ignore[attr-defined]
-    bench.results["machine"] = machine()
-    bench.results["notes"] = [
-        (
-            f"repeats: {args.repeats} up to 100,000 events, {args.big_repeats} above (the 1,000,000-event import "
-            "takes minutes); `add` is repeated at least 5 times at every size."
-        ),
-        (
-            f"synchronous FULL vs NORMAL measured up to {args.sync_max:,} events (1 repeat above 10,000), by patching "
-            "the library's connection factory in the benchmark child only; the project keeps FULL."
-        ),
-    ]
-    for n in bench.sizes:
-        log(f"size {n:,}")
-        bench.size(n)
-    bench.save()
+    methods = {"import": bench.import_, "rebuild": bench.rebuild, "feeds": bench.feeds, "pages": bench.pages,
+               "serve": bench.serve, "add": bench.add_one, "follow": bench.follow, "rss": bench.rss,
+               "search": bench.search, "scaling": bench.scaling}  # fmt: skip
+    try:
+        if "pages" in want:
+            bench.guarded("pages", "sqlite", 0, bench.page_weight_seed)
+        plan = [(store, n) for n in sorted(set(args.size_list) | set(pg_sizes)) for store in ("sqlite", "postgres")
+                if n in (args.size_list if store == "sqlite" else pg_sizes)]  # fmt: skip
+        for store, n in plan:
+            for figure in want:
+                if figure in only and n not in only[figure]:
+                    continue
+                if figure == "follow" and store == "sqlite" and n != args.size_list[0]:
+                    continue  # SQLite's follower polls: one size says it
+                log(f"{figure} {store} {n:,}")
+                bench.guarded(figure, store, n, lambda f=figure, s=store, k=n: methods[f](s, k))
+            bench.targets.pop((store, n), None)
+    finally:
+        bench.close()
+        bench.save()
     log(f"wrote {args.out}")
 
 
