@@ -571,7 +571,7 @@ def page_weight(out: Path) -> dict[str, Any]:
         for name in ("page.css", "page.js")
         if (out / name).exists() and name.encode() in html
     }
-    pages = sorted(p.name for p in out.glob("index*.html"))
+    pages = [*out.glob("pages/index/*.html"), out / "index.html"]  # older pages, then the newest (feeds.page)
     return {"html": len(html), "assets": assets, "total": len(html) + sum(assets.values()), "story_pages": len(pages),
             "articles": html.count(b"<article")}  # fmt: skip
 
