@@ -110,8 +110,9 @@ class Stopped(Exception):
     pass
 
 
-def follow_in_thread(target: str, after: int, wake: Any, poll: float) -> tuple[queue.Queue[Any], threading.Event]:
-    """`follow_events` in a thread of this process; setting the event ends it at its next wait."""
+def follow_in_thread(target: str, after: int, wake: Any, poll: float) -> tuple[queue.Queue[Any], Any]:
+    """`follow_events` in a thread of this process; calling `stop()` ends it at its next
+    wait and joins it (before the test's database is dropped under it)."""
     from timeline import config
     from timeline.app import Timeline
     from timeline.audit.log import follow_events
@@ -140,8 +141,14 @@ def follow_in_thread(target: str, after: int, wake: Any, poll: float) -> tuple[q
         finally:
             app.close()
 
-    threading.Thread(target=body, daemon=True).start()
-    return out, stop
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+
+    def stop_and_join() -> None:
+        stop.set()
+        thread.join(WAIT)
+
+    return out, stop_and_join
 
 
 @pytest.mark.postgres
@@ -199,4 +206,4 @@ def test_follower_polls_when_notifications_are_missed(
         assert [out.get(timeout=WAIT) for _ in range(2)] == [29, 30]
         assert out.empty()
     finally:
-        stop.set()
+        stop()
