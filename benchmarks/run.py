@@ -256,6 +256,7 @@ class Bench:
         self.save()
 
     def not_measured(self, figure: str, store: str, size: int, why: str, goal: str = "–") -> None:
+        why = " ".join(why.replace("|", "/").split())  # one table cell
         log(f"{figure} {store} {size:,}: not measured: {why}")
         self.add(Row(figure, store, size, f"not measured: {why}", goal=goal))
 
