@@ -819,7 +819,7 @@ def write_markdown(doc: dict[str, Any], out: Path) -> None:
     pw = extra.get("page_weight", {})
     if pw:
         lines += ["## Story page weight (issue 14)", "",
-                  "| log | index.html | assets it loads | total | story pages | developments on the first page |",
+                  "| log | index.html | assets it loads | total | story pages (200 developments each) | developments on index.html (the newest page) |",
                   "|---|---|---|---|---|---|"]  # fmt: skip
         for key, w in pw.items():
             assets = ", ".join(f"{k} {v:,} B" for k, v in w["assets"].items()) or "–"
