@@ -227,6 +227,7 @@ class Row:
     met: bool | None = None
     commit: str = ""
     note: str = ""
+    when: str = ""
 
     @property
     def key(self) -> str:
@@ -252,6 +253,7 @@ class Bench:
     # -- bookkeeping --
     def add(self, row: Row) -> None:
         row.commit = row.commit or self.commit
+        row.when = datetime.now(UTC).isoformat(timespec="seconds")
         self.rows[row.key] = asdict(row)
         self.save()
 
@@ -267,7 +269,7 @@ class Bench:
     def save(self) -> None:
         doc = {"rows": self.rows, "extra": self.extra, "machine": self.machine}
         self.results_path.write_text(json.dumps(doc, indent=1, default=str))
-        write_markdown(doc, Path(self.args.out))
+        write_markdown(merged(doc, self.args.merge), Path(self.args.out))
 
     # -- data --
     def story(self, n: int) -> Path:
@@ -779,6 +781,26 @@ ORDER = ["import", "import vs raw sqlite3 (report)", "rebuild", "views stored / 
          "bytes per subscriber poll of /story.atom (304 / 200)"]  # fmt: skip
 
 
+def merged(doc: dict[str, Any], others: str) -> dict[str, Any]:
+    """This run's results with those of runs in other work folders (`--merge`), run at the
+    same time so as not to share one results file: the later measurement of a row wins."""
+    rows, extra = dict(doc["rows"]), dict(doc["extra"])
+    for folder in filter(None, others.split(",")):
+        path = Path(folder) / "results.json"
+        if not path.exists():
+            continue
+        other = json.loads(path.read_text())
+        for key, row in other["rows"].items():
+            if key not in rows or row.get("when", "") > rows[key].get("when", ""):
+                rows[key] = row
+        for key, value in other["extra"].items():
+            if isinstance(value, dict) and isinstance(extra.get(key), dict) and "value" not in value:
+                extra[key] = {**value, **extra[key]}
+            else:
+                extra.setdefault(key, value)
+    return {**doc, "rows": rows, "extra": extra}
+
+
 def ratio_text(r: float | None) -> str:
     return "–" if r is None else f"{r:.2f}×" if r >= 0.1 else f"{r:.2g}×"
 
@@ -859,6 +881,8 @@ def main() -> None:
     p.add_argument("--search-sizes", default="10000,1000000", help="Sizes for the search figures (issue 15).")
     p.add_argument("--scaling-sizes", default="10000", help="Sizes for docs/scaling.md's appends and poll bytes.")
     p.add_argument("--fresh", action="store_true", help="Forget the rows of earlier runs in the work folder.")
+    p.add_argument("--merge", default="", help="Work folders of other runs whose rows BENCHMARKS.md shows too.")
+    p.add_argument("--report", action="store_true", help="Only write BENCHMARKS.md from the results (and --merge).")
     p.add_argument("--feeds-timeout", type=float, default=3600.0)
     p.add_argument("--rss-cap", type=float, default=RSS_CAP_MB, help="Stop a child whose RSS passes this (MB).")
     p.add_argument("--workdir", default=os.environ.get("TIMELINE_BENCH_DIR", "/tmp/timeline-bench"))
@@ -881,6 +905,9 @@ def main() -> None:
             "scaling": {int(s) for s in args.scaling_sizes.split(",") if s},
             "rss": {n for n in args.size_list if n >= RSS_SIZE}}  # fmt: skip
     bench = Bench(args)
+    if args.report:
+        bench.save()
+        return
     methods = {"import": bench.import_, "rebuild": bench.rebuild, "feeds": bench.feeds, "pages": bench.pages,
                "serve": bench.serve, "add": bench.add_one, "follow": bench.follow, "rss": bench.rss,
                "search": bench.search, "scaling": bench.scaling}  # fmt: skip
