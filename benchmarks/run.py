@@ -26,6 +26,7 @@ import platform
 import queue
 import random
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -252,7 +253,7 @@ class Bench:
 
     # -- bookkeeping --
     def add(self, row: Row) -> None:
-        row.commit = row.commit or self.commit
+        row.commit = row.commit or code_version()  # the code on disk now: a long run may outlive a rebase
         row.when = datetime.now(UTC).isoformat(timespec="seconds")
         self.rows[row.key] = asdict(row)
         self.save()
@@ -904,6 +905,8 @@ def main() -> None:
             "search": {int(s) for s in args.search_sizes.split(",") if s},
             "scaling": {int(s) for s in args.scaling_sizes.split(",") if s},
             "rss": {n for n in args.size_list if n >= RSS_SIZE}}  # fmt: skip
+    # A timeout's or kill's SIGTERM still drops the PostgreSQL database (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(args)
     if args.report:
         bench.save()
