@@ -350,12 +350,14 @@ class Bench:
         self.add(Row("import", store, n, f"{fmt(s['import'], ' s', digits=2)}; {per['import']:.0f} µs/event",
                      f"library's recorder, ready events: {fmt(s['library'], ' s', digits=2)}; {per['library']:.0f} µs/event",
                      f["ratio_vs_library"], goal, f["ratio_vs_library"] >= (0.33 if store == "sqlite" else 0.6),
-                     res.get("commit", ""), f"{events:,} events"))  # fmt: skip
+                     res.get("commit", ""), f"{events:,} events"
+                     + (f"; CPU of this client only: {f['cpu_ratio_vs_library']:.2f}×" if "cpu_ratio_vs_library" in f else "")))  # fmt: skip
         if "ratio_vs_raw" in f:
             self.add(Row("import vs raw sqlite3 (report)", store, n, f"{per['import']:.0f} µs/event",
                          f"raw sqlite3, real keys, one transaction: {fmt(s['raw'], ' s', digits=2)}; {per['raw']:.0f} µs/event",
                          f["ratio_vs_raw"], "report", None, res.get("commit", "")))  # fmt: skip
-        self.extra.setdefault("import_rss", {})[f"{store}|{n}"] = f.get("import_rss_mb")
+        rss = f.get("import_rss_mb") or (f.get("rss_mb") or {}).get("import")
+        self.extra.setdefault("import_rss", {})[f"{store}|{n}"] = rss
         self.save()
 
     def rebuild(self, store: str, n: int) -> None:
