@@ -118,6 +118,18 @@ def pass_session(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
+def reader_at(session: Session, as_of: str | None) -> Iterator[Reader]:
+    """The live views, or (with --as-of) a replay's scratch views for as long as needed."""
+    if as_of is None:
+        yield session.reader
+        return
+    from timeline.audit.replay import reader_as_of
+
+    with reader_as_of(session.app, as_of) as reader:
+        yield reader
+
+
+@contextmanager
 def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on a terminal, nothing when stderr is a file or a pipe."""
     if not sys.stderr.isatty():

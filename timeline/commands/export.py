@@ -12,11 +12,11 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from timeline.commands.common import CONTEXT, Session, pass_session, streaming
+from timeline.commands.common import CONTEXT, Session, pass_session, reader_at, streaming
 from timeline.errors import TimelineError
 
 if TYPE_CHECKING:
-    from timeline.reading import Reader
+    pass
 
 
 @contextmanager
@@ -71,7 +71,7 @@ def export(session: Session, fmt: str, as_of: str | None, out: Path | None, titl
         return
     from timeline.views.registry import load
 
-    with _reader(session, as_of) as reader, _output(out) as f:
+    with reader_at(session, as_of) as reader, _output(out) as f:
         registry = load(reader.sql)
         with streaming(reader.iter_timeline()) as docs:
             if fmt == "timelinejs":
@@ -80,17 +80,6 @@ def export(session: Session, fmt: str, as_of: str | None, out: Path | None, titl
             else:
                 writer = csv.writer(f, lineterminator="\r\n")
                 writer.writerows(ex.csv_rows(docs, registry))
-
-
-@contextmanager
-def _reader(session: Session, as_of: str | None) -> Iterator[Reader]:
-    if as_of is None:
-        yield session.reader
-        return
-    from timeline.audit.replay import reader_as_of
-
-    with reader_as_of(session.app, as_of) as reader:
-        yield reader
 
 
 COMMANDS = [export]

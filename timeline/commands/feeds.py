@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from timeline.commands.common import CONTEXT, Session, emit_json, json_option, pass_session
+from timeline.commands.common import CONTEXT, Session, emit_json, json_option, pass_session, reader_at
 from timeline.errors import TimelineError
 
 
@@ -43,18 +43,6 @@ def feed_settings(session: Session, default_base_url: str | None = None, **optio
 
     overrides = {k.replace("_", "-"): (str(v) if v is not None else None) for k, v in options.items()}
     return fs.resolve(settings.stored(session.app, settings.FEEDS_TABLE), overrides, default_base_url)
-
-
-@contextmanager
-def _reader(session: Session, as_of: str | None) -> Iterator[Any]:
-    """The live views, or (with --as-of) a replay's scratch views for as long as needed."""
-    if as_of is None:
-        yield session.reader
-        return
-    from timeline.audit.replay import reader_as_of
-
-    with reader_as_of(session.app, as_of) as reader:
-        yield reader
 
 
 @click.group(context_settings=CONTEXT)
@@ -89,7 +77,7 @@ def build(session: Session, out: Path, as_of: str | None, embed: bool, as_json: 
         directory = Directory(out)
     except OSError as e:
         raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror}") from None
-    with _reader(session, as_of) as reader, _writing(out):
+    with reader_at(session, as_of) as reader, _writing(out):
         result, written = directory.build(reader, settings)
         position = reader.position
         if write_checkpoint(directory, session.app, position):
