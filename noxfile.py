@@ -23,7 +23,8 @@ CODE = ("events", "timeline", "feeds", "tests", "benchmarks")
 def tests(session: nox.Session) -> None:
     """Install the project as a user would, run the whole suite, then use the command."""
     session.install(".[test]")
-    session.run("pytest", *session.posargs)
+    # Over every core (pytest-xdist); work stealing, because a few tests take far longer.
+    session.run("pytest", "-n", "auto", "--dist", "worksteal", *session.posargs)
     tmp = session.create_tmp()
     db = f"{tmp}/smoke.db"
     session.run("timeline", "--db", db, "import", SEED, silent=True)

@@ -3,17 +3,25 @@
 `target` runs a test once on a SQLite file and once on a fresh database on the real
 PostgreSQL server. Without a server the PostgreSQL runs skip with the reason; under CI
 (CI=true) they fail instead, because a silent skip there would hide a broken back end.
+
+The suite runs in parallel (`nox -s tests` passes `-n auto` to pytest-xdist). A test that
+stops the server (`stops_postgres`) must not overlap any other test that uses it, in this
+run or in another worker: every PostgreSQL test holds a shared lock on one file for its
+duration, and a `stops_postgres` test holds it exclusively.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +33,36 @@ from timeline.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "japan-cambodia-2024.jsonl"
 PG_ADMIN = os.environ.get("TIMELINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+SERVER_LOCK = Path(tempfile.gettempdir()) / f"timeline-tests-postgres-{os.getuid()}.lock"
+_held: list[bool] = []  # this process's holds: a nested take would wait on its own lock
+
+
+@contextmanager
+def server_lock(exclusive: bool = False) -> Iterator[None]:
+    """Shared while a test uses the server, exclusive while one stops it (across processes)."""
+    if _held:
+        yield
+        return
+    with SERVER_LOCK.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        _held.append(exclusive)
+        try:
+            yield
+        finally:
+            _held.pop()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_lock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Autouse, so it is taken before the test's own PostgreSQL fixtures make its schema."""
+    stops = request.node.get_closest_marker("stops_postgres") is not None
+    uses = request.node.get_closest_marker("postgres") is not None or "postgres_server" in request.fixturenames
+    if not (stops or uses):
+        yield
+        return
+    with server_lock(exclusive=stops):
+        yield
 
 
 def _pg_unavailable_reason() -> str | None:
@@ -52,7 +90,8 @@ def _processes_only_in_slow_tests(request: pytest.FixtureRequest, monkeypatch: p
 
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
-    reason = _pg_unavailable_reason()
+    with server_lock():
+        reason = _pg_unavailable_reason()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; under CI the PostgreSQL tests must run, not skip")
@@ -66,10 +105,11 @@ def postgres_database(postgres_server: str) -> Iterator[str]:
     import psycopg
 
     name = f"timeline_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
+    # Session-scoped, so set up and torn down outside any test's hold of the lock.
+    with server_lock(), psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield f"{postgres_server.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
+    with server_lock(), psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

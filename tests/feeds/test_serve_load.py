@@ -165,6 +165,7 @@ def test_a_build_killed_at_any_moment_leaves_whole_files_and_the_next_finishes(s
 
 
 @pytest.mark.postgres
+@pytest.mark.stops_postgres
 def test_serve_rides_out_a_postgresql_outage(postgres_url: str, tmp_path: Path) -> None:
     """Stops the real server (briefly; it is ALWAYS started again), so `-m "not slow"`
     leaves it out."""
