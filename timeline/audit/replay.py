@@ -132,23 +132,35 @@ def stream(app: Timeline, after: int, until: Point, page: int = PAGE) -> Iterato
     """Decoded events after position `after` up to `until`, in pages, read no further.
 
     A position bounds the read itself; a time stops at the first event recorded later.
+    Only rows the log's tree proves are replayed, as the views' catch-up does: at the first
+    that it does not (within the range read), `LogAltered` names its position and why.
     """
+    from timeline.audit.verify import LogAltered
     from timeline.store import notification_pages
+    from timeline.views.proven import first_unproven
 
     mapper = app.mapper
+    sql = app.sql()
     stop = until.position
     if stop is not None and stop <= after:
         return
     for notifications in notification_pages(app.recorder, after + 1, stop, page):
+        with sql.transaction(commit=False) as c:
+            unproven = first_unproven(sql, c, notifications)
         batch: Batch = []
-        for n in notifications:
+        for n in notifications if unproven is None else notifications[: unproven[0]]:
             event = mapper.to_domain_event(n)
             if not until.includes(n, event):
                 if batch:
                     yield batch
                 return
             batch.append((n, event))
-        yield batch
+        if batch:
+            yield batch
+        if unproven is not None:
+            last = batch[-1][0].id if batch else notifications[0].id - 1
+            where = f"stops at #{last}" if last else "cannot start"
+            raise LogAltered(f"replay {where}: {unproven[1]} (`timeline verify` lists every problem)")
 
 
 @contextmanager

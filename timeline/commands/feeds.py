@@ -73,20 +73,22 @@ def build(session: Session, out: Path, as_of: str | None, embed: bool, as_json: 
     from feeds.proof_http import write_checkpoint
 
     settings = feed_settings(session, **options)
-    try:
-        directory = Directory(out)
-    except OSError as e:
-        raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror}") from None
-    with reader_at(session, as_of) as reader, _writing(out):
-        result, written = directory.build(reader, settings)
-        position = reader.position
-        if write_checkpoint(directory, session.app, position):
-            written.append(CHECKPOINT_FILE)
-        if embed:
-            from feeds.page import embedded_page
+    # The folder is made once the views (or a replay's) can be read: a refused build makes none.
+    with reader_at(session, as_of) as reader:
+        try:
+            directory = Directory(out)
+        except OSError as e:
+            raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror}") from None
+        with _writing(out):
+            result, written = directory.build(reader, settings)
+            position = reader.position
+            if write_checkpoint(directory, session.app, position):
+                written.append(CHECKPOINT_FILE)
+            if embed:
+                from feeds.page import embedded_page
 
-            if directory.write("embed.html", embedded_page(reader, settings.title, settings.base_url, as_of)):
-                written.append("embed.html")
+                if directory.write("embed.html", embedded_page(reader, settings.title, settings.base_url, as_of)):
+                    written.append("embed.html")
     if as_json:
         emit_json(
             {
