@@ -46,6 +46,7 @@ from eventsourcing.utils import get_topic
 
 from events import Development, InvalidInput, Report, differences, read_changes, read_report, resolve_reference
 from events.kinds import KINDS
+from timeline import config
 from timeline.app import Timeline, check_package
 from timeline.errors import Conflict, TimelineError, disk_full, first_line, store_problem
 from timeline.import_pool import ordered_map, workers
@@ -96,18 +97,34 @@ def _quiet(label: str, total: int | None) -> Iterator[Tick]:
 
 
 def import_lines(
-    app: Timeline, lines: Iterable[str], progress: Progress = _quiet, total_lines: int | None = None
+    app: Timeline | Callable[[], Timeline],
+    lines: Iterable[str],
+    progress: Progress = _quiet,
+    total_lines: int | None = None,
 ) -> ImportResult:
-    app.prepare_bulk_writes()
-    if app.mapper.cipher or app.mapper.compressor:
-        raise TimelineError("import writes the log's events as plain JSON; this log is set to encrypt or compress them")
+    """Import `lines` into the log of `app`. Where there is no log yet, `app` is the
+    function that opens (so creates) it: the lines are checked against an empty log
+    first and the log is opened only when every one is good, so that a refused import
+    creates nothing."""
+    opened = app if isinstance(app, Timeline) else None
+    if opened is not None:
+        _prepare(opened)
     # Earlier versions kept their scratch files in a folder that a killed import left behind.
     remove_stale(STALE_PREFIX)
     # The spool is unlinked as soon as it is open: a kill cannot orphan it.
     with _scratch_space(), tempfile.TemporaryFile(prefix="timeline-import-spool-", dir=_scratch_folder()) as file:
         spool = _Spool(file)
-        with progress("Checking", total_lines) as tick:
-            counts = _validate(app, lines, _Index(app, spool), tick)
+        checked = opened or _empty_log()
+        try:
+            with progress("Checking", total_lines) as tick:
+                counts = _validate(checked, lines, _Index(checked, spool), tick)
+        finally:
+            if checked is not opened:
+                checked.close()
+        if opened is None:
+            opened = cast(Callable[[], Timeline], app)()
+            _prepare(opened)
+        app = opened
         writes = counts.new + counts.corrections + counts.retractions + counts.sources
         with progress("Writing", writes) as tick:
             there = _write(app, spool, tick, write_batch())
@@ -122,6 +139,28 @@ def import_lines(
             sources=counts.sources - there.get("SourceAdded", 0),
         )
     return counts
+
+
+def log_exists(target: config.Target) -> bool:
+    """Whether the target holds a log already (a SQLite file; on PostgreSQL the log's
+    table in its schema), found without opening it: opening creates it."""
+    if not target.is_postgres:
+        return target.path.exists()
+    from timeline.recorders.postgres import log_exists as table_exists
+
+    return table_exists(target.settings)
+
+
+def _prepare(app: Timeline) -> None:
+    if app.mapper.cipher or app.mapper.compressor:
+        raise TimelineError("import writes the log's events as plain JSON; this log is set to encrypt or compress them")
+    app.prepare_bulk_writes()
+
+
+def _empty_log() -> Timeline:
+    """A log with nothing in it, in memory, to check lines against where there is no log
+    yet: the same checks as on a new database, which is created only after them."""
+    return Timeline(env=config.resolve(":memory:").settings)
 
 
 @contextmanager

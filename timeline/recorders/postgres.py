@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -83,6 +83,26 @@ class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
 
 class PostgresTracking(_SerialDDL, PostgresTrackingRecorder):
     pass
+
+
+def log_exists(settings: Mapping[str, str]) -> bool:
+    """Whether the log's table is in the target's schema, asked on a connection of its
+    own: opening the recorder would create it. True when the server cannot be asked, so
+    that opening it says why."""
+    import psycopg
+
+    schema = settings.get("POSTGRES_SCHEMA") or "public"
+    table = f'"{schema}".timeline_events'  # the library names it after the application
+    try:
+        with psycopg.connect(
+            host=settings["POSTGRES_HOST"], port=int(settings["POSTGRES_PORT"]), dbname=settings["POSTGRES_DBNAME"],
+            user=settings["POSTGRES_USER"], password=settings["POSTGRES_PASSWORD"],
+            connect_timeout=int(settings["POSTGRES_CONNECT_TIMEOUT"]),
+        ) as conn:  # fmt: skip
+            row = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    except psycopg.Error:
+        return True
+    return row is not None and row[0] is not None
 
 
 # --- `log --follow`: woken by the writers' NOTIFY ------------------------------------------
