@@ -8,8 +8,10 @@ while reading the input itself (a line that is not UTF-8) is raised only after t
 before it, exactly where a single process would meet it. At most two chunks per worker
 are in flight, so memory stays bounded however long the input.
 
-The first chunk is read in this process, so a small file starts no process at all. A
-worker is a fresh interpreter (`python -P -m timeline.import_pool MODULE:FUNCTION`, never a
+The first chunks are read in this process (the caller says how many), so a small file
+starts no process at all, and so is every chunk no worker is ready for: a worker takes chunks once it has started (a
+fresh interpreter takes a tenth of a second or more to import what it needs, far longer on
+a busy machine), so this process never waits for one to start. A worker is a fresh interpreter (`python -P -m timeline.import_pool MODULE:FUNCTION`, never a
 fork of this process, which may hold database connections and their threads) that reads
 pickled chunks on stdin and writes pickled results on stdout. It ignores Ctrl-C, writes
 nothing to stderr and exits quietly when this process goes away, however it goes (`kill
@@ -35,6 +37,8 @@ WORKERS_VAR = "TIMELINE_IMPORT_WORKERS"
 T = TypeVar("T")
 R = TypeVar("R")
 _FAILED = b"F"  # a worker's answer when the function raised: the chunk is read again here
+_READY = b"R"  # a worker's first message: it has imported the function and takes chunks
+IN_FLIGHT = 2  # chunks sent to one worker and not answered yet, at most
 
 
 def workers() -> int:
@@ -56,12 +60,18 @@ class _Worker:
         )  # fmt: skip
         self.answers: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.gone = False  # its answers have ended (None was the last)
+        self.ready = False  # it has said it takes chunks (set by the draining thread)
+        self.in_flight = 0
         # Draining stdout in a thread: a worker blocked on a full pipe never blocks us.
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self) -> None:
         assert self.process.stdout is not None
         try:
+            if _receive(self.process.stdout) != _READY:
+                self.answers.put(None)
+                return
+            self.ready = True
             while True:
                 answer = _receive(self.process.stdout)
                 self.answers.put(answer)
@@ -72,6 +82,7 @@ class _Worker:
 
     def answer(self) -> bytes | None:
         """The next answer, in the order the chunks were sent; None once the worker is gone."""
+        self.in_flight -= 1
         if self.gone:
             return None
         answer = self.answers.get()
@@ -82,11 +93,14 @@ class _Worker:
         try:
             assert self.process.stdin is not None
             _send(self.process.stdin, pickle.dumps(item, pickle.HIGHEST_PROTOCOL))
-            return True
         except (OSError, ValueError):
             return False
+        self.in_flight += 1
+        return True
 
     def close(self) -> None:
+        if not self.ready:  # still starting: it holds nothing, and waiting for it costs its start
+            self.process.kill()
         try:
             assert self.process.stdin is not None
             self.process.stdin.close()
@@ -99,25 +113,26 @@ class _Worker:
             self.process.wait()
 
 
-def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int) -> Iterator[R]:
-    """`func(item)` for every item, in order, with `count` worker processes (0: none)."""
+def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int, start_after: int = 1) -> Iterator[R]:
+    """`func(item)` for every item, in order, with `count` worker processes (0: none),
+    started once `start_after` items have been read here."""
     pool: list[_Worker] = []
-    # (item, the worker it was sent to or None, an error the input raised in its place)
-    pending: deque[tuple[Any, _Worker | None, BaseException | None]] = deque()
+    # In file order: (item, the worker it was sent to, None) or, for an item read here or
+    # an error the input raised in its place, (None, None, its outcome).
+    pending: deque[tuple[Any, _Worker | None, _Outcome | None]] = deque()
     iterator = iter(items)
-    sent = 0
     try:
-        first = True
+        here = 0
         while True:
             try:
                 item = next(iterator)
             except StopIteration:
                 break
             except Exception as e:  # the input's own error: raised after what came before it
-                pending.append((None, None, e))
+                pending.append((None, None, _Outcome(error=e)))
                 break
-            if first or count <= 0:
-                first = False
+            if here < start_after or count <= 0:
+                here += 1
                 yield func(item)
                 continue
             if not pool:
@@ -128,10 +143,15 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int) -> Itera
                     count = 0
                     yield func(item)
                     continue
-            worker = pool[sent % count]
-            sent += 1
-            pending.append((item, worker if worker.send(item) else None, None))
-            if len(pending) >= 2 * count:
+            worker = min((w for w in pool if w.ready and w.in_flight < IN_FLIGHT), key=_load, default=None)
+            if worker is not None and worker.send(item):
+                pending.append((item, worker, None))
+            elif not pending:
+                yield func(item)
+                continue
+            else:  # read here, its result kept until those before it are in
+                pending.append((None, None, _Outcome.of(func, item)))
+            while pending and (pending[0][2] is not None or len(pending) >= IN_FLIGHT * count):
                 yield _result(func, pending.popleft())
         while pending:
             yield _result(func, pending.popleft())
@@ -140,10 +160,31 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int) -> Itera
             worker.close()
 
 
-def _result(func: Callable[[T], R], entry: tuple[Any, _Worker | None, BaseException | None]) -> R:
-    item, worker, error = entry
-    if error is not None:
-        raise error
+def _load(worker: _Worker) -> int:
+    return worker.in_flight
+
+
+class _Outcome:
+    """What reading one item here gave: its result or the error it raised."""
+
+    def __init__(self, result: Any = None, error: BaseException | None = None) -> None:
+        self.result = result
+        self.error = error
+
+    @classmethod
+    def of(cls, func: Callable[[Any], Any], item: Any) -> _Outcome:
+        try:
+            return cls(result=func(item))
+        except Exception as e:
+            return cls(error=e)
+
+
+def _result(func: Callable[[T], R], entry: tuple[Any, _Worker | None, _Outcome | None]) -> R:
+    item, worker, outcome = entry
+    if outcome is not None:
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result  # type: ignore[no-any-return]
     answer = worker.answer() if worker is not None else None
     if answer is None or answer == _FAILED:
         return func(item)  # read here: the same error, or the same result, as without workers
@@ -172,6 +213,7 @@ def serve(target: str) -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # stdout carries the answers, and nothing else
     try:
+        _send(stdout, _READY)
         while (data := _receive(stdin)) is not None:
             try:
                 answer = pickle.dumps(func(pickle.loads(data)), pickle.HIGHEST_PROTOCOL)

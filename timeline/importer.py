@@ -54,6 +54,10 @@ from timeline.scratch import remove_stale
 from timeline.store import first_events
 
 CHUNK = 1000
+# Chunks read in this process before worker processes start (`timeline.import_pool`):
+# starting two costs about what reading 7,000 lines does, so a file of up to 10 chunks is
+# read sooner and with less work by this process alone.
+WORKERS_AFTER = 10
 # Events per transaction when writing. Every commit rewrites the pages its inserts touched
 # in the log's random-keyed index (and syncs): at 1,000 a 1M import spent 60% of its
 # writing pass committing. 20,000 spooled events are about 16 MB in memory.
@@ -535,7 +539,7 @@ def _validate(app: Timeline, lines: Iterable[str], index: _Index, tick: Tick) ->
         "source": 0,
         "lines": 0,
     }  # existing: lines already in the log
-    for last, size, parsed, refused in ordered_map(_read_chunk, _chunks(lines), workers()):
+    for last, size, parsed, refused in ordered_map(_read_chunk, _chunks(lines), workers(), WORKERS_AFTER):
         if refused:
             raise ImportRejected(*refused)
         ids = {UUID(bytes=item.id) if op == "add" else item["target"] for _, op, item in parsed}

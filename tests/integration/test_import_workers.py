@@ -49,6 +49,7 @@ def _rows(app: Timeline) -> list[tuple[Any, ...]]:
 
 def _import(path: Path, lines: Any, monkeypatch: pytest.MonkeyPatch, workers: int) -> Any:
     monkeypatch.setenv(WORKERS_VAR, str(workers))
+    monkeypatch.setattr(importer, "WORKERS_AFTER", 1)  # the workers start at the second chunk
     app = Timeline.open(config.resolve(str(path)))
     try:
         return import_lines(app, lines), _rows(app)
@@ -121,9 +122,9 @@ def test_a_small_file_starts_no_worker(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def _spy(real: Any, calls: list[int]) -> Any:
-    def spy(func: Any, items: Any, count: int) -> Any:
+    def spy(func: Any, items: Any, count: int, start_after: int) -> Any:
         calls.append(count)
-        return real(func, items, count)
+        return real(func, items, count, start_after)
 
     return spy
 
@@ -141,3 +142,16 @@ def test_where_no_worker_can_start_the_lines_are_read_here(tmp_path: Path, monke
     alone = _import(tmp_path / "alone.db", _story(), monkeypatch, 0)
     monkeypatch.setattr(import_pool, "_Worker", cannot)
     assert _import(tmp_path / "here.db", _story(), monkeypatch, 2) == alone
+
+
+def test_chunks_no_worker_is_ready_for_are_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers that never get ready (their interpreter starts slowly): every chunk is read
+    in this process, in order, and nothing waits for them."""
+    from timeline import import_pool
+
+    monkeypatch.setattr(import_pool, "_READY", b"never sent")
+    assert list(import_pool.ordered_map(_double, range(40), 2)) == [2 * i for i in range(40)]
+
+
+def _double(n: int) -> int:
+    return 2 * n

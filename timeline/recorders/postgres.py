@@ -1,4 +1,4 @@
-"""The PostgreSQL recorders: DDL that openers run in turn, and an insert in chunks.
+"""The PostgreSQL recorders: DDL that openers run in turn, and an insert in chunks or one COPY.
 
 See the package's docstring for why.
 """
@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
 from eventsourcing.utils import retry
 
@@ -20,6 +20,8 @@ from timeline.recorders import LogHooks
 # rows stay far below the socket buffers, large enough that round trips cost nothing next to
 # the rows.
 PG_CHUNK = 1000
+# From this many events an insert is one COPY (an import's batches), below it INSERTs.
+COPY_FROM = 1000
 # pg_advisory_lock key for the DDL that opening a database runs: b"timeline" as an int8.
 DDL_LOCK_KEY = int.from_bytes(b"timeline", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
@@ -65,20 +67,47 @@ class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
             return []
-        positions: list[int] = []
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             # The library's own table lock: positions are handed out in commit order.
             self._lock_table(curs)
             self._notify_channel(curs)
-            for start in range(0, len(stored_events), PG_CHUNK):
-                rows = [
-                    self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-                    for e in stored_events[start : start + PG_CHUNK]
-                ]
-                curs.execute(self.insert_events_statement, (rows,))
-                positions.extend(r["notification_id"] for r in curs.fetchall())
+            if len(stored_events) >= COPY_FROM:
+                positions = self._copy(curs, stored_events)
+            else:
+                positions = []
+                for start in range(0, len(stored_events), PG_CHUNK):
+                    rows = [
+                        self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                        for e in stored_events[start : start + PG_CHUNK]
+                    ]
+                    curs.execute(self.insert_events_statement, (rows,))
+                    positions.extend(r["notification_id"] for r in curs.fetchall())
             self.after_insert(curs, stored_events, positions)
         return positions
+
+    def _copy(self, curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """The rows through one binary COPY (an import's batch: a tenth of the client's
+        work of the INSERT's arrays, and nothing pipelined), then their positions read
+        back: under the table lock the rows past the largest position before are these."""
+        from psycopg.sql import SQL, Identifier
+
+        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        curs.execute(SQL("SELECT MAX(notification_id) AS last FROM {0}").format(table))
+        before = curs.fetchone()["last"] or 0
+        columns = "(originator_id, originator_version, topic, state)"
+        with curs.copy(SQL("COPY {0} " + columns + " FROM STDIN (FORMAT BINARY)").format(table)) as copy:
+            copy.set_types([self.datastore.originator_id_type, "int8", "text", "bytea"])
+            for e in stored_events:
+                copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+        curs.execute(
+            SQL("SELECT originator_id, originator_version, notification_id FROM {0} WHERE notification_id > %s"
+                " ORDER BY notification_id").format(table), (before,),
+        )  # fmt: skip
+        rows = curs.fetchall()
+        mine = [(e.originator_id, e.originator_version) for e in stored_events]
+        if [(r["originator_id"], r["originator_version"]) for r in rows] != mine:
+            raise ProgrammingError("the rows a COPY stored are not the events it was given, in their order")
+        return [r["notification_id"] for r in rows]
 
 
 class PostgresTracking(_SerialDDL, PostgresTrackingRecorder):
