@@ -105,12 +105,21 @@ def _as_list(raw: Any) -> list[Any]:
 def text(raw: Any) -> str:
     """Text that may hold paragraphs (a summary, a quote): line breaks are kept, written
     as newlines whatever the input used."""
+    if type(raw) is str and raw.isascii() and raw.isprintable():  # most texts: no control character to remove
+        return _bounded(raw.strip())
+    return _text(raw)
+
+
+def _text(raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidInput(f"expected text, got {type(raw).__name__}")
     value = xml_safe(raw)
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = value.strip()
+    return _bounded(value.strip())
+
+
+def _bounded(value: str) -> str:
     if not value:
         raise InvalidInput("must not be empty")
     if len(value) > MAX_TEXT:
