@@ -119,38 +119,22 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int, start_af
     pool: list[_Worker] = []
     # In file order: (item, the worker it was sent to, None) or, for an item read here or
     # an error the input raised in its place, (None, None, its outcome).
-    pending: deque[tuple[Any, _Worker | None, _Outcome | None]] = deque()
-    iterator = iter(items)
+    pending: deque[_Entry] = deque()
+    here = 0
     try:
-        here = 0
-        while True:
-            try:
-                item = next(iterator)
-            except StopIteration:
-                break
-            except Exception as e:  # the input's own error: raised after what came before it
-                pending.append((None, None, _Outcome(error=e)))
-                break
+        for item in _until_error(items, pending):
             if here < start_after or count <= 0:
                 here += 1
                 yield func(item)
                 continue
             if not pool:
-                try:
-                    while len(pool) < count:
-                        pool.append(_Worker(func))
-                except OSError:  # no process can be started here: read everything in this one
-                    count = 0
-                    yield func(item)
-                    continue
-            worker = min((w for w in pool if w.ready and w.in_flight < IN_FLIGHT), key=_load, default=None)
-            if worker is not None and worker.send(item):
-                pending.append((item, worker, None))
-            elif not pending:
+                pool = _start(func, count)
+                count = len(pool)  # none when no process can be started here: all read in this one
+            entry = _place(func, item, pool, bool(pending))
+            if entry is None:
                 yield func(item)
                 continue
-            else:  # read here, its result kept until those before it are in
-                pending.append((None, None, _Outcome.of(func, item)))
+            pending.append(entry)
             while pending and (pending[0][2] is not None or len(pending) >= IN_FLIGHT * count):
                 yield _result(func, pending.popleft())
         while pending:
@@ -158,6 +142,47 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int, start_af
     finally:
         for worker in pool:
             worker.close()
+
+
+_Entry = tuple[Any, "_Worker | None", "_Outcome | None"]
+
+
+def _until_error(items: Iterable[T], pending: deque[_Entry]) -> Iterator[T]:
+    """The items; an error the input raises ends them and is kept in its place in
+    `pending`, to be raised after what came before it."""
+    iterator = iter(items)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except Exception as e:
+            pending.append((None, None, _Outcome(error=e)))
+            return
+        yield item
+
+
+def _start(func: Callable[..., Any], count: int) -> list[_Worker]:
+    pool: list[_Worker] = []
+    try:
+        while len(pool) < count:
+            pool.append(_Worker(func))
+    except OSError:  # no process can be started here
+        for worker in pool:
+            worker.close()
+        return []
+    return pool
+
+
+def _place(func: Callable[[Any], Any], item: Any, pool: list[_Worker], waiting: bool) -> _Entry | None:
+    """The item sent to the ready worker with least to do; else read here, kept in
+    `pending` when results before it are still `waiting`, else (None) yielded at once."""
+    worker = min((w for w in pool if w.ready and w.in_flight < IN_FLIGHT), key=_load, default=None)
+    if worker is not None and worker.send(item):
+        return item, worker, None
+    if not waiting:
+        return None
+    return None, None, _Outcome.of(func, item)
 
 
 def _load(worker: _Worker) -> int:
@@ -179,7 +204,7 @@ class _Outcome:
             return cls(error=e)
 
 
-def _result(func: Callable[[T], R], entry: tuple[Any, _Worker | None, _Outcome | None]) -> R:
+def _result(func: Callable[[T], R], entry: _Entry) -> R:
     item, worker, outcome = entry
     if outcome is not None:
         if outcome.error is not None:

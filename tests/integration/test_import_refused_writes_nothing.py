@@ -56,7 +56,9 @@ def test_a_refused_import_where_there_is_no_log_writes_nothing(run: Cli, tmp_pat
     assert not _nothing_there(run.target)
 
 
-def test_a_refused_import_without_options_writes_nothing(run: Cli, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_a_refused_import_without_options_writes_nothing(
+    run: Cli, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     if run.target.startswith("postgresql://"):
         request.applymarker(pytest.mark.xfail(
             strict=True, reason="Session.exists() (timeline/commands/common.py) says yes to every PostgreSQL target,"

@@ -67,8 +67,14 @@ def test_the_plain_url_form_is_taken_by_the_fast_path() -> None:
     assert not f._PLAIN_URL.match("https://news.example.org/a b")
 
 
-@given(st.one_of(ANY_TEXT, st.text(alphabet=st.characters(max_codepoint=127), max_size=40), st.integers(),
-                 st.sampled_from(["  Tokyo ", "a\r\nb", "a\rb", "\x0b", "\x7f", "x\x00y", "", "   ", "a" * 20_001])))
+@given(
+    st.one_of(
+        ANY_TEXT,
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=40),
+        st.integers(),
+        st.sampled_from(["  Tokyo ", "a\r\nb", "a\rb", "\x0b", "\x7f", "x\x00y", "", "   ", "a" * 20_001]),
+    )
+)
 def test_plain_ascii_text_is_read_as_the_full_reader_reads_it(raw: Any) -> None:
     assert _outcome(f.text, raw) == _outcome(f._text, raw)
 
