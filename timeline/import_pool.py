@@ -9,10 +9,12 @@ before it, exactly where a single process would meet it. At most two chunks per 
 are in flight, so memory stays bounded however long the input.
 
 The first chunks are read in this process (the caller says how many), so a small file
-starts no process at all, and so is every chunk no worker is ready for: a worker takes chunks once it has started (a
-fresh interpreter takes a tenth of a second or more to import what it needs, far longer on
-a busy machine), so this process never waits for one to start. A worker is a fresh interpreter (`python -P -m timeline.import_pool MODULE:FUNCTION`, never a
-fork of this process, which may hold database connections and their threads) that reads
+starts no process at all, and so is every chunk until a worker is ready: a worker takes
+chunks once it has started (a fresh interpreter takes a tenth of a second or more to import
+what it needs, far longer on a busy machine), so this process never waits for one to start.
+
+A worker is a fresh interpreter (`python -P -m timeline.import_pool MODULE:FUNCTION`, never
+a fork of this process, which may hold database connections and their threads) that reads
 pickled chunks on stdin and writes pickled results on stdout. It ignores Ctrl-C, writes
 nothing to stderr and exits quietly when this process goes away, however it goes (`kill
 -9` included: its stdin ends). A chunk whose worker failed or died is read again here, so
@@ -130,13 +132,20 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], count: int, start_af
             if not pool:
                 pool = _start(func, count)
                 count = len(pool)  # none when no process can be started here: all read in this one
-            entry = _place(func, item, pool, bool(pending))
-            if entry is None:
+            ready = [w for w in pool if w.ready]
+            if not ready and not pending:  # none has started yet (nothing was sent): read here
                 yield func(item)
                 continue
-            pending.append(entry)
-            while pending and (pending[0][2] is not None or len(pending) >= IN_FLIGHT * count):
+            # Once one is ready, this process checks what they read and reads nothing
+            # itself (checking is the longer part): it waits for the oldest answer
+            # while every ready worker has its fill.
+            while pending and not any(w.in_flight < IN_FLIGHT for w in ready):
                 yield _result(func, pending.popleft())
+            worker = min((w for w in ready if w.in_flight < IN_FLIGHT), key=_load, default=None)
+            if worker is not None and worker.send(item):
+                pending.append((item, worker, None))
+            else:  # its worker is gone: read here, in its place
+                pending.append((None, None, _Outcome.of(func, item)))
         while pending:
             yield _result(func, pending.popleft())
     finally:
@@ -172,17 +181,6 @@ def _start(func: Callable[..., Any], count: int) -> list[_Worker]:
             worker.close()
         return []
     return pool
-
-
-def _place(func: Callable[[Any], Any], item: Any, pool: list[_Worker], waiting: bool) -> _Entry | None:
-    """The item sent to the ready worker with least to do; else read here, kept in
-    `pending` when results before it are still `waiting`, else (None) yielded at once."""
-    worker = min((w for w in pool if w.ready and w.in_flight < IN_FLIGHT), key=_load, default=None)
-    if worker is not None and worker.send(item):
-        return item, worker, None
-    if not waiting:
-        return None
-    return None, None, _Outcome.of(func, item)
 
 
 def _load(worker: _Worker) -> int:
