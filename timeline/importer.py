@@ -121,7 +121,7 @@ def import_lines(
         checked = opened or _empty_log()
         try:
             with progress("Checking", total_lines) as tick:
-                counts = _validate(checked, lines, _Index(checked, spool), tick)
+                counts = _validate(checked, lines, _Index(checked, spool, empty=not checked.event_count()), tick)
         finally:
             if checked is not opened:
                 checked.close()
@@ -356,9 +356,13 @@ class _Index:
 
     RECENT = 512
 
-    def __init__(self, app: Timeline, spool: _Spool) -> None:
+    def __init__(self, app: Timeline, spool: _Spool, *, empty: bool = False) -> None:
         self.app = app
         self.spool = spool
+        # The log held nothing when checking began (a new database): no line's id is
+        # looked up in it. What another writer stores meanwhile is met when writing
+        # (`_insert`), as it is after any chunk has been checked.
+        self.empty = empty
         self.packed: dict[bytes, int] = {}
         self.recent: OrderedDict[bytes, Development] = OrderedDict()
         transcoder = app.mapper.transcoder
@@ -542,9 +546,7 @@ def _validate(app: Timeline, lines: Iterable[str], index: _Index, tick: Tick) ->
     for last, size, parsed, refused in ordered_map(_read_chunk, _chunks(lines), workers(), WORKERS_AFTER):
         if refused:
             raise ImportRejected(*refused)
-        ids = {UUID(bytes=item.id) if op == "add" else item["target"] for _, op, item in parsed}
-        ids |= {r for _, op, item in parsed if (r := _package_named(op, item)) is not None}
-        found = index.load(ids)
+        found = {} if index.empty else index.load(_named(parsed))
         for number, op, item in parsed:
             try:
                 if op == "add":
@@ -556,6 +558,12 @@ def _validate(app: Timeline, lines: Iterable[str], index: _Index, tick: Tick) ->
         n["lines"] = last
         tick(size)
     return ImportResult(n["new"], n["existing"], n["correct"], n["retract"], n["source"], n["lines"])
+
+
+def _named(parsed: list[tuple[int, str, Any]]) -> set[UUID]:
+    """The developments a chunk's lines name: their own and the packages they are part of."""
+    ids = {UUID(bytes=item.id) if op == "add" else item["target"] for _, op, item in parsed}
+    return ids | {r for _, op, item in parsed if (r := _package_named(op, item)) is not None}
 
 
 def _package_named(op: str, item: Any) -> UUID | None:
