@@ -31,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,8 @@ PY = sys.executable
 BIN = Path(PY).parent
 TIMELINE = [str(BIN / "timeline")] if (BIN / "timeline").exists() else [PY, "-m", "timeline"]
 PG_ADMIN = os.environ.get("TIMELINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DATABASE = "timeline_rebuild_bench"
+# One database per run, dropped when the run's measurement ends (`_make_store`).
+PG_DATABASE = f"timeline_rebuild_bench_{os.getpid()}"
 # The log's own tables and the Merkle tree's: not views.
 NOT_VIEWS = ("stored_events", "timeline_events", "tracking", "timeline_tracking", "timeline_tree_")
 
@@ -261,17 +261,16 @@ def _make_store(store: str, n: int, workdir: Path) -> tuple[str, Any]:
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASE,)).fetchone():
-                conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')  # a killed run's
+            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
         base = f"{PG_ADMIN.rsplit('/', 1)[0]}/{PG_DATABASE}"
-        schema = f"r{n}_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        target = f"{base}?schema={schema}"
+            conn.execute(f'CREATE SCHEMA "r{n}"')
+        target = f"{base}?schema=r{n}"
 
         def remove() -> None:
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
 
     env = {**os.environ, "TIMELINE_IMPORT_BATCH": "2000"}  # PostgreSQL hangs on larger ones (#16)
     done = subprocess.run([*TIMELINE, "--db", target, "import", str(story)], env=env,

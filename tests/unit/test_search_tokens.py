@@ -7,7 +7,7 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from timeline.views.search import runs, tokens
+from timeline.views.search import indexed_text, runs, tokens
 
 _ascii = st.text(alphabet=st.characters(max_codepoint=127), max_size=200)
 _mixed = st.text(
@@ -23,3 +23,10 @@ def test_tokens_are_the_runs_flattened(text: str) -> None:
 
 def test_ascii_tokens_by_example() -> None:
     assert tokens("Hun_Manet's $103M aid, 2024-07-06!") == ["hun", "manet", "s", "103m", "aid", "2024", "07", "06"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.text(alphabet="ab", min_size=1, max_size=140), max_size=8))
+def test_indexed_text_leaves_out_words_no_query_may_hold(words: list[str]) -> None:
+    doc = {"title": " ".join(words), "fields": {}, "actors": []}
+    assert indexed_text(doc) == " ".join(t for t in tokens(" ".join(words)) if len(t) <= 100)

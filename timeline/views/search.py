@@ -99,8 +99,13 @@ def indexed_text(doc: dict[str, Any]) -> str:
     fields = doc["fields"]
     parts = [doc["title"], *(fields[k] for k in TEXT_FIELDS[1:] if isinstance(fields.get(k), str))]
     parts += doc["actors"]
+    found = tokens(" ".join(parts))
     # A word no query may hold is not indexed (PostgreSQL would drop one over 2,047 bytes).
-    return " ".join(t for t in tokens(" ".join(parts)) if len(t) <= _MAX_LETTERS)
+    # Rare: the words are filtered one by one only when there is one (the filter was a
+    # third of a rebuild's indexing).
+    if found and len(max(found, key=len)) > _MAX_LETTERS:
+        found = [t for t in found if len(t) <= _MAX_LETTERS]
+    return " ".join(found)
 
 
 class BadQuery(ValueError):
