@@ -8,6 +8,7 @@ back ends and the replay.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -102,6 +103,26 @@ class Sql:
         if rows:
             cursor.executemany(self.q(statement), [tuple(r) for r in rows])
 
+    def insert_rows(self, cursor: Cursor, statement: str, rows: Sequence[Sequence[Any]], types: Sequence[str]) -> None:
+        """`INSERT INTO t (a, b) VALUES (?, ?) [ON CONFLICT ...]` for every row. On PostgreSQL
+        one statement carries them all, one array per column (`types`, PostgreSQL's names)
+        read back by `unnest`: executemany sends a statement per row, and in a rebuild those
+        round trips were most of the time. The rows must not repeat a conflict key."""
+        if not rows:
+            return
+        if not self.postgres:
+            self.executemany(cursor, statement, rows)
+            return
+        m = _VALUES.search(statement)
+        if m is None or m.group(1).count("?") != len(types):
+            raise ValueError(f"not an INSERT ... VALUES of {len(types)} columns: {statement}")
+        names = iter(range(len(types)))
+        select = re.sub(r"\?", lambda _: f"u.c{next(names)}", m.group(1))
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        columns = ", ".join(f"c{i}" for i in range(len(types)))
+        bulk = f"{statement[: m.start()]}SELECT {select} FROM unnest({arrays}) AS u({columns}){statement[m.end() :]}"
+        cursor.execute(bulk, [list(column) for column in zip(*rows, strict=True)])
+
     def rows(self, cursor: Cursor, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         self.execute(cursor, statement, params)
         return list(cursor.fetchall())
@@ -121,6 +142,10 @@ class Sql:
     def table(self, name: str) -> str:
         """A table name as SQL: schema-qualified on PostgreSQL."""
         return f'"{self.schema}"."{name}"' if self.postgres and self.schema else f'"{name}"'
+
+
+# The VALUES group of an INSERT: up to the ON CONFLICT clause or the end.
+_VALUES = re.compile(r"VALUES \((.*?)\)(?= ON CONFLICT|$)")
 
 
 def in_parts(items: Sequence[T], size: int = 500) -> Iterator[tuple[Sequence[T], str]]:

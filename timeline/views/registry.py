@@ -282,7 +282,7 @@ class RegistryWriter:
             stale += [(k, dev_id) for k in sorted(old_keys - new_keys)]
             new += [(k, dev_id) for k in sorted(new_keys - old_keys)]
         self.sql.executemany(c, "DELETE FROM timeline_mentions WHERE name_key = ? AND id = ?", stale)
-        self.sql.executemany(c, "INSERT INTO timeline_mentions (name_key, id) VALUES (?,?)", new)
+        self.sql.insert_rows(c, "INSERT INTO timeline_mentions (name_key, id) VALUES (?,?)", new, ("text", "text"))
 
 
 def registry_change(notification: Notification, event: Any) -> dict[str, Any]:

@@ -196,11 +196,12 @@ class SearchWriter:
             return
         rows = [(d["first_position"], indexed_text(d)) for _, d in changed]
         if self.sql.postgres:
-            self.sql.executemany(
+            self.sql.insert_rows(
                 c,
                 f"INSERT INTO {TABLE} (first_position, tsv) VALUES (?, to_tsvector('simple', ?))"
                 " ON CONFLICT (first_position) DO UPDATE SET tsv = excluded.tsv",
                 rows,
+                ("bigint", "text"),
             )
             return
         # A contentless index forgets a row through FTS5's 'delete' command given the text

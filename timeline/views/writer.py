@@ -197,7 +197,7 @@ class ViewWriter:
                 stale.append((facet, slug, doc["first_position"]))
             for facet, slug, _ in new_facets - old_facets if not sort_changed else new_facets:
                 members.append((facet, slug, doc["first_position"], rows[-1][2]))
-        sql.executemany(
+        sql.insert_rows(
             c,
             "INSERT INTO timeline_developments (id, kind, sort_key, first_position, last_position,"
             " start_day, end_day, retracted, doc) VALUES (?,?,?,?,?,?,?,?,?)"
@@ -205,24 +205,28 @@ class ViewWriter:
             " last_position = excluded.last_position, start_day = excluded.start_day,"
             " end_day = excluded.end_day, retracted = excluded.retracted, doc = excluded.doc",
             rows,
+            ("text", "text", "text", "bigint", "bigint", "text", "text", "integer", "text"),
         )
         sql.executemany(
             c, "DELETE FROM timeline_memberships WHERE facet = ? AND slug = ? AND first_position = ?", stale
         )
-        sql.executemany(
+        sql.insert_rows(
             c,
             "INSERT INTO timeline_memberships (facet, slug, first_position, sort_key) VALUES (?,?,?,?)",
             members,
+            ("text", "text", "bigint", "text"),
         )
-        sql.executemany(
+        sql.insert_rows(
             c,
             "INSERT INTO timeline_names (facet, slug, name) VALUES (?,?,?) ON CONFLICT (facet, slug)"
             " DO UPDATE SET name = excluded.name WHERE excluded.name < timeline_names.name",
             [(f, s, n) for (f, s), n in sorted(names.items())],
+            ("text", "text", "text"),
         )
-        sql.executemany(
+        sql.insert_rows(
             c,
             "INSERT INTO timeline_feeds (feed, last_position) VALUES (?,?)"
             " ON CONFLICT (feed) DO UPDATE SET last_position = excluded.last_position",
             sorted(touched_feeds.items()),
+            ("text", "bigint"),
         )
