@@ -3,8 +3,8 @@
 actors    one row per registered actor: name, slug, kind, Wikidata id, merged into whom.
 aliases   every name that means an actor (its own name first), by name key; a role alias
           ("Japan's foreign minister") means it only for its term (start_day..end_day).
-mentions  which name keys each development reports, so a registry event finds the
-          developments whose actors it changes without reading the log.
+mentions  which name keys each development (by first position) reports, so a registry
+          event finds the developments whose actors it changes without reading the log.
 
 A name resolves to a registered actor when its key is a plain alias of exactly one actor,
 or else a role whose term holds the development's whole occurred period for exactly one
@@ -38,15 +38,17 @@ CREATE = [
     " name_key TEXT NOT NULL, actor_id TEXT NOT NULL, alias TEXT NOT NULL, role INTEGER NOT NULL,"
     " start_day TEXT NOT NULL, end_day TEXT NOT NULL, term_start TEXT, term_end TEXT,"
     " PRIMARY KEY (name_key, actor_id, start_day))",
+    # By first position, not by the random development id: a rebuild appends to each name's
+    # range instead of writing all over the table, and a key is 8 bytes, not 36.
     "CREATE TABLE IF NOT EXISTS timeline_mentions ("
-    " name_key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (name_key, id)){lean}",
+    " name_key TEXT NOT NULL, first_position BIGINT NOT NULL, PRIMARY KEY (name_key, first_position)){lean}",
     # Feeds whose members a registry event changed, and at which position: a feed build
     # cuts them again from their first page (their members' own positions did not move).
     "CREATE TABLE IF NOT EXISTS timeline_recuts (feed TEXT PRIMARY KEY, position BIGINT NOT NULL)",
     # When each registry event was recorded: a feed it changed last is modified then.
     "CREATE TABLE IF NOT EXISTS timeline_registry_events (position BIGINT PRIMARY KEY, recorded TEXT NOT NULL)",
 ]
-INDEXES: list[str] = []  # mentions are read and deleted by their key (name_key, id) only
+INDEXES: list[str] = []  # mentions are read and deleted by their key only
 
 
 def is_registry_event(event: Any) -> bool:
@@ -262,27 +264,30 @@ class RegistryWriter:
             sorted(feeds.items()),
         )
 
-    def mentioning(self, c: Any, keys: Iterable[str]) -> list[str]:
+    def mentioning(self, c: Any, keys: Iterable[str]) -> list[int]:
+        """First positions of the developments naming any of `keys`, in recording order."""
         keys = sorted(keys)
-        ids: set[str] = set()
+        found: set[int] = set()
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
             marks = ",".join("?" * len(part))
-            rows = self.sql.rows(c, f"SELECT id FROM timeline_mentions WHERE name_key IN ({marks})", part)
-            ids |= {r["id"] for r in rows}
-        return sorted(ids)
+            rows = self.sql.rows(c, f"SELECT first_position FROM timeline_mentions WHERE name_key IN ({marks})", part)
+            found |= {int(r["first_position"]) for r in rows}
+        return sorted(found)
 
-    def write_mentions(self, c: Any, changed: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any]]]) -> None:
-        """Mentions after development documents changed: (id, before, after)."""
+    def write_mentions(self, c: Any, changed: Iterable[tuple[dict[str, Any] | None, dict[str, Any]]]) -> None:
+        """Mentions after development documents changed: (before, after)."""
         stale, new = [], []
         key = functools.lru_cache(maxsize=None)(name_key)  # a story names its actors often
-        for dev_id, old, doc in changed:
+        for old, doc in changed:
+            at = doc["first_position"]
             old_keys = {key(a) for a in old["actors"]} if old else set()
             new_keys = {key(a) for a in doc["actors"]}
-            stale += [(k, dev_id) for k in sorted(old_keys - new_keys)]
-            new += [(k, dev_id) for k in sorted(new_keys - old_keys)]
-        self.sql.executemany(c, "DELETE FROM timeline_mentions WHERE name_key = ? AND id = ?", stale)
-        self.sql.insert_rows(c, "INSERT INTO timeline_mentions (name_key, id) VALUES (?,?)", new, ("text", "text"))
+            stale += [(k, at) for k in sorted(old_keys - new_keys)]
+            new += [(k, at) for k in sorted(new_keys - old_keys)]
+        self.sql.executemany(c, "DELETE FROM timeline_mentions WHERE name_key = ? AND first_position = ?", stale)
+        statement = "INSERT INTO timeline_mentions (name_key, first_position) VALUES (?,?)"
+        self.sql.insert_rows(c, statement, new, ("text", "bigint"))
 
 
 def registry_change(notification: Notification, event: Any) -> dict[str, Any]:

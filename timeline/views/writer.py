@@ -95,13 +95,14 @@ class ViewWriter:
         bounded chunk at a time. Feeds whose members it moves are cut again (`recut`);
         every feed showing one of them is touched, so its entries' actors follow."""
         before_reg, reg, keys, touched_actors = self.registry.apply(c, n, event)
-        ids = self.registry.mentioning(c, keys)
+        positions = self.registry.mentioning(c, keys)
         touched: dict[str, int] = {}
         moved: dict[str, int] = {}
-        for start in range(0, len(ids), REGISTRY_CHUNK):
-            part = ids[start : start + REGISTRY_CHUNK]
+        for start in range(0, len(positions), REGISTRY_CHUNK):
+            part = positions[start : start + REGISTRY_CHUNK]
             marks = ",".join("?" * len(part))
-            rows = self.sql.rows(c, f"SELECT id, doc FROM timeline_developments WHERE id IN ({marks})", part)
+            statement = f"SELECT id, doc FROM timeline_developments WHERE first_position IN ({marks})"
+            rows = self.sql.rows(c, statement, part)
             old_docs = {r["id"]: loads(r["doc"]) for r in rows}
             new_docs = {i: dict(d) for i, d in old_docs.items()}  # the same, re-resolved
             found = {id(d): facets(d, before_reg) for d in old_docs.values()}
@@ -161,9 +162,9 @@ class ViewWriter:
                 touched_feeds[feed_name(facet, slug)] = notification.id
             touched_feeds[STORY_FEED] = notification.id
         self._write(c, before, docs, touched_feeds, facets_of)
-        changed = [(k, before[k], d) for k, d in docs.items() if d is not None]
+        changed = [(before[k], d) for k, d in docs.items() if d is not None]
         self.registry.write_mentions(c, changed)
-        self.search.write(c, ((b, d) for _, b, d in changed))
+        self.search.write(c, changed)
 
     def _write(
         self,
