@@ -136,6 +136,40 @@ def test_rebuild_writes_the_very_rows_catch_up_wrote(run: Cli) -> None:
     assert len(after["timeline_developments"]) == len(ids)
 
 
+def test_a_rebuild_of_several_pages_per_transaction_writes_the_same_rows(
+    run: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild's transactions hold several pages (`REBUILD_COMMIT`): the rows are those
+    of a rebuild page by page, and those of catching up event by event."""
+    from timeline.views import runner
+
+    run.import_seed()
+    ids = [d["id"] for d in run.json("show")]
+    run("correct", ids[0], "--set", "title=Corrected title", "--reason", "r")
+    run("retract", ids[2], "--reason", "wrong")
+    run("show")
+    before = _view_rows(run.target)
+    commits: list[int] = []
+    total = 0
+    for per_commit, hold in ((12, 60.0), (1, 60.0), (1000, 0.0)):
+        monkeypatch.setattr(runner, "REBUILD_PAGE", 4)
+        monkeypatch.setattr(runner, "REBUILD_COMMIT", per_commit)
+        monkeypatch.setattr(runner, "REBUILD_HOLD", hold)
+        app = Timeline.open(config.resolve(run.target))
+        try:
+            views = Views(app)
+            monkeypatch.setattr(
+                views, "record", lambda c, t, r=views.record: (commits.append(t.notification_id), r(c, t))
+            )
+            total = app.event_count()
+            assert views.rebuild() == total
+        finally:
+            app.close()
+        assert _view_rows(run.target) == before
+    # 12 events a transaction, then one page each (both bounds), each position recorded once.
+    assert commits == [*range(12, total, 12), total, *range(4, total, 4), total, *range(4, total, 4), total]
+
+
 def test_a_crash_before_commit_leaves_the_views_where_they_were(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
     run = Cli(target)
     run.import_seed()
