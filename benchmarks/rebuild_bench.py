@@ -4,7 +4,8 @@
                                        [--rounds 3] [--workdir /tmp/timeline-rebuild-bench]
 
 The floor does what any rebuild must: read and decode every event (pages of `REBUILD_PAGE`,
-one transaction each, as the rebuild does) and write the same final view rows with plain
+in transactions of at most `REBUILD_COMMIT` events or `REBUILD_HOLD` seconds, as the
+rebuild does) and write the same final view rows with plain
 `executemany` into the same tables, then make the same indexes. The rows are the rebuild's
 own, read back after a first rebuild and held in memory before the clock starts, so the
 floor does no projection at all. Each round runs the rebuild and the floor in a shuffled
@@ -145,7 +146,7 @@ def child_floor(db: str, dump_path: str) -> dict[str, Any]:
     page's rows (by first position) in that page's transaction; then the same indexes."""
     from eventsourcing.persistence import Tracking
 
-    from timeline.views.runner import REBUILD_PAGE, Views
+    from timeline.views.runner import REBUILD_COMMIT, REBUILD_HOLD, REBUILD_PAGE, Views
 
     with open(dump_path, "rb") as f:
         dump: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = pickle.load(f)
@@ -163,29 +164,33 @@ def child_floor(db: str, dump_path: str) -> dict[str, Any]:
     before, start = _written(), time.perf_counter()
     views.reset()
     recorder, mapper = app.recorder, app.mapper
-    position, cursors, n = 1, [0] * len(paged), 0
-    while True:
-        batch = recorder.select_notifications(position, REBUILD_PAGE)
-        events = [mapper.to_domain_event(x) for x in batch]
-        n += len(events)
-        last = len(batch) < REBUILD_PAGE
-        upto = batch[-1].id if batch else position
+    position, cursors, n, last = 1, [0] * len(paged), 0, False
+    while not last:
+        # One transaction per REBUILD_COMMIT events or REBUILD_HOLD seconds, as the rebuild.
         with sql.transaction(commit=True) as c:
-            for k, (_table, statement, at, rows) in enumerate(paged):
-                lo = hi = cursors[k]
-                if last:
-                    hi = len(rows)
-                elif at is not None:
-                    while hi < len(rows) and rows[hi][at] <= upto:
-                        hi += 1
-                if hi > lo:
-                    sql.executemany(c, statement, rows[lo:hi])
-                cursors[k] = hi
-            if batch:
+            deadline, held = time.monotonic() + REBUILD_HOLD, 0
+            while True:
+                batch = recorder.select_notifications(position, REBUILD_PAGE)
+                events = [mapper.to_domain_event(x) for x in batch]
+                n += len(events)
+                held += len(events)
+                last = len(batch) < REBUILD_PAGE
+                upto = batch[-1].id if batch else position
+                for k, (_table, statement, at, rows) in enumerate(paged):
+                    lo = hi = cursors[k]
+                    if last:
+                        hi = len(rows)
+                    elif at is not None:
+                        while hi < len(rows) and rows[hi][at] <= upto:
+                            hi += 1
+                    if hi > lo:
+                        sql.executemany(c, statement, rows[lo:hi])
+                    cursors[k] = hi
+                position = upto + 1
+                if last or held + REBUILD_PAGE > REBUILD_COMMIT or time.monotonic() >= deadline:
+                    break
+            if held:
                 views.record(c, Tracking(name, upto))
-        if last:
-            break
-        position = upto + 1
     with sql.transaction(commit=True) as c:
         writer.create_indexes(c)
     return {"seconds": time.perf_counter() - start, "written": _written() - before, "events": n}
