@@ -168,6 +168,7 @@ def child_floor(db: str, dump_path: str) -> dict[str, Any]:
     while not last:
         # One transaction per REBUILD_COMMIT events or REBUILD_HOLD seconds, as the rebuild.
         with sql.transaction(commit=True) as c:
+            views._tune(c)  # the rebuild's settings for its transactions
             deadline, held = time.monotonic() + REBUILD_HOLD, 0
             while True:
                 batch = recorder.select_notifications(position, REBUILD_PAGE)
