@@ -121,7 +121,9 @@ def _copies(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 COPIES = ("title", "occurred", "precision", "topics", "actors")
+_COPIED = frozenset(COPIES)
 _HEAD = ("id", "key", "kind", "recorded", "first_position", "corrections", "retracted")
+_TAIL = ("updated", "last_position", "version")  # after the copies and the fields
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
@@ -139,16 +141,36 @@ def loads(text: str) -> dict[str, Any]:
     return loaded(json.loads(text))
 
 
+# Values most documents hold that the stored form leaves out, each with how `loaded` knows
+# them again: a development never changed was updated when recorded, at its first position,
+# has no corrections and is not retracted (a tenth of a document's bytes).
+_IMPLIED: dict[str, Any] = {
+    "corrections": lambda kept: [],
+    "retracted": lambda kept: None,
+    "updated": lambda kept: kept["recorded"],
+    "last_position": lambda kept: kept["first_position"],
+}
+
+
 def stored(doc: dict[str, Any]) -> dict[str, Any]:
     """The document as the views store it: without the values `_copies` derives from its
-    fields (a second copy of the title, date, topics and actors was a fifth of its bytes)."""
-    return {k: v for k, v in doc.items() if k not in COPIES}
+    fields (a second copy of the title, date, topics and actors was a fifth of its bytes),
+    nor those `_IMPLIED` gives back."""
+    kept = {k: v for k, v in doc.items() if k not in _COPIED}
+    for k, implied in _IMPLIED.items():
+        if k in kept and kept[k] == implied(kept):
+            del kept[k]
+    return kept
 
 
 def loaded(kept: dict[str, Any]) -> dict[str, Any]:
     """The whole document again from its stored form, in the key order `project` makes."""
-    doc = {k: kept[k] for k in _HEAD}
+    doc = {k: kept[k] if k in kept else _IMPLIED[k](kept) for k in _HEAD}
     doc.update(_copies(kept["kind"], kept["fields"]))
+    doc["fields"] = kept["fields"]
+    for k in _TAIL:
+        if k in kept or k in _IMPLIED:
+            doc[k] = kept[k] if k in kept else _IMPLIED[k](kept)
     doc.update((k, v) for k, v in kept.items() if k not in doc)
     return doc
 

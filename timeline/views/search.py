@@ -30,6 +30,7 @@ from timeline.store import Sql
 
 TABLE = "timeline_search"
 TEXT_FIELDS = ("title", "summary", "quote", "paraphrase", "place", "purpose", "subject", "role")
+_TEXT_REST = TEXT_FIELDS[1:]
 _TOKEN = re.compile(r"[^\W_]+")
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
 _MAX_WORDS = 200
@@ -96,8 +97,9 @@ def tokens(text: str) -> list[str]:
 
 
 def indexed_text(doc: dict[str, Any]) -> str:
-    fields = doc["fields"]
-    parts = [doc["title"], *(fields[k] for k in TEXT_FIELDS[1:] if isinstance(fields.get(k), str))]
+    get = doc["fields"].get
+    parts = [doc["title"]]
+    parts += [v for k in _TEXT_REST if isinstance(v := get(k), str)]
     parts += doc["actors"]
     found = tokens(" ".join(parts))
     # A word no query may hold is not indexed (PostgreSQL would drop one over 2,047 bytes).

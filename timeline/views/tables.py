@@ -22,7 +22,8 @@ The log's hash structure is not a view: it is the Merkle tree kept beside the lo
 # 2: developments keyed by first position, memberships without ids, documents without the
 # copies of their fields, a contentless search index on SQLite (`indexed_text` is part of
 # the schema: a change to it must raise the version too).
-# 3: mentions by first position, not development id.
+# 3: mentions by first position, not development id; documents without the values a
+# never-changed development implies (`project.stored`).
 SCHEMA_VERSION = 3
 VERSION_TABLE = "timeline_views_schema"
 
