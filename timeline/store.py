@@ -118,7 +118,9 @@ class Sql:
             raise ValueError(f"not an INSERT ... VALUES of {len(types)} columns: {statement}")
         names = iter(range(len(types)))
         select = re.sub(r"\?", lambda _: f"u.c{next(names)}", m.group(1))
-        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        # Sent in binary: psycopg escapes every element of a text-format array with a regex
+        # substitution, which took most of the time these statements saved.
+        arrays = ", ".join(f"%b::{t}[]" for t in types)
         columns = ", ".join(f"c{i}" for i in range(len(types)))
         bulk = f"{statement[: m.start()]}SELECT {select} FROM unnest({arrays}) AS u({columns}){statement[m.end() :]}"
         cursor.execute(bulk, [list(column) for column in zip(*rows, strict=True)])
