@@ -129,12 +129,13 @@ class ViewWriter:
             return
         sql = self.sql
         reg = self.registry.current(c)
-        ids = list(dict.fromkeys(str(n.originator_id) for n, _ in batch))
+        keys = [str(n.originator_id) for n, _ in batch]  # once: UUID's str() is not cheap
+        ids = list(dict.fromkeys(keys))
         # A development whose first event here is its first of all has no document yet: only
         # the others are read (in a rebuild, most of a page is new developments).
         firsts: dict[str, int] = {}
-        for n, _ in batch:
-            firsts.setdefault(str(n.originator_id), n.originator_version)
+        for key, (n, _) in zip(keys, batch, strict=True):
+            firsts.setdefault(key, n.originator_version)
         known = [i for i in ids if firsts[i] != 1]
         docs: dict[str, dict[str, Any] | None] = {}
         for start in range(0, len(known), 500):
@@ -153,8 +154,7 @@ class ViewWriter:
                 memo[id(doc)] = (doc, facets(doc, reg))
             return memo[id(doc)][1]
 
-        for notification, event in batch:
-            key = str(notification.originator_id)
+        for key, (notification, event) in zip(keys, batch, strict=True):
             old = docs.get(key)
             new = project(old, event, notification.id)
             docs[key] = new
