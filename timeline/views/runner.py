@@ -106,21 +106,19 @@ class Views:
         attempts = 0
         while True:
             start = self.position() + 1
-            # The first page is read before the write lock is taken; each is proven under it.
+            # The first page is read and proven before the write lock is taken (so the lock is
+            # held no longer than it must be); any further page under it.
             first = self.app.recorder.select_notifications(start, page)
             if not first:
                 return done
+            with self.sql.transaction(commit=False) as c:
+                proof = first_unproven(self.sql, c, first)
+            bounds = (page, max(per_commit, page), hold)
             try:
-                with self.sql.transaction(commit=True) as c:
-                    self._lock(c)
-                    self._tune(c)
-                    # Another process may have caught up meanwhile: then apply nothing.
-                    if position_in(self.tracking, c, self.name) != start - 1:
-                        continue
-                    deadline = time.monotonic() + hold
-                    applied, unproven, last = self._apply_pages(c, start, first, page, max(per_commit, page), deadline)
-                    if applied:
-                        self.record(c, Tracking(self.name, last))
+                result = self._commit(start, first, proof, bounds)
+                if result is None:
+                    continue  # another process caught up meanwhile
+                applied, unproven, last = result
             except (IntegrityError, OperationalError) as e:
                 if "locked" in str(e):
                     raise  # SQLite already waited its whole lock timeout for the lock
@@ -138,15 +136,41 @@ class Views:
                 where = f"stop at #{last}" if last else "stay empty"
                 raise LogAltered(f"the views {where}: {unproven} (`timeline verify` lists every problem)")
 
-    def _apply_pages(  # noqa: PLR0913 - the cursor, where it starts, and the three bounds
-        self, c: Any, start: int, notifications: Sequence[Notification], page: int, per_commit: int, deadline: float
+    def _commit(
+        self, start: int, first: Sequence[Notification], proof: tuple[int, str] | None, bounds: tuple[int, int, float]
+    ) -> tuple[int, str | None, int] | None:
+        """One write transaction from `start` (see `_apply_pages`); None if the tracked
+        position moved before the lock was taken. A first page proven nowhere takes no lock."""
+        if proof is not None and proof[0] == 0:
+            return 0, proof[1], start - 1
+        with self.sql.transaction(commit=True) as c:
+            self._lock(c)
+            self._tune(c)
+            if position_in(self.tracking, c, self.name) != start - 1:
+                return None
+            page, per_commit, hold = bounds
+            applied, unproven, last = self._apply_pages(
+                c, start, first, proof, (page, per_commit, time.monotonic() + hold)
+            )
+            if applied:
+                self.record(c, Tracking(self.name, last))
+            return applied, unproven, last
+
+    def _apply_pages(
+        self,
+        c: Any,
+        start: int,
+        notifications: Sequence[Notification],
+        proof: tuple[int, str] | None,
+        bounds: tuple[int, int, float],
     ) -> tuple[int, str | None, int]:
-        """Apply `notifications` (read from `start`), then further pages while the
-        transaction holds fewer than `per_commit` events and `deadline` has not passed:
-        (events applied, why the views stop if a row is not proven, the position they are at)."""
-        applied, last = 0, start - 1
+        """Apply `notifications` (read from `start`; `proof` is their `first_unproven`),
+        then further pages while the transaction holds fewer than `per_commit` events and
+        `deadline` has not passed, `bounds` being (page, per_commit, deadline): (events
+        applied, why the views stop if a row is not proven, the position they are at)."""
+        page, per_commit, deadline = bounds
+        applied, last, unproven = 0, start - 1, proof
         while True:
-            unproven = first_unproven(self.sql, c, notifications)
             full = len(notifications) == page
             if unproven is not None:
                 notifications = notifications[: unproven[0]]
@@ -162,6 +186,7 @@ class Views:
             notifications = self.app.recorder.select_notifications(last + 1, page)
             if not notifications:
                 return applied, None, last
+            unproven = first_unproven(self.sql, c, notifications)
 
     def record(self, c: Any, tracking: Tracking) -> None:
         """Record the views' position on the caller's cursor, with the page it ends."""
