@@ -10,6 +10,7 @@ a bad line in an import file, a retracted development, a store that cannot be op
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ import click
 from events import COMMON_FIELDS, KINDS, AlreadyRetracted, InvalidInput, NothingChanged, Report, read_report
 from events.fields import flag
 from timeline import __version__, config
+from timeline.commands import OPTIONAL, LazyCommands, optional
 from timeline.commands.common import (
     CONTEXT,
     Session,
@@ -99,6 +101,11 @@ def cli(ctx: click.Context, db: str | None) -> None:
     session = Session(db)
     ctx.obj = session
     ctx.call_on_close(session.close)
+
+
+# The commands of `timeline.commands`' modules, each imported when one of its commands runs;
+# the commands below are added to the same table as they are defined.
+cli.commands = LazyCommands({name: optional(name) for name in OPTIONAL})
 
 
 # --- appending ---------------------------------------------------------------------------
@@ -185,8 +192,8 @@ def add() -> None:
     """Record one development: visit, pledge, statement or agreement."""
 
 
-for _kind in KINDS:
-    add.add_command(_add_command(_kind))
+# Each kind's command (some thirty options) is made only when it runs or help lists it.
+add.commands = LazyCommands({kind: functools.partial(_add_command, kind) for kind in KINDS})
 
 
 @cli.command("import", context_settings=CONTEXT)
@@ -325,7 +332,6 @@ def _facet_command(name: str, attr: str) -> click.Command:
 
 
 cli.add_command(_facet_command("topics", "topics"))
-cli.add_command(_facet_command("actors", "actors"))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -388,19 +394,6 @@ def _print_event(item: dict[str, Any], as_json: bool) -> None:
     else:
         click.echo(render_event(item))
     sys.stdout.flush()
-
-
-def _register_optional_commands() -> None:
-    """Feeds and audit commands live in their own modules; none imports feedgen or the
-    server at start-up, so `add` stays quick."""
-    from timeline.commands import actors, audit, conventions, export, feeds, proof
-
-    for group in (feeds, audit, conventions, proof, export, actors):
-        for command in group.COMMANDS:
-            cli.add_command(command)
-
-
-_register_optional_commands()
 
 
 def main() -> None:
