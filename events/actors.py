@@ -23,7 +23,7 @@ import unicodedata
 from typing import Any
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 from events.actor_kinds import ACTOR_KINDS
 from events.dates import LATEST, OccurredDate
@@ -90,38 +90,55 @@ def _read_date(value: Any, field: str) -> str:
 
 
 class Actor(Aggregate):
-    class Added(Aggregate.Created):
+    # Declared on the aggregate's own `Event`, each with its `apply`, as `Development`'s are
+    # (see there): the library then builds no further classes of them at every start.
+    class Event(Aggregate.Event):
+        pass
+
+    class Added(Event, Aggregate.Created):
         class_version = 1
         name: str
         kind: str | None
         wikidata: str | None
 
-    class Aliased(Aggregate.Event):
+    class Aliased(Event):
         class_version = 1
         alias: str
 
-    class RoleAssigned(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.aliases = [*aggregate.aliases, self.alias]
+
+    class RoleAssigned(Event):
         class_version = 1
         role: str
         start: str  # EDTF, as --from was read
         end: str | None  # None: the term has not ended
 
-    class Merged(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.roles = [*aggregate.roles, {"role": self.role, "start": self.start, "end": self.end}]
+
+    class Merged(Event):
         class_version = 1
         into: str  # the id of the actor this one is the same as
         reason: str
 
-    class Split(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.merged_into = self.into
+
+    class Split(Event):
         class_version = 1
         from_actor: str  # the id it was merged into
         reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.merged_into = None
 
     @staticmethod
     def create_id(name: str) -> UUID:
         return actor_id(name)
 
-    @event(Added)
     def __init__(self, name: str, kind: str | None, wikidata: str | None) -> None:
+        """What `Added` makes (the library calls it with the event's fields)."""
         self.name = name
         self.kind = kind
         self.wikidata = wikidata
@@ -140,11 +157,7 @@ class Actor(Aggregate):
         alias = read_name(alias, "alias")
         if any(name_key(a) == name_key(alias) for a in self.aliases):
             return  # already one of its names: nothing to record
-        self._aliased(alias=alias)
-
-    @event(Aliased)
-    def _aliased(self, alias: str) -> None:
-        self.aliases = [*self.aliases, alias]
+        self.trigger_event(self.Aliased, alias=alias)
 
     def assign_role(self, role: Any, start: Any, end: Any = None) -> None:
         role = read_name(role, "role")
@@ -156,28 +169,16 @@ class Actor(Aggregate):
             raise InvalidInput(f"{end!r} is before --from {start!r}", "to")
         if any(r["role"] == role and r["start"] == lo and r["end"] == hi for r in self.roles):
             return
-        self._role_assigned(role=role, start=lo, end=hi)
-
-    @event(RoleAssigned)
-    def _role_assigned(self, role: str, start: str, end: str | None) -> None:
-        self.roles = [*self.roles, {"role": role, "start": start, "end": end}]
+        self.trigger_event(self.RoleAssigned, role=role, start=lo, end=hi)
 
     def merge_into(self, other: UUID, reason: Any) -> None:
         if self.merged_into is not None:
             raise ActorStateError(f"{self.name} is already merged into another actor; split it first")
         if other == self.id:
             raise ActorStateError("an actor cannot be merged into itself")
-        self._merged(into=str(other), reason=read_name(reason, "reason"))
-
-    @event(Merged)
-    def _merged(self, into: str, reason: str) -> None:
-        self.merged_into = into
+        self.trigger_event(self.Merged, into=str(other), reason=read_name(reason, "reason"))
 
     def split(self, reason: Any) -> None:
         if self.merged_into is None:
             raise ActorStateError(f"{self.name} is not merged into another actor")
-        self._split(from_actor=self.merged_into, reason=read_name(reason, "reason"))
-
-    @event(Split)
-    def _split(self, from_actor: str, reason: str) -> None:
-        self.merged_into = None
+        self.trigger_event(self.Split, from_actor=self.merged_into, reason=read_name(reason, "reason"))

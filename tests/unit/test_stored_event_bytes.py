@@ -1,15 +1,18 @@
-"""The development's events as stored: the bytes are pinned, whatever way the classes are
-declared (today on the aggregate's own `Event`, each with its `apply`, so that the library
-builds no extra classes at start-up). A stored log must read back the same forever."""
+"""The domain's events as stored (developments' and actors'): the bytes are pinned, whatever
+way the classes are declared (today on each aggregate's own `Event`, each with its `apply`,
+so that the library builds no extra classes at start-up). A stored log must read back the
+same forever."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic, resolve_topic
 
 from events import Development, read_report
+from events.actors import Actor
 from tests.unit.test_development import mapper
 
 # What the code stored before the event classes were declared explicitly (commit f3dce25).
@@ -79,3 +82,64 @@ def test_the_topics_name_the_classes_the_events_are() -> None:
         assert resolve_topic(get_topic(cls)) is cls
         assert issubclass(cls, Development.Event) and issubclass(cls, Aggregate.Event)
     assert issubclass(Development.Reported, Aggregate.Created)
+
+
+ACTOR_STORED = [
+    (1, "events.actors:Actor.Added",
+     b'{"timestamp":{"_type_":"datetime_iso","_data_":"2024-07-06T12:00:00+00:00"},'
+     b'"originator_topic":"events.actors:Actor","name":"Yoko Kamikawa","kind":"person","wikidata":"Q11488370"}'),
+    (2, "events.actors:Actor.Aliased",
+     b'{"timestamp":{"_type_":"datetime_iso","_data_":"2024-07-06T12:01:00+00:00"},"alias":"Kamikawa Y\xc5\x8dko"}'),
+    (3, "events.actors:Actor.RoleAssigned",
+     b'{"timestamp":{"_type_":"datetime_iso","_data_":"2024-07-06T12:02:00+00:00"},'
+     b'"role":"Japan\'s foreign minister","start":"2023-09-13","end":"2024-10-01"}'),
+    (4, "events.actors:Actor.Merged",
+     b'{"timestamp":{"_type_":"datetime_iso","_data_":"2024-07-06T12:03:00+00:00"},'
+     b'"into":"12345678-1234-5678-1234-567812345678","reason":"same person"}'),
+    (5, "events.actors:Actor.Split",
+     b'{"timestamp":{"_type_":"datetime_iso","_data_":"2024-07-06T12:04:00+00:00"},'
+     b'"from_actor":"12345678-1234-5678-1234-567812345678","reason":"not the same"}'),
+]  # fmt: skip
+OTHER = UUID("12345678-1234-5678-1234-567812345678")
+
+
+def actor_lived() -> Actor:
+    """An actor added, aliased, given a role, merged and split again."""
+    actor = Actor.add("Yoko Kamikawa", kind="person", wikidata="Q11488370")
+    actor.alias("Kamikawa Yōko")
+    actor.assign_role("Japan's foreign minister", "2023-09-13", "2024-10-01")
+    actor.merge_into(OTHER, "same person")
+    actor.split("not the same")
+    return actor
+
+
+def test_each_actor_event_stores_the_bytes_it_always_stored() -> None:
+    actor = actor_lived()
+    m = mapper()
+    stored = []
+    for i, event in enumerate(actor.collect_events()):
+        object.__setattr__(event, "timestamp", datetime(2024, 7, 6, 12, i, tzinfo=UTC))
+        s = m.to_stored_event(event)
+        stored.append((s.originator_version, s.topic, s.state))
+    assert stored == ACTOR_STORED
+
+
+def test_the_stored_actor_events_replay_to_the_same_actor() -> None:
+    actor = actor_lived()
+    m = mapper()
+    again = None
+    states = []
+    for event in actor.collect_events():
+        s = m.to_stored_event(event)
+        read = m.to_domain_event(s)
+        assert m.to_stored_event(read) == s
+        again = read.mutate(again)
+        assert isinstance(again, Actor)
+        states.append((list(again.aliases), list(again.roles), again.merged_into))
+    assert isinstance(again, Actor) and (again.id, again.version, again.name) == (actor.id, 5, actor.name)
+    role = {"role": "Japan's foreign minister", "start": "2023-09-13", "end": "2024-10-01"}
+    assert [s[2] for s in states] == [None, None, None, str(OTHER), None]  # merged, then split
+    assert states[-1][:2] == (["Yoko Kamikawa", "Kamikawa Yōko"], [role])
+    for name in ("Added", "Aliased", "RoleAssigned", "Merged", "Split"):
+        cls = getattr(Actor, name)
+        assert resolve_topic(get_topic(cls)) is cls and issubclass(cls, Actor.Event)
