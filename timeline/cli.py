@@ -206,12 +206,12 @@ def import_(session: Session, file: TextIO, as_json: bool) -> None:
 
     The whole file is checked before anything is written: one bad line rejects it all.
     """
-    from timeline.importer import import_lines, log_exists
+    from timeline.importer import import_lines
 
     # Where there is no log yet, the file is checked before the log is opened (so
     # created): a refused import creates nothing.
     target = session.target
-    app = session.app if target.read_only or log_exists(target) else (lambda: session.app)
+    app = session.app if target.read_only or target.holds_log() else (lambda: session.app)
     result = import_lines(app, file, progress, _count_lines(file))
     if as_json:
         emit_json(result.as_dict())

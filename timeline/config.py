@@ -45,6 +45,15 @@ class Target:
         """The SQLite file (SQLite targets only)."""
         return Path(self.display)
 
+    def holds_log(self) -> bool:
+        """Whether a log is there already (a SQLite file; on PostgreSQL the log's table in
+        its schema), found without opening it: opening creates it."""
+        if not self.is_postgres:
+            return self.path.exists()
+        from timeline.recorders.postgres import log_exists
+
+        return log_exists(self.settings)
+
 
 def redact(text: str) -> str:
     """A URL with any password replaced by `***`; anything that is not a URL unchanged.

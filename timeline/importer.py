@@ -145,16 +145,6 @@ def import_lines(
     return counts
 
 
-def log_exists(target: config.Target) -> bool:
-    """Whether the target holds a log already (a SQLite file; on PostgreSQL the log's
-    table in its schema), found without opening it: opening creates it."""
-    if not target.is_postgres:
-        return target.path.exists()
-    from timeline.recorders.postgres import log_exists as table_exists
-
-    return table_exists(target.settings)
-
-
 def _prepare(app: Timeline) -> None:
     if app.mapper.cipher or app.mapper.compressor:
         raise TimelineError("import writes the log's events as plain JSON; this log is set to encrypt or compress them")

@@ -23,8 +23,7 @@ REFUSED = {
                              "line 1: part_of: no package 'no/package' is recorded"),
 }  # fmt: skip
 # Both reading conventions given: nothing asks the database for its stored ones. Without
-# them, `read_by_conventions` asks `Session.exists()`, which on PostgreSQL opens the log
-# (creating its tables) before the import's callback runs: see the xfail below.
+# them, `read_by_conventions` asks `Session.exists()` first, which looks without opening.
 CONVENTIONS = ["--date-order", "dmy", "--decimal-mark", "point"]
 
 
@@ -56,14 +55,7 @@ def test_a_refused_import_where_there_is_no_log_writes_nothing(run: Cli, tmp_pat
     assert not _nothing_there(run.target)
 
 
-def test_a_refused_import_without_options_writes_nothing(
-    run: Cli, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if run.target.startswith("postgresql://"):
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="Session.exists() (timeline/commands/common.py) says yes to every PostgreSQL target,"
-            " so read_by_conventions opens the log, creating its tables, to read the stored conventions",
-        ))  # fmt: skip
+def test_a_refused_import_without_options_writes_nothing(run: Cli, tmp_path: Path) -> None:
     result = run("import", _write(tmp_path / "in.jsonl", [GOOD, "{"]), ok=False)
     assert (result.exit_code, result.stdout) == (1, "")
     assert _nothing_there(run.target)

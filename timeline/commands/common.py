@@ -60,12 +60,10 @@ class Session:
         return self._app
 
     def exists(self) -> bool:
-        """Whether the database is there already (a SQLite file; a PostgreSQL server is
-        asked when the app opens)."""
+        """Whether the log is there already, asked without creating it (`Target.holds_log`)."""
         if self._app is not None:
             return True
-        target = config.resolve(self.db)
-        return target.is_postgres or target.path.exists()
+        return config.resolve(self.db).holds_log()
 
     @property
     def reader(self) -> Reader:
