@@ -32,7 +32,9 @@ _CACHED_LENGTH = 200  # texts at most this long are kept in the readers' caches
 # tab, LF and CR; lone surrogates; U+FFFE and U+FFFF). Stored text never holds them, so
 # every feed and page built from it stays well-formed; the feeds strip the same set from
 # anything else they write (`xml_safe`).
-_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Written as the forbidden set, not as the negation of the allowed one: the same code points
+# (checked over all of them), and compiling it costs a tenth as much, at every start.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_safe(value: str) -> str:

@@ -38,3 +38,13 @@ def test_the_feeds_strip_with_the_domains_rule() -> None:
 
 def test_stored_text_never_holds_them() -> None:
     assert text("a\x00b\x0bc\ud800d\ufffee\tf") == "abcde\tf"
+
+
+def test_the_rule_is_the_char_production_at_every_code_point() -> None:
+    """XML 1.0's `Char` (section 2.2), written out, against the rule at all 0x110000."""
+
+    def allowed(c: int) -> bool:
+        return c in (0x9, 0xA, 0xD) or 0x20 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD or 0x10000 <= c <= 0x10FFFF
+
+    every = "".join(map(chr, range(0x110000)))
+    assert xml_safe(every) == "".join(ch for ch in every if allowed(ord(ch)))
