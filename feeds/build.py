@@ -112,6 +112,15 @@ def tombstones(entries: Sequence[Entry]) -> list[Tombstone]:
 
 
 def render(doc: Document, fmt: str) -> bytes:
+    """The document as `render_feedgen` writes it: written as text by `feeds.xml_text`
+    when it can, else through feedgen."""
+    from feeds import xml_text
+
+    fast = xml_text.render(doc, fmt)
+    return fast if fast is not None else render_feedgen(doc, fmt)
+
+
+def render_feedgen(doc: Document, fmt: str) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("timeline", _Extras, _EntryExtras, atom=True, rss=True)
     fg.timeline.doc = doc

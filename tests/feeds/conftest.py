@@ -61,3 +61,25 @@ def build(tmp_path: Path) -> Any:
         return Built(out, result)
 
     return call
+
+
+@pytest.fixture(autouse=True)
+def _both_feed_writers_agree(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every document any feeds test renders is rendered by feedgen too: the text writer
+    (`feeds.xml_text`) must write its bytes, or leave the document to feedgen. Returns
+    how many documents the text writer wrote."""
+    import feeds.build
+    from feeds import xml_text
+
+    written = [0]
+
+    def both(doc: Any, fmt: str) -> bytes:
+        fast = xml_text.render(doc, fmt)
+        slow = feeds.build.render_feedgen(doc, fmt)
+        if fast is not None:
+            assert fast == slow, (doc.feed_id, fmt)
+            written[0] += 1
+        return slow
+
+    monkeypatch.setattr(feeds.build, "render", both)
+    return written

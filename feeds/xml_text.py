@@ -1,0 +1,192 @@
+"""A feed document as Atom or RSS bytes, written as text: the bytes `feeds.build`'s
+feedgen path writes (feedgen building an lxml tree, serialised with `pretty_print`),
+without building the tree.
+
+feedgen cost four fifths of a build's feed time: every entry became about twenty lxml
+elements once per feed it is in and per format, and was serialised again with each
+document. Here an entry is a few string joins. The layout is fixed (feedgen's element
+order, lxml's two-space indentation and escaping), so `render` answers None for anything
+outside what it knows (an empty field feedgen would leave out or refuse, text XML does
+not allow), and the caller renders that document through feedgen. Tests compare both
+paths byte for byte (tests/feeds/test_xml_text.py).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from feeds import ATOM_NS, CHECKPOINT_REL, CHECKPOINT_TYPE, HISTORY_NS, TOMBSTONES_NS
+from feeds.layout import MEDIA_TYPES
+from timeline import __version__
+
+if TYPE_CHECKING:
+    from feeds.build import Document
+    from feeds.entries import Entry
+
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+RSS_DOCS = "http://www.rssboard.org/rss-specification"  # feedgen's default <docs>
+DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>\n"
+ATOM_ROOT = f'<feed xmlns:fh="{HISTORY_NS}" xmlns:at="{TOMBSTONES_NS}" xmlns="{ATOM_NS}" xml:lang="en">\n'
+RSS_ROOT = f'<rss xmlns:fh="{HISTORY_NS}" xmlns:atom="{ATOM_NS}" xmlns:content="{CONTENT_NS}" version="2.0">\n'
+# What lxml refuses in text (XML 1.0's Char production), and lone surrogates, which do
+# not encode: either sends the document to feedgen, which says so as before.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def text(s: str) -> str:
+    """Character data as libxml2 writes it."""
+    if "&" in s:
+        s = s.replace("&", "&amp;")
+    if "<" in s:
+        s = s.replace("<", "&lt;")
+    if ">" in s:
+        s = s.replace(">", "&gt;")
+    if "\r" in s:
+        s = s.replace("\r", "&#13;")
+    return s
+
+
+def attr(s: str) -> str:
+    """An attribute value (in double quotes) as libxml2 writes it."""
+    s = text(s)
+    if '"' in s:
+        s = s.replace('"', "&quot;")
+    if "\n" in s:
+        s = s.replace("\n", "&#10;")
+    if "\t" in s:
+        s = s.replace("\t", "&#9;")
+    return s
+
+
+def element(indent: str, name: str, value: str) -> str:
+    """One element holding only text (lxml writes `<x></x>` for empty text)."""
+    return f"{indent}<{name}>{text(value)}</{name}>\n"
+
+
+def rfc2822(d: datetime) -> str:
+    """feedgen's `formatRFC2822` (strftime in the C locale), without changing the locale."""
+    # glibc's %Y does not pad a year before 1000; neither does str()
+    return f"{_DAYS[d.weekday()]}, {d.day:02d} {_MONTHS[d.month - 1]} {d.year} {d:%H:%M:%S} {d:%z}"
+
+
+def _plain(e: Entry) -> bool:
+    """Whether feedgen writes every part of the entry, each in its place (else: None)."""
+    return bool(e.id and e.title and e.summary and e.content and e.author) and (
+        e.updated.tzinfo is not None and e.published.tzinfo is not None
+    ) and all(c.term and c.scheme and c.label for c in e.categories)
+
+
+def atom_entry(e: Entry) -> str:
+    parts = [
+        "  <entry>\n",
+        element("    ", "id", e.id),
+        element("    ", "title", e.title),
+        element("    ", "updated", e.updated.isoformat()),
+        f"    <author>\n      <name>{text(e.author)}</name>\n    </author>\n",
+        f'    <content type="html">{text(e.content)}</content>\n',
+        element("    ", "summary", e.summary),
+    ]
+    parts += [
+        f'    <category term="{attr(c.term)}" scheme="{attr(c.scheme)}" label="{attr(c.label)}"/>\n'
+        for c in e.categories
+    ]
+    parts.append(element("    ", "published", e.published.isoformat()))
+    if e.alternate:
+        parts.append(f'    <link href="{attr(e.alternate)}" rel="alternate" type="text/html"/>\n')
+    for link in e.links:
+        title = f' title="{attr(link.title)}"' if link.title else ""
+        parts.append(f'    <link href="{attr(link.href)}" rel="related"{title}/>\n')
+    parts.append("  </entry>\n")
+    return "".join(parts)
+
+
+def rss_item(e: Entry) -> str:
+    parts = [
+        "    <item>\n",
+        element("      ", "title", e.title),
+        element("      ", "description", e.summary),
+        element("      ", "content:encoded", e.content),
+        f'      <guid isPermaLink="false">{text(e.id)}</guid>\n',
+    ]
+    parts += [f'      <category domain="{attr(c.scheme)}">{text(c.label)}</category>\n' for c in e.categories]
+    parts.append(element("      ", "pubDate", rfc2822(e.published)))
+    if e.alternate:
+        parts.append(element("      ", "link", e.alternate))
+    parts.append("    </item>\n")
+    return "".join(parts)
+
+
+def _atom(doc: Document) -> str:
+    fmt = "atom"
+    parts = [
+        DECLARATION,
+        ATOM_ROOT,
+        element("  ", "id", doc.feed_id),
+        element("  ", "title", doc.title),
+        element("  ", "updated", doc.updated.isoformat()),
+        f"  <author>\n    <name>{text(doc.author)}</name>\n  </author>\n",
+        f'  <link href="{attr(doc.self_urls[fmt])}" rel="self" type="{MEDIA_TYPES[fmt]}"/>\n',
+    ]
+    parts += [f'  <link href="{attr(urls[fmt])}" rel="{attr(rel)}" type="{MEDIA_TYPES[fmt]}"/>\n' for rel, urls in doc.links]
+    parts.append(f'  <link href="{attr(doc.alternate_url)}" rel="alternate" type="text/html"/>\n')
+    if doc.checkpoint_url:
+        parts.append(f'  <link href="{attr(doc.checkpoint_url)}" rel="{CHECKPOINT_REL}" type="{CHECKPOINT_TYPE}"/>\n')
+    parts.append(f'  <generator version="{attr(__version__)}">news-timeline</generator>\n')
+    parts.append(element("  ", "subtitle", doc.subtitle))
+    if doc.archive:
+        parts.append("  <fh:archive/>\n")
+    for e in doc.entries:
+        stone = e.tombstone
+        if stone is not None:
+            parts.append(f'  <at:deleted-entry ref="{attr(stone.ref)}" when="{attr(stone.when.isoformat())}">\n')
+            parts.append(element("    ", "at:comment", stone.comment))
+            parts.append("  </at:deleted-entry>\n")
+    parts += [atom_entry(e) for e in doc.entries]
+    parts.append("</feed>\n")
+    return "".join(parts)
+
+
+def _rss(doc: Document) -> str:
+    fmt = "rss"
+    parts = [
+        DECLARATION,
+        RSS_ROOT,
+        "  <channel>\n",
+        element("    ", "title", doc.title),
+        element("    ", "link", doc.alternate_url),
+        element("    ", "description", doc.subtitle),
+        f'    <atom:link href="{attr(doc.self_urls[fmt])}" rel="self" type="{MEDIA_TYPES[fmt]}"/>\n',
+        element("    ", "docs", RSS_DOCS),
+        "    <generator>news-timeline</generator>\n",
+        "    <language>en</language>\n",
+        element("    ", "lastBuildDate", rfc2822(doc.updated)),
+    ]
+    parts += [
+        f'    <atom:link href="{attr(urls[fmt])}" rel="{attr(rel)}" type="{MEDIA_TYPES[fmt]}"/>\n'
+        for rel, urls in doc.links
+    ]
+    if doc.checkpoint_url:
+        parts.append(
+            f'    <atom:link href="{attr(doc.checkpoint_url)}" rel="{CHECKPOINT_REL}" type="{CHECKPOINT_TYPE}"/>\n'
+        )
+    if doc.archive:
+        parts.append("    <fh:archive/>\n")
+    parts += [rss_item(e) for e in doc.entries]
+    parts.append("  </channel>\n</rss>\n")
+    return "".join(parts)
+
+
+def render(doc: Document, fmt: str) -> bytes | None:
+    """The document's bytes, or None when feedgen must write it (see the module)."""
+    if not (doc.feed_id and doc.title and doc.subtitle and doc.author and doc.alternate_url):
+        return None
+    if doc.updated.tzinfo is None or not all(_plain(e) for e in doc.entries):
+        return None
+    out = _atom(doc) if fmt == "atom" else _rss(doc)
+    if _NOT_XML.search(out):
+        return None
+    return out.encode("utf-8")
