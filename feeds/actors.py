@@ -33,10 +33,11 @@ def follow_registry(e: Entry, doc: dict[str, Any], reg: Registry, settings: Feed
 
 
 def feed_notes(
-    reader: Reader, name: str, settings: FeedSettings
+    reader: Reader, name: str, settings: FeedSettings, reg: Registry | None = None
 ) -> tuple[Registry, str, list[tuple[str, dict[str, str]]], str | None]:
-    """For one feed: the registry, a subtitle note, extra links and the actor's Wikidata id."""
-    reg = reader.registry()
+    """For one feed: the registry (`reg`, when the build read it already), a subtitle note,
+    extra links and the actor's Wikidata id."""
+    reg = reader.registry() if reg is None else reg
     facet, _, slug = name.partition("/")
     if facet != "actor":
         return reg, "", [], None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from feeds import FORMAT
@@ -47,7 +47,9 @@ class FeedRecord:
     wikidata: str | None = None  # an actor's Wikidata id
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Shallow: the manifest is serialised straight away, so asdict's deep copy of every
+        # id list of every feed is not needed. The values are shared, not copied.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         if self.wikidata is None:
             del data["wikidata"]
         return data

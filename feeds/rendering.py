@@ -22,7 +22,7 @@ from feeds.planning import Doc, FeedPlan, newest_first
 from feeds.settings import FeedSettings
 
 if TYPE_CHECKING:
-    from timeline.reading import Reader
+    from timeline.reading import Reader, Registry
 
 Link = tuple[str, dict[str, str]]  # (rel, format -> URL)
 
@@ -36,6 +36,7 @@ class FeedJob:
     year: str  # of the log's first development: in the feed's tag URI
     modified: datetime  # when the event that last changed the feed was recorded
     previous: FeedRecord | None  # its record from the last build (None: cut its pages afresh)
+    registry: Registry | None = None  # the actor registry, read once per build (None: read it here)
 
 
 class FeedRenderer:
@@ -46,7 +47,7 @@ class FeedRenderer:
         self.base = base = feed_path(job.name)
         self.feed_id = tag_uri(settings, job.year, f"feed/{base}")  # the safe path: the name for real feeds
         scope = "" if job.name == STORY else " for " + job.title.split(": ", 1)[-1]
-        self.registry, note, self.registry_links, self.wikidata = feed_notes(reader, job.name, settings)
+        self.registry, note, self.registry_links, self.wikidata = feed_notes(reader, job.name, settings, job.registry)
         self.subtitle = f"Developments of the story{scope}, newest first.{note}"
         self.current_urls = {fmt: url(settings, f"{base}.{fmt}") for fmt in FORMATS}
 

@@ -120,10 +120,11 @@ def build_site(
     if todo:
         first = queries.first_document(reader.sql)
         year = first["recorded"][:4] if first else "1970"
+        registry = reader.registry()  # the same for every feed of this build
         for name in todo:
             start = previous.plan_from(name, recut, indexed)
             job = FeedJob(name, _title(reader, settings, name), year, _modified(reader, positions[name]),
-                          start.record if start else None)  # fmt: skip
+                          start.record if start else None, registry)  # fmt: skip
             record = FeedRenderer(reader, settings, job, sink).render(FeedPlan(reader, name, settings.page_size, start))
             record.position = positions[name]
             feeds_out[name] = record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,18 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 AT = "{http://purl.org/atompub/tombstones/1.0}"
 FH = "{http://purl.org/syndication/history/1.0}"
 BASE = "http://feeds.test"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def generated_story(n: int, path: Path) -> Path:
+    """`benchmarks/generate.py`'s story of n events (corrections, retractions, hundreds of
+    topics and actors), as `timeline import` reads it."""
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write(n, path)
+    return path
 
 
 def feed_files(out: Path) -> list[Path]:

@@ -5,7 +5,6 @@ checks each document it renders the same way: see conftest.)"""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,23 +15,15 @@ from feeds import xml_text
 from feeds.build import Document, render, render_feedgen
 from feeds.entries import Category, Entry, Link, Tombstone
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.feeds.conftest import generated_story
+
 TRICKY = "a & b < c > d \"q\" 'q' \r\n\t é 😀 ]]> &amp; \u2028"
-
-
-def generated(n: int, path: Path) -> Path:
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.write(n, path)
-    return path
 
 
 def test_a_generated_story_is_written_as_feedgen_writes_it(
     run: Any, build: Any, tmp_path: Path, _both_feed_writers_agree: list[int]
 ) -> None:
-    run("import", str(generated(400, tmp_path / "story.jsonl")))
+    run("import", str(generated_story(400, tmp_path / "story.jsonl")))
     built = build(run, tmp_path / "out", "--page-size", "7")
     assert built.result["written"]
     assert _both_feed_writers_agree[0] > 100  # the text writer wrote them (and each equals feedgen's)
