@@ -37,29 +37,24 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def text(s: str) -> str:
-    """Character data as libxml2 writes it."""
-    if "&" in s:
-        s = s.replace("&", "&amp;")
-    if "<" in s:
-        s = s.replace("<", "&lt;")
-    if ">" in s:
-        s = s.replace(">", "&gt;")
-    if "\r" in s:
-        s = s.replace("\r", "&#13;")
+# What libxml2 escapes in character data, and in an attribute value (in double quotes).
+_TEXT = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+_ATTR = (*_TEXT, ('"', "&quot;"), ("\n", "&#10;"), ("\t", "&#9;"))
+
+
+def _escaped(s: str, table: tuple[tuple[str, str], ...]) -> str:
+    for char, entity in table:
+        if char in s:  # most text has none of them: a search is cheaper than a copy
+            s = s.replace(char, entity)
     return s
+
+
+def text(s: str) -> str:
+    return _escaped(s, _TEXT)
 
 
 def attr(s: str) -> str:
-    """An attribute value (in double quotes) as libxml2 writes it."""
-    s = text(s)
-    if '"' in s:
-        s = s.replace('"', "&quot;")
-    if "\n" in s:
-        s = s.replace("\n", "&#10;")
-    if "\t" in s:
-        s = s.replace("\t", "&#9;")
-    return s
+    return _escaped(s, _ATTR)
 
 
 def element(indent: str, name: str, value: str) -> str:
@@ -75,9 +70,11 @@ def rfc2822(d: datetime) -> str:
 
 def _plain(e: Entry) -> bool:
     """Whether feedgen writes every part of the entry, each in its place (else: None)."""
-    return bool(e.id and e.title and e.summary and e.content and e.author) and (
-        e.updated.tzinfo is not None and e.published.tzinfo is not None
-    ) and all(c.term and c.scheme and c.label for c in e.categories)
+    return (
+        bool(e.id and e.title and e.summary and e.content and e.author)
+        and (e.updated.tzinfo is not None and e.published.tzinfo is not None)
+        and all(c.term and c.scheme and c.label for c in e.categories)
+    )
 
 
 def atom_entry(e: Entry) -> str:
@@ -120,8 +117,17 @@ def rss_item(e: Entry) -> str:
     return "".join(parts)
 
 
+def link(indent: str, tag: str, href: str, rel: str, media_type: str) -> str:
+    return f'{indent}<{tag} href="{attr(href)}" rel="{attr(rel)}" type="{attr(media_type)}"/>\n'
+
+
+def _links(doc: Document, fmt: str, indent: str, tag: str) -> list[str]:
+    """The self link, then the document's other links to feeds (`Document.links`)."""
+    own = [link(indent, tag, doc.self_urls[fmt], "self", MEDIA_TYPES[fmt])]
+    return own + [link(indent, tag, urls[fmt], rel, MEDIA_TYPES[fmt]) for rel, urls in doc.links]
+
+
 def _atom(doc: Document) -> str:
-    fmt = "atom"
     parts = [
         DECLARATION,
         ATOM_ROOT,
@@ -129,12 +135,11 @@ def _atom(doc: Document) -> str:
         element("  ", "title", doc.title),
         element("  ", "updated", doc.updated.isoformat()),
         f"  <author>\n    <name>{text(doc.author)}</name>\n  </author>\n",
-        f'  <link href="{attr(doc.self_urls[fmt])}" rel="self" type="{MEDIA_TYPES[fmt]}"/>\n',
+        *_links(doc, "atom", "  ", "link"),
+        link("  ", "link", doc.alternate_url, "alternate", "text/html"),
     ]
-    parts += [f'  <link href="{attr(urls[fmt])}" rel="{attr(rel)}" type="{MEDIA_TYPES[fmt]}"/>\n' for rel, urls in doc.links]
-    parts.append(f'  <link href="{attr(doc.alternate_url)}" rel="alternate" type="text/html"/>\n')
     if doc.checkpoint_url:
-        parts.append(f'  <link href="{attr(doc.checkpoint_url)}" rel="{CHECKPOINT_REL}" type="{CHECKPOINT_TYPE}"/>\n')
+        parts.append(link("  ", "link", doc.checkpoint_url, CHECKPOINT_REL, CHECKPOINT_TYPE))
     parts.append(f'  <generator version="{attr(__version__)}">news-timeline</generator>\n')
     parts.append(element("  ", "subtitle", doc.subtitle))
     if doc.archive:
@@ -151,7 +156,7 @@ def _atom(doc: Document) -> str:
 
 
 def _rss(doc: Document) -> str:
-    fmt = "rss"
+    self_link, *others = _links(doc, "rss", "    ", "atom:link")
     parts = [
         DECLARATION,
         RSS_ROOT,
@@ -159,20 +164,15 @@ def _rss(doc: Document) -> str:
         element("    ", "title", doc.title),
         element("    ", "link", doc.alternate_url),
         element("    ", "description", doc.subtitle),
-        f'    <atom:link href="{attr(doc.self_urls[fmt])}" rel="self" type="{MEDIA_TYPES[fmt]}"/>\n',
+        self_link,
         element("    ", "docs", RSS_DOCS),
         "    <generator>news-timeline</generator>\n",
         "    <language>en</language>\n",
         element("    ", "lastBuildDate", rfc2822(doc.updated)),
-    ]
-    parts += [
-        f'    <atom:link href="{attr(urls[fmt])}" rel="{attr(rel)}" type="{MEDIA_TYPES[fmt]}"/>\n'
-        for rel, urls in doc.links
+        *others,  # feedgen writes only the self link; the extension adds these after its own
     ]
     if doc.checkpoint_url:
-        parts.append(
-            f'    <atom:link href="{attr(doc.checkpoint_url)}" rel="{CHECKPOINT_REL}" type="{CHECKPOINT_TYPE}"/>\n'
-        )
+        parts.append(link("    ", "atom:link", doc.checkpoint_url, CHECKPOINT_REL, CHECKPOINT_TYPE))
     if doc.archive:
         parts.append("    <fh:archive/>\n")
     parts += [rss_item(e) for e in doc.entries]

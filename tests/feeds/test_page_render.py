@@ -15,7 +15,6 @@ import pytest
 import feeds.page
 from tests.feeds.conftest import generated_story, snapshot
 
-
 # Each template that renders a development as one string, and how it included it.
 ONE_STRING = {
     "story.html": ("{{ development(it) }}{% endfor %}\n", '{% include "development.html" %}\n{% endfor %}\n'),

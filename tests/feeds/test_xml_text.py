@@ -14,7 +14,6 @@ import pytest
 from feeds import xml_text
 from feeds.build import Document, render, render_feedgen
 from feeds.entries import Category, Entry, Link, Tombstone
-
 from tests.feeds.conftest import generated_story
 
 TRICKY = "a & b < c > d \"q\" 'q' \r\n\t é 😀 ]]> &amp; \u2028"
