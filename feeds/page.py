@@ -41,6 +41,7 @@ from timeline.views.queries import Filter
 SIGNATURES = ".timeline-pages.json"  # each page's inputs at its last rendering (never served)
 _NOT_GIVEN = object()  # a set with no ledger of its own (the kinds but pledges)
 PAGE = 200  # developments per page
+_SITES = 1024  # sites kept by position (`PageBuild.at`): the oldest goes, so a million pages hold no million
 NAV = 15  # topics and actors linked from every page (the most used); directory.html has all
 CHART = 10  # rows per table and currency in a page's ledger chart; ledger.html has all
 CHANGES = 1000  # rows per page of the changes
@@ -227,6 +228,8 @@ class PageBuild:
         if found is None:
             head = self.reader.head(position) if position else None
             found = self._sites[position] = replace(self.site, position=position, head=head)
+            if len(self._sites) > _SITES:  # every development's own page has a position of its own
+                del self._sites[next(iter(self._sites))]
         return found
 
     def page(
