@@ -2,9 +2,9 @@
 feedgen path writes (feedgen building an lxml tree, serialised with `pretty_print`),
 without building the tree.
 
-feedgen cost four fifths of a build's feed time: every entry became about twenty lxml
-elements once per feed it is in and per format, and was serialised again with each
-document. Here an entry is a few string joins. The layout is fixed (feedgen's element
+With feedgen every entry became about twenty lxml elements once per feed it is in and
+per format; here it is a few string joins (the feeds' CPU of a 10,000-event build, writes
+aside, went from 13.6 s to 6.6 s). The layout is fixed (feedgen's element
 order, lxml's two-space indentation and escaping), so `render` answers None for anything
 outside what it knows (an empty field feedgen would leave out or refuse, text XML does
 not allow), and the caller renders that document through feedgen. Tests compare both
