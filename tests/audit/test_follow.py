@@ -9,6 +9,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,10 +28,17 @@ def next_record(lines: queue.Queue[str]) -> dict[str, Any]:
     return json.loads(lines.get(timeout=WAIT))
 
 
+# Runs the command with SIGINT's default action even when this run was started with SIGINT
+# ignored (a shell's background job): a child inherits that, and Python honours it, so the
+# follower would never see the test's Ctrl-C.
+WITH_CTRL_C = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+               "os.execv(sys.argv[1], sys.argv[1:])"]  # fmt: skip
+
+
 def test_follow_sees_events_appended_by_another_process(run: Cli, timeline_cmd: Any) -> None:
     run.import_seed()
     follower = subprocess.Popen(
-        [*installed_timeline(), "--db", run.target, "log", "--follow", "--json"],
+        [*WITH_CTRL_C, *installed_timeline(), "--db", run.target, "log", "--follow", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
