@@ -47,8 +47,6 @@ LEAVES = "timeline_tree_leaves"
 NODES = "timeline_tree_nodes"
 VERIFIED = "timeline_tree_verified"
 TABLES = (LEAVES, NODES, VERIFIED)
-# Rows per INSERT on PostgreSQL (arrays through unnest: one statement, no pipeline).
-PG_CHUNK = 5000
 
 
 class TreeError(TimelineError):
@@ -218,26 +216,26 @@ class TreeSql:
         for offset, h in enumerate(hashes):
             extend(stack, size + offset, h, nodes)
         leaves = [(size + k, p, h) for k, (p, h) in enumerate(zip(positions, hashes, strict=True))]
-        self._insert(c, self.leaves, ("idx", "position", "hash"), ("bigint", "bigint", "bytea"), leaves)
-        self._insert(c, self.nodes, ("level", "idx", "hash"), ("integer", "bigint", "bytea"), nodes)
+        self._insert(c, self.leaves, ("idx", "position", "hash"), ("int8", "int8", "bytea"), leaves)
+        self._insert(c, self.nodes, ("level", "idx", "hash"), ("int4", "int8", "bytea"), nodes)
 
     def _insert(
         self, c: Cursor, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
-        if not rows:
-            return
+        if self.postgres:
+            from timeline.recorders.postgres import COPY_FROM, copy_rows
+
+            if len(rows) >= COPY_FROM:
+                # An import's batch goes in as its events did: one binary COPY (measured
+                # on 200,000 rows: a quarter of the time of the text arrays' INSERT this
+                # replaced, half that of binary arrays; a tenth of the client's CPU).
+                copy_rows(c, table, columns, types, rows)
+                return
+        # Fewer rows (an `add`), and every write on SQLite: `Sql.insert_rows` (one INSERT
+        # of binary arrays on PostgreSQL). The same rows either way.
         names = ", ".join(columns)
-        if not self.postgres:
-            self.sql.executemany(c, f"INSERT INTO {table} ({names}) VALUES ({','.join('?' * len(columns))})", rows)
-            return
-        arrays = ", ".join(f"?::{t}[]" for t in types)
-        for start in range(0, len(rows), PG_CHUNK):
-            part = rows[start : start + PG_CHUNK]
-            self.sql.execute(
-                c,
-                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",
-                [list(col) for col in zip(*part, strict=True)],
-            )
+        marks = ", ".join("?" * len(columns))
+        self.sql.insert_rows(c, f"INSERT INTO {table} ({names}) VALUES ({marks})", rows, types)
 
 
 def extend(stack: list[tuple[int, bytes]], index: int, leaf: bytes, out: list[tuple[int, int, bytes]]) -> None:

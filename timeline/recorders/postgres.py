@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
@@ -16,11 +16,15 @@ from eventsourcing.utils import retry
 
 from timeline.recorders import LogHooks
 
+if TYPE_CHECKING:
+    from psycopg.sql import Composable
+
 # Events per INSERT statement: small enough that a statement's parameters and its RETURNING
 # rows stay far below the socket buffers, large enough that round trips cost nothing next to
 # the rows.
 PG_CHUNK = 1000
-# From this many events an insert is one COPY (an import's batches), below it INSERTs.
+# From this many events an insert is one COPY (an import's batches), below it INSERTs; the
+# same for the rows of each of the log's tree tables (`timeline.proof.tree`).
 COPY_FROM = 1000
 # pg_advisory_lock key for the DDL that opening a database runs: b"timeline" as an int8.
 DDL_LOCK_KEY = int.from_bytes(b"timeline", "big") & 0x7FFF_FFFF_FFFF_FFFF
@@ -94,11 +98,11 @@ class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
         table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         curs.execute(SQL("SELECT MAX(notification_id) AS last FROM {0}").format(table))
         before = curs.fetchone()["last"] or 0
-        columns = "(originator_id, originator_version, topic, state)"
-        with curs.copy(SQL("COPY {0} " + columns + " FROM STDIN (FORMAT BINARY)").format(table)) as copy:
-            copy.set_types([self.datastore.originator_id_type, "int8", "text", "bytea"])
-            for e in stored_events:
-                copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+        copy_rows(
+            curs, table, ("originator_id", "originator_version", "topic", "state"),
+            (self.datastore.originator_id_type, "int8", "text", "bytea"),
+            ((e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events),
+        )  # fmt: skip
         curs.execute(
             SQL("SELECT originator_id, originator_version, notification_id FROM {0} WHERE notification_id > %s"
                 " ORDER BY notification_id").format(table), (before,),
@@ -108,6 +112,23 @@ class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
         if [(r["originator_id"], r["originator_version"]) for r in rows] != mine:
             raise ProgrammingError("the rows a COPY stored are not the events it was given, in their order")
         return [r["notification_id"] for r in rows]
+
+
+def copy_rows(
+    curs: Any, table: str | Composable, columns: Sequence[str], types: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """`rows` into `table` through one binary COPY on the caller's cursor, inside its
+    transaction: each value in its type's binary form (`types`, PostgreSQL's names), so
+    bytes and text go in as they are and nothing is escaped on the way. A row that breaks a
+    constraint fails the whole COPY, as an INSERT of the same rows would."""
+    from psycopg.sql import SQL
+
+    into = SQL(table) if isinstance(table, str) else table
+    names = SQL(", ".join(columns))
+    with curs.copy(SQL("COPY {0} ({1}) FROM STDIN (FORMAT BINARY)").format(into, names)) as copy:
+        copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)
 
 
 class PostgresTracking(_SerialDDL, PostgresTrackingRecorder):
