@@ -31,8 +31,8 @@ REBUILD_PAGE = 5000
 # write lock for REBUILD_HOLD seconds. Each commit of a page rewrote every page of the
 # views' scattered B-trees it touched (memberships, names, the ids' index), in the WAL and
 # again at the checkpoint: 10.6 KB written per event at 100k with a commit per page, 4.3 KB
-# at 50,000 events a commit. The time bound keeps a writer waiting for the lock (an `add`
-# during the rebuild) well inside its lock timeout (10 s). Pages stay REBUILD_PAGE long,
+# at 50,000 events a commit. The time bound (at most half of TIMELINE_LOCK_TIMEOUT) keeps a
+# writer waiting for the lock (an `add` during the rebuild) inside its lock timeout. Pages stay REBUILD_PAGE long,
 # so memory does not grow with the transaction.
 REBUILD_COMMIT = 100_000
 REBUILD_HOLD = 5.0
@@ -268,11 +268,23 @@ class Views:
 
     def _replay(self, progress: Progress | None) -> int:
         try:
-            # Larger pages: fewer commits (each one syncs to disk) on a long replay.
-            return self.catch_up(progress, page=REBUILD_PAGE, per_commit=REBUILD_COMMIT, hold=REBUILD_HOLD)
+            # Larger pages: fewer commits (each one syncs to disk) on a long replay. Held for
+            # at most half a waiting writer's lock timeout; and one page a transaction where
+            # the log's only connection is the one the views' transaction holds (in memory).
+            from timeline.config import lock_timeout
+
+            hold = min(REBUILD_HOLD, int(lock_timeout()) / 2)
+            per_commit = 0 if self._one_connection() else REBUILD_COMMIT
+            return self.catch_up(progress, page=REBUILD_PAGE, per_commit=per_commit, hold=hold)
         finally:
             with self.sql.transaction(commit=True) as c:
                 self.writer.create_indexes(c)
+
+    def _one_connection(self) -> bool:
+        """An in-memory SQLite log has a single connection: while the views' transaction
+        holds it, the log cannot be read."""
+        pool = getattr(getattr(self.app.recorder, "datastore", None), "pool", None)
+        return bool(getattr(pool, "is_sqlite_memory_mode", False))
 
     def _rebuild_stale(self, progress: Progress | None) -> int:
         """Views of an older schema: rebuilt from the log, once, saying so."""
