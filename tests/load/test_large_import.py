@@ -2,11 +2,12 @@
 
 The library's recorder sent all the events of one call as one pipelined statement and
 synced after it; at 10,000 events or more the client and the server could each wait for
-the other for ever (it hung at 10,000 to 20,000 events per call). The recorder here
-inserts in chunks in an ordinary transaction. This test stores 20,000 events of a
-realistic size in one call, twice; a hang fails it through pytest-timeout's limit
-(pyproject.toml), not a timed assertion. `benchmarks/stress.py` (`nox -s stress`) runs
-whole `timeline import`s of 50,000 lines.
+the other for ever (it hung at 10,000 to 20,000 events per call). The recorder here sends
+a call of 1,000 events or more as one binary COPY in an ordinary transaction (smaller ones
+as one INSERT: `tests/integration/test_postgres_copy.py` checks both store the same rows).
+This test stores 20,000 events of a realistic size in one call, twice; a hang fails it
+through pytest-timeout's limit (pyproject.toml), not a timed assertion.
+`benchmarks/stress.py` (`nox -s stress`) runs whole `timeline import`s of 50,000 lines.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ Chosen through the persistence settings (`APPLICATION_RECORDER_TOPIC`,
 - On PostgreSQL the library pipelines the insert of all the events of one call as one
   array parameter and syncs after it; with 10,000 or more events the client and the server
   can each wait for the other (the client in `Pipeline.sync`, the server in ClientRead; see
-  psycopg issue 685). Here the insert runs in an ordinary transaction, in chunks, and a
-  large one (an import's batch) as one binary COPY.
+  psycopg issue 685). Here the insert runs in an ordinary transaction: below 1,000 events
+  as one INSERT, from there (an import's batch) as one binary COPY, and the tree's rows
+  likewise.
 """
 
 from __future__ import annotations

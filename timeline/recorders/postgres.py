@@ -19,12 +19,10 @@ from timeline.recorders import LogHooks
 if TYPE_CHECKING:
     from psycopg.sql import Composable
 
-# Events per INSERT statement: small enough that a statement's parameters and its RETURNING
-# rows stay far below the socket buffers, large enough that round trips cost nothing next to
-# the rows.
-PG_CHUNK = 1000
-# From this many events an insert is one COPY (an import's batches), below it INSERTs; the
-# same for the rows of each of the log's tree tables (`timeline.proof.tree`).
+# From this many events an insert is one COPY (an import's batches), below it one INSERT
+# (small enough that its parameters and RETURNING rows stay far below the socket buffers,
+# nothing pipelined); the same for the rows of each of the log's tree tables
+# (`timeline.proof.tree`).
 COPY_FROM = 1000
 # pg_advisory_lock key for the DDL that opening a database runs: b"timeline" as an int8.
 DDL_LOCK_KEY = int.from_bytes(b"timeline", "big") & 0x7FFF_FFFF_FFFF_FFFF
@@ -78,14 +76,12 @@ class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
             if len(stored_events) >= COPY_FROM:
                 positions = self._copy(curs, stored_events)
             else:
-                positions = []
-                for start in range(0, len(stored_events), PG_CHUNK):
-                    rows = [
-                        self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-                        for e in stored_events[start : start + PG_CHUNK]
-                    ]
-                    curs.execute(self.insert_events_statement, (rows,))
-                    positions.extend(r["notification_id"] for r in curs.fetchall())
+                rows = [
+                    self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                    for e in stored_events
+                ]
+                curs.execute(self.insert_events_statement, (rows,))
+                positions = [r["notification_id"] for r in curs.fetchall()]
             self.after_insert(curs, stored_events, positions)
         return positions
 
