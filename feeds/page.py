@@ -45,6 +45,7 @@ _SITES = 1024  # sites kept by position (`PageBuild.at`): the oldest goes, so a 
 NAV = 15  # topics and actors linked from every page (the most used); directory.html has all
 CHART = 10  # rows per table and currency in a page's ledger chart; ledger.html has all
 CHANGES = 1000  # rows per page of the changes
+WINDOW = 2  # pages the pager links on either side of the current one
 _HIDDEN = {"title", "summary", "sources", "topics", "actors", "occurred"}
 KIND_LABELS = {"visit": "Visit", "pledge": "Pledge", "statement": "Statement", "agreement": "Agreement"}
 
@@ -430,10 +431,6 @@ def render_page(
     axis = _axis(items)
     for it in items:
         it["bar"] = _bar(it, axis)
-    nav = [
-        {"label": f"{number_} ", "href": root + ps.page_path(number_, pages), "current": number_ == number}
-        for number_ in range(1, pages + 1)
-    ]
     feed_links = []
     if ps.feed:
         feed_links = [(f"{root}{ps.feed}.atom", "application/atom+xml", f"{ps.title} (Atom)"),
@@ -450,7 +447,7 @@ def render_page(
         "axis": axis,
         "number": number,
         "pages": pages,
-        "nav": nav if pages > 1 else [],
+        "nav": pager(number, pages, lambda n: root + ps.page_path(n, pages)),
         "feed_links": feed_links,
         "ledger_svg": ledger_svg(shown) if shown else None,
         "ledger": shown,
@@ -469,6 +466,31 @@ def render_page(
     }
     html = _environment().get_template("story.html").render(context)
     return html.encode("utf-8")
+
+
+def pager(number: int, pages: int, href: Callable[[int], str]) -> list[dict[str, Any]]:
+    """The links between a set's pages, as large sites show them: previous, the first page,
+    the `WINDOW` pages either side of the current one, the last page, next, and a gap (…)
+    where pages are left out (a single page left out is shown instead). At most
+    2 * WINDOW + 7 items however many pages the set has, so a page does not grow with its
+    set, and every page is still reached by following next (or previous) from any page.
+    Empty for a set of one page."""
+    if pages <= 1:
+        return []
+    numbers = {1, pages, *range(max(1, number - WINDOW), min(pages, number + WINDOW) + 1)}
+    numbers |= {n + 1 for n in numbers if n + 2 in numbers}
+    items: list[dict[str, Any]] = []
+    if number > 1:
+        items.append({"rel": "prev", "label": "Previous", "href": href(number - 1)})
+    last = 0
+    for n in sorted(numbers):
+        if n > last + 1:
+            items.append({"gap": True})
+        items.append({"number": n, "href": href(n), "current": n == number})
+        last = n
+    if number < pages:
+        items.append({"rel": "next", "label": "Next", "href": href(number + 1)})
+    return items
 
 
 def _links(site: Site, facet: str, root: str, limit: int | None) -> list[tuple[str, str, int]]:
@@ -545,9 +567,9 @@ def render_changes(build: PageBuild) -> Iterator[tuple[str, bytes]]:
     paths = ["changes.html"] + [f"pages/changes/{n}.html" for n in range(2, pages + 1)]
     for n, path in enumerate(paths, start=1):
         root = "../" * path.count("/")
-        nav = [{"label": str(k), "href": root + p, "current": k == n} for k, p in enumerate(paths, start=1)]
+        nav = pager(n, pages, lambda k, root=root: root + paths[k - 1])
         shown = rows[(n - 1) * CHANGES : n * CHANGES]
-        context = {"root": root, "rows": shown, "nav": nav if pages > 1 else [],
+        context = {"root": root, "rows": shown, "nav": nav,
                    "number": n, "pages": pages, "css": None, "js": None, "feed_links": []}  # fmt: skip
         build.kept.add(path)
         at = build.at(max((int(r["position"]) for r in shown), default=0))

@@ -182,3 +182,45 @@ def test_a_feed_entrys_alternate_link_opens_the_development_and_leads_to_its_pla
     assert v.page.url.endswith(f"#d-{corrected['id']}")
     assert v.page.locator(f"#d-{corrected['id']} .correction ins").text_content() == "Phnom Penh, Cambodia"
     v.shot("development-page")
+
+
+def test_the_pager_leads_page_by_page_and_to_the_first_and_last(
+    tmp_path: Path, visit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feeds.page
+    from tests.feeds.conftest import generated_story
+
+    monkeypatch.setattr(feeds.page, "PAGE", 5)  # a story of many pages from a small log
+    cli = Cli(str(tmp_path / "many.db"))
+    cli("import", str(generated_story(120, tmp_path / "story.jsonl")))
+    cli("feeds", "build", "--out", str(tmp_path / "site"), "--base-url", BASE)
+    pages = len(list((tmp_path / "site" / "pages" / "index").glob("*.html"))) + 1
+    assert pages > 10
+    v = visit(tmp_path / "site", "pages/index/1.html", js=False)  # without JavaScript
+    nav = v.page.get_by_role("navigation", name="Pages of the timeline", exact=True)
+    assert nav.locator('[aria-current="page"]').text_content() == "1"
+    assert nav.get_by_role("link", name="Previous page").count() == 0
+    nav.get_by_role("link", name="Next page").click()
+    v.page.wait_for_load_state()
+    assert v.page.url.endswith("/pages/index/2.html")
+    nav = v.page.get_by_role("navigation", name="Pages of the timeline", exact=True)
+    assert nav.locator('[aria-current="page"]').text_content() == "2"
+    nav.get_by_role("link", name=f"Page {pages}", exact=True).click()  # the last page: the story's own file
+    v.page.wait_for_load_state()
+    assert v.page.url.endswith("/index.html")
+    nav = v.page.get_by_role("navigation", name="Pages of the timeline", exact=True)
+    assert nav.get_by_role("link", name="Next page").count() == 0
+    nav.get_by_role("link", name="Previous page").click()
+    v.page.wait_for_load_state()
+    assert v.page.url.endswith(f"/pages/index/{pages - 1}.html")
+    middle = visit(tmp_path / "site", f"pages/index/{pages // 2}.html")
+    links = middle.page.eval_on_selector_all(
+        'nav[aria-label="Pages of the timeline"] a', "els => els.map(e => e.textContent)"
+    )
+    half = pages // 2
+    assert links == ["Previous page", "1", *map(str, range(half - 2, half + 3)), str(pages), "Next page"]
+    assert middle.page.locator('nav[aria-label="Pages of the timeline"] .gap').count() == 2
+    assert v.external == [] and middle.external == [] and middle.console == [] and middle.axe() == []
+    first = visit(tmp_path / "site", "pages/index/1.html")  # axe-core needs JavaScript
+    assert first.external == [] and first.axe() == []
+    middle.shot("pager")
