@@ -567,7 +567,11 @@ def render_changes(build: PageBuild) -> Iterator[tuple[str, bytes]]:
     paths = ["changes.html"] + [f"pages/changes/{n}.html" for n in range(2, pages + 1)]
     for n, path in enumerate(paths, start=1):
         root = "../" * path.count("/")
-        nav = pager(n, pages, lambda k, root=root: root + paths[k - 1])
+
+        def href(k: int, up: str = root) -> str:
+            return up + paths[k - 1]
+
+        nav = pager(n, pages, href)
         shown = rows[(n - 1) * CHANGES : n * CHANGES]
         context = {"root": root, "rows": shown, "nav": nav,
                    "number": n, "pages": pages, "css": None, "js": None, "feed_links": []}  # fmt: skip

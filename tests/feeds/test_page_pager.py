@@ -79,18 +79,18 @@ def test_following_the_pager_from_the_first_page_reaches_every_page_and_developm
     sqlite_run("import", str(generated_story(300, tmp_path / "story.jsonl")))
     out = build(sqlite_run, tmp_path / "out").out
     ids = {p.stem for p in (out / "d").glob("*.html")}
-    story = sorted(str(p.relative_to(out)) for p in (out / "pages" / "index").glob("*.html")) + ["index.html"]
+    story = [*sorted(str(p.relative_to(out)) for p in (out / "pages" / "index").glob("*.html")), "index.html"]
     assert len(story) > 50
     reached = walk(out, "pages/index/1.html")
     assert sorted(reached) == sorted(story)
-    shown = {i.removeprefix("d-") for page in reached.values() for i in page.xpath('//li[@class and @id]/@id')}
+    shown = {i.removeprefix("d-") for page in reached.values() for i in page.xpath("//li[@class and @id]/@id")}
     assert shown == ids
     titles = {p: page.findtext(".//title") for p, page in reached.items()}
     assert re.search(r"\(page 1 of \d+\)$", titles["pages/index/1.html"])
 
     # A topic's pages too, from its first page (its newest is the topic's own file, beside its feeds).
     topic = max((p for p in (out / "pages" / "topic").iterdir()), key=lambda p: len(list(p.iterdir())))
-    pages = sorted(str(p.relative_to(out)) for p in topic.glob("*.html")) + [f"topic/{topic.name}.html"]
+    pages = [*sorted(str(p.relative_to(out)) for p in topic.glob("*.html")), f"topic/{topic.name}.html"]
     assert sorted(walk(out, f"pages/topic/{topic.name}/1.html")) == sorted(pages)
 
     # The pager is the same size on a page in the middle of a long set as on a short one.
