@@ -1,4 +1,4 @@
-"""The PostgreSQL recorders: DDL that openers run in turn, and an insert in chunks or one COPY.
+"""The PostgreSQL recorders: DDL that openers run in turn, and an insert as one INSERT or one COPY.
 
 See the package's docstring for why.
 """
