@@ -808,6 +808,11 @@ def ratio_text(r: float | None) -> str:
     return "–" if r is None else f"{r:.2f}×" if r >= 0.1 else f"{r:.2g}×"
 
 
+def section(title: str, *columns: str) -> list[str]:
+    """A heading and a table's first two lines."""
+    return [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def write_markdown(doc: dict[str, Any], out: Path) -> None:
     rows = sorted(doc["rows"].values(), key=lambda r: (ORDER.index(r["figure"]) if r["figure"] in ORDER else 99,
                                                        r["store"] != "sqlite", r["size"]))  # fmt: skip
@@ -843,9 +848,8 @@ def write_markdown(doc: dict[str, Any], out: Path) -> None:
     ]
     pw = extra.get("page_weight", {})
     if pw:
-        lines += ["## Story page weight (issue 14)", "",
-                  "| log | index.html | assets it loads | total | story pages (200 developments each) | developments on index.html (the newest page) |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += section("Story page weight (issue 14)", "log", "index.html", "assets it loads", "total",
+                         "story pages (200 developments each)", "developments on index.html (the newest page)")  # fmt: skip
         for key, w in pw.items():
             assets = ", ".join(f"{k} {v:,} B" for k, v in w["assets"].items()) or "–"
             lines.append(
@@ -854,9 +858,8 @@ def write_markdown(doc: dict[str, Any], out: Path) -> None:
         lines.append("")
     se = extra.get("search", {})
     if se:
-        lines += ["## Search, per query (issue 15)", "",
-                  "| store, events | query | matches | search (top 20 by rank) | LIKE, first 20 | LIKE, every match |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += section("Search, per query (issue 15)", "store, events", "query", "matches",
+                         "search (top 20 by rank)", "LIKE, first 20", "LIKE, every match")  # fmt: skip
         for key, f in se.items():
             for q in f["queries"]:
                 lines.append(f"| {key.replace('|', ' ')} | `{q['query']}` | {q['matches']:,} | {q['search_ms']:,.2f} ms | "
