@@ -56,6 +56,10 @@ PG_DATABASE = f"timeline_bench_{os.getpid()}"
 FIGURES = ("import", "rebuild", "feeds", "pages", "serve", "add", "follow", "rss", "search", "scaling")
 RSS_CAP_MB = 6000.0  # a child above this is stopped: the machine is shared (--rss-cap)
 RSS_SIZE = 1_000_000  # peak RSS goals are at this size
+# What an `add` cannot do without: click and the library's application and recorder.
+ADD_FLOOR = {
+    store: f"import click, eventsourcing.application, eventsourcing.{store}" for store in ("sqlite", "postgres")
+}
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -461,11 +465,13 @@ class Bench:
 
     def add_one(self, store: str, n: int) -> None:
         t = self.target(store, n)
-        adds, base = [], []
+        adds, base, floor = [], [], []
         for i in range(max(self.args.rounds, 10)):
-            for what in shuffled("add", "pass"):
+            for what in shuffled("add", "pass", "floor"):
                 if what == "pass":
                     base.append(checked([PY, "-c", "pass"]).wall)
+                elif what == "floor":  # what any `add` through the library and click must import
+                    floor.append(checked([PY, "-c", ADD_FLOOR[store]]).wall)
                 else:
                     adds.append(checked([*TIMELINE, "--db", t, "add", "statement", "--title", f"Benchmark add {i} {uuid.uuid4()}",
                                          "--occurred", "6 July 2024", "--speaker", "Hun Manet", "--quote", "We welcome it.",
@@ -474,6 +480,10 @@ class Bench:
         goal = "≤ 4×" if store == "sqlite" else "report"
         self.add(Row("one `add`", store, n, fmt(stats(adds), " ms", 1000), "`python -c pass`: " + fmt(stats(base), " ms", 1000),
                      ratio, goal, ratio <= 4 if store == "sqlite" else None))  # fmt: skip
+        self.add(Row("one `add` vs its imports (report)", store, n, fmt(stats(adds), " ms", 1000),
+                     f"`python -c \"{ADD_FLOOR[store]}\"`: " + fmt(stats(floor), " ms", 1000),
+                     statistics.median(adds) / statistics.median(floor), "report", None,
+                     note=f"the imports alone are {statistics.median(floor) / statistics.median(base):.1f}× `python -c pass`"))  # fmt: skip
 
     def follow(self, store: str, n: int) -> None:
         """`log --follow` in its own process; this process appends one event at a time
@@ -778,7 +788,7 @@ def code_version() -> str:
 
 
 ORDER = ["import", "import vs raw sqlite3 (report)", "rebuild", "views stored / written per event", "full `feeds build`",
-         "`serve` first start, nothing built", "one `add`", "`log --follow`: append started → line printed",
+         "`serve` first start, nothing built", "one `add`", "one `add` vs its imports (report)", "`log --follow`: append started → line printed",
          "peak RSS of `import`", "peak RSS of `rebuild`", "peak RSS of `feeds build`", "story pages' build time",
          "`search`, median over the queries", "appends/s, concurrent writers (1 / 2 / 4)",
          "bytes per subscriber poll of /story.atom (304 / 200)"]  # fmt: skip
