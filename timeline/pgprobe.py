@@ -51,6 +51,15 @@ def probe(target: Target) -> None:
             if not target.create:
                 raise StoreUnavailable(f"no timeline database at {target.display} (schema {schema!r} does not exist)")
             _create_schema(conn, schema)
+        elif not target.create:
+            # As a SQLite command that only reads refuses a file that is not there: opening
+            # the recorder here would make an empty log's tables in a schema that held none.
+            from timeline.recorders.postgres import log_table_in
+
+            if not log_table_in(conn, s):
+                raise StoreUnavailable(
+                    f"no timeline database at {target.display} (schema {schema or 'public'!r} holds no log)"
+                )
 
 
 def _create_schema(conn: Any, schema: str) -> None:

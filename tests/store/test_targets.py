@@ -151,3 +151,21 @@ def test_a_refused_add_creates_no_file(tmp_path: Path, monkeypatch: Any) -> None
                        "--visitors", "A", "--source", "https://example.org")  # fmt: skip
     assert refused.exit_code == 2  # a value on the command line that cannot be read
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("args", READERS, ids=lambda a: " ".join(a[:2]))
+def test_a_command_that_needs_a_log_creates_no_tables_in_an_empty_schema(postgres_url: str, args: list[str]) -> None:
+    # The PostgreSQL side of the test above: the schema is there, the log is not, and a
+    # command that only reads says so instead of making an empty log's tables.
+    import psycopg
+
+    result = timeline("--db", postgres_url, *args)
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: no timeline database at {postgres_url} (schema {schema!r} holds no log)\n",
+    )
+    with psycopg.connect(postgres_url.split("?")[0]) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
+    assert tables == []

@@ -137,17 +137,22 @@ def log_exists(settings: Mapping[str, str]) -> bool:
     that opening it says why."""
     import psycopg
 
-    schema = settings.get("POSTGRES_SCHEMA") or "public"
-    table = f'"{schema}".timeline_events'  # the library names it after the application
     try:
         with psycopg.connect(
             host=settings["POSTGRES_HOST"], port=int(settings["POSTGRES_PORT"]), dbname=settings["POSTGRES_DBNAME"],
             user=settings["POSTGRES_USER"], password=settings["POSTGRES_PASSWORD"],
             connect_timeout=int(settings["POSTGRES_CONNECT_TIMEOUT"]),
         ) as conn:  # fmt: skip
-            row = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+            return log_table_in(conn, settings)
     except psycopg.Error:
         return True
+
+
+def log_table_in(conn: Any, settings: Mapping[str, str]) -> bool:
+    """Whether the log's table is in the target's schema, asked on `conn`."""
+    schema = settings.get("POSTGRES_SCHEMA") or "public"
+    table = f'"{schema}".timeline_events'  # the library names it after the application
+    row = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
     return row is not None and row[0] is not None
 
 
