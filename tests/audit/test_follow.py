@@ -215,3 +215,36 @@ def test_follower_polls_when_notifications_are_missed(
         assert out.empty()
     finally:
         stop()
+
+
+@pytest.mark.postgres
+def test_each_schema_wakes_only_its_own_followers(postgres_own_database: str) -> None:
+    """Two logs in two schemas of one database: an append to one is not a NOTIFY to the
+    other's followers (the library's channel is named after the table alone)."""
+    from timeline import config
+    from timeline.app import Timeline
+    from timeline.recorders.postgres import Listener
+
+    here, there = (Cli(f"{postgres_own_database}?schema={name}") for name in ("here", "there"))
+    for log in (here, there):
+        log(*VISIT, "--title", "First", "--source", "https://example.org/first")
+    app = Timeline.open(config.resolve(here.target))
+    listener = Listener(app.recorder)  # type: ignore[arg-type]
+    listener.listen()
+    try:
+        there(*VISIT, "--title", "Elsewhere", "--source", "https://example.org/elsewhere")
+        assert list(listener.conn.notifies(timeout=1.0, stop_after=1)) == []
+        here(*VISIT, "--title", "Here", "--source", "https://example.org/here")
+        assert len(list(listener.conn.notifies(timeout=WAIT, stop_after=1))) == 1
+    finally:
+        listener.close()
+        app.close()
+
+
+def test_a_long_schema_s_channel_is_hashed_not_cut_short() -> None:
+    from timeline.recorders.postgres import channel_name
+
+    assert channel_name("newsroom", "timeline_events") == "newsroom_timeline_events"
+    long_a, long_b = "a" * 62 + "b", "a" * 62 + "c"  # equal in their first 63 bytes once suffixed
+    assert len({channel_name(long_a, "timeline_events"), channel_name(long_b, "timeline_events")}) == 2
+    assert all(len(channel_name(s, "timeline_events")) <= 63 for s in (long_a, long_b))

@@ -166,6 +166,6 @@ def test_a_command_that_needs_a_log_creates_no_tables_in_an_empty_schema(postgre
         1,
         f"Error: no timeline database at {postgres_url} (schema {schema!r} holds no log)\n",
     )
-    with psycopg.connect(postgres_url.split("?")[0]) as conn:
+    with psycopg.connect(postgres_url.split("?", maxsplit=1)[0]) as conn:
         tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
     assert tables == []

@@ -6,6 +6,7 @@ See the package's docstring for why.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,10 @@ def _search_the_schema(datastore: Any) -> None:
 
 
 class PostgresRecorder(LogHooks, _SerialDDL, PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, *args, **kwargs)
+        self.channel_name = channel_name(datastore.schema, self.events_table_name)
+
     def _create_table(self, curs: Any) -> None:
         super()._create_table(curs)
         self.create_tree(curs)
@@ -158,8 +163,18 @@ def log_table_in(conn: Any, settings: Mapping[str, str]) -> bool:
 
 # --- `log --follow`: woken by the writers' NOTIFY ------------------------------------------
 # Every append sends `NOTIFY <channel>` inside its own transaction (`_notify_channel` in
-# `insert_events` above, the library's channel), so PostgreSQL delivers it on commit and
+# `insert_events` above, on the schema's channel), so PostgreSQL delivers it on commit and
 # never for a rolled-back append.
+
+
+def channel_name(schema: str, table: str) -> str:
+    """The log's NOTIFY channel, one per schema: the library names it after the table
+    alone, so every schema's log in a database would wake every schema's followers. A
+    channel is an identifier (63 bytes at most); a longer name is hashed, not cut short."""
+    name = f"{schema}_{table}".replace(".", "_")
+    if len(name.encode()) <= 63:
+        return name
+    return f"{table.replace('.', '_')}_{hashlib.blake2b(schema.encode(), digest_size=8).hexdigest()}"
 
 
 class Listener:
