@@ -45,6 +45,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Persistenc
 from eventsourcing.utils import get_topic
 
 from events import Development, InvalidInput, Report, differences, read_changes, read_report, resolve_reference
+from events.conventions import Conventions, current, reading
 from events.kinds import KINDS
 from timeline import config
 from timeline.app import Timeline, check_package
@@ -508,10 +509,17 @@ def _encode_event(encode: Callable[[Any], bytes], event: Any) -> bytes:
 Read = tuple[int, int, list[tuple[int, str, Any]], "tuple[int, str] | None"]
 
 
-def _read_chunk(chunk: list[tuple[int, str]]) -> Read:
+def _read_chunk(item: tuple[Conventions, list[tuple[int, str]]]) -> Read:
     """The part of pass 1 that needs neither the log nor other lines, for one chunk (in a
-    worker process or not): (its last line number, its size, its lines read, the first line
-    refused as (number, why) or None; reading stops there)."""
+    worker process or not), by the reading conventions of the import (a worker has none of
+    its own): (its last line number, its size, its lines read, the first line refused as
+    (number, why) or None; reading stops there)."""
+    conventions, chunk = item
+    with reading(conventions):
+        return _read_lines(chunk)
+
+
+def _read_lines(chunk: list[tuple[int, str]]) -> Read:
     out: list[tuple[int, str, Any]] = []
     for number, line in chunk:
         try:
@@ -533,7 +541,9 @@ def _validate(app: Timeline, lines: Iterable[str], index: _Index, tick: Tick) ->
         "source": 0,
         "lines": 0,
     }  # existing: lines already in the log
-    for last, size, parsed, refused in ordered_map(_read_chunk, _chunks(lines), workers(), WORKERS_AFTER):
+    conventions = current()
+    chunks = ((conventions, chunk) for chunk in _chunks(lines))
+    for last, size, parsed, refused in ordered_map(_read_chunk, chunks, workers(), WORKERS_AFTER):
         if refused:
             raise ImportRejected(*refused)
         found = {} if index.empty else index.load(_named(parsed))

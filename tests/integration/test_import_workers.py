@@ -155,3 +155,31 @@ def test_chunks_no_worker_is_ready_for_are_read_here(monkeypatch: pytest.MonkeyP
 
 def _double(n: int) -> int:
     return 2 * n
+
+
+def test_a_worker_reads_by_the_import_s_conventions() -> None:
+    """A date only a date order makes readable ("03/04/2024" with --date-order dmy) reads
+    in a worker as in this process: the conventions go with each chunk (a worker once read
+    by none, and refused every such line after the first chunks)."""
+    import time
+
+    from events.conventions import Conventions
+    from timeline import import_pool
+
+    line = json.dumps({"kind": "statement", "title": "Dated", "occurred": "03/04/2024", "speaker": "Hun Manet",
+                       "quote": "Q.", "sources": ["https://example.org/d"]})  # fmt: skip
+    item = (Conventions(date_order="dmy"), [(1, line)])
+    here = importer._read_chunk(item)
+    assert here[3] is None and here[2][0][2].state == importer._read_chunk(item)[2][0][2].state
+    worker = import_pool._Worker(importer._read_chunk)
+    try:
+        deadline = time.monotonic() + 60
+        while not worker.ready and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert worker.ready and worker.send(item)
+        answer = worker.answer()
+        assert answer is not None and answer != import_pool._FAILED
+        assert import_pool.pickle.loads(answer) == here
+    finally:
+        worker.close()
+    assert b'"occurred":"2024-04-03"' in here[2][0][2].state
