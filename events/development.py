@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from events.errors import InvalidInput
+from events.fields import flag as read_flag
 from events.fields import line as read_line
 from events.fields import source as read_source
 from events.kinds import COMMON_FIELDS, KINDS, get_kind
@@ -31,7 +32,7 @@ from events.kinds import COMMON_FIELDS, KINDS, get_kind
 __all__ = [
     "Development", "Report", "read_report", "read_changes", "development_id",
     "resolve_reference", "apply_changes", "actors_of", "AlreadyRetracted", "NothingChanged",
-    "differences",
+    "differences", "quick_report",
 ]  # fmt: skip
 
 # Fixed namespace for development ids: changing it would change every id.
@@ -157,6 +158,101 @@ def read_report(raw: Mapping[str, Any]) -> Report:
     key = normalise_key(given_key) if given_key else natural_key(kind.name, fields["occurred"], fields["title"])
     _check_not_own_part(fields, development_id(key))
     return Report(kind.name, key, fields, references)
+
+
+@functools.cache
+def _quick_table(kind: str) -> tuple[tuple[str, Any, bool, bool, bool], ...]:
+    """(name, parse, required, many, is a yes/no field) of each field, in `_field_table` order."""
+    return tuple((n, f.parse, f.required, f.many, f.parse is read_flag) for n, f in _field_table(kind).items())
+
+
+def quick_report(raw: dict[str, Any]) -> Report | None:
+    """`read_report(raw)` for the common development, or None where only `read_report`
+    may decide: every value is text, a list of texts (of source objects for `sources`) or
+    a yes/no; every required field is given; no value is refused. Each value is read by
+    its field's own parser, in the same order, so what is accepted reads the same; the
+    rest (every refusal, and every value of another type) is left to `read_report`,
+    which says why in its own words. An import reads most of its lines here."""
+    kind_name = raw.get("kind")
+    kind = KINDS.get(kind_name) if type(kind_name) is str else None
+    if kind is None:
+        return None
+    table = _field_table(kind.name)
+    for name in raw:
+        if name not in table and name not in _RESERVED:
+            return None
+    fields: dict[str, Any] = {}
+    try:
+        for name, parse, required, many, is_flag in _quick_table(kind.name):
+            value = raw.get(name)
+            if value is None or value == "":
+                if required:
+                    return None
+                continue
+            value = _quick_value(value, parse, many, is_flag)
+            if value is _SLOW:
+                return None
+            if value is not _SKIP:
+                fields[name] = value
+        references = {"part_of": fields["part_of"]} if "part_of" in fields else {}
+        if references:
+            fields["part_of"] = str(resolve_reference(references["part_of"]))
+        if any(not any(n in fields for n in group) for group in kind.one_of):
+            return None
+        kind.check(fields)
+    except InvalidInput:
+        return None
+    key = _quick_key(raw.get("id"), kind.name, fields)
+    if key is None or ("part_of" in fields and fields["part_of"] == str(development_id(key))):
+        return None
+    return Report(kind.name, key, fields, references)
+
+
+def _quick_key(given: Any, kind: str, fields: Mapping[str, Any]) -> str | None:
+    """The key `read_report` makes, or None where it refuses the id given."""
+    if given is not None and not (type(given) is str and given.strip()):
+        return None
+    return normalise_key(given) if given else natural_key(kind, fields["occurred"], fields["title"])
+
+
+_SLOW = object()  # a value `quick_report` leaves to `read_report`
+_SKIP = object()  # a yes/no field that said no: the same as not saying
+
+
+def _quick_value(value: Any, parse: Callable[[Any], Any], many: bool, is_flag: bool) -> Any:
+    """One given value read as `_read_fields` reads it, `_SKIP`, or `_SLOW`."""
+    kind_of = type(value)
+    if kind_of is str:
+        if not many:
+            value = parse(value)
+            return _SKIP if value is False else value
+        if value[:1] in "[ \t\n":  # a JSON array in a text, or one to strip: `_as_list` decides
+            return _SLOW
+        return [parse(value)]
+    if kind_of is list and many and value:
+        items = []
+        for item in value:
+            if type(item) is str:
+                if item[:1] in "[ \t\n":
+                    return _SLOW
+            elif type(item) is not dict or parse is not read_source:
+                return _SLOW
+            items.append(parse(item))
+        return _unique(items)
+    if kind_of is bool and is_flag:
+        return value or _SKIP
+    return _SLOW
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    """`items` in the order given, without repeats (as `Field.read` keeps them)."""
+    if len(items) == 1:
+        return items
+    out: list[Any] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
 
 
 def _check_not_own_part(fields: Mapping[str, Any], own_id: UUID) -> None:

@@ -40,12 +40,14 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from events import Development, InvalidInput, Report, differences, read_changes, read_report, resolve_reference
 from events.conventions import Conventions, current, reading
+from events.development import quick_report
 from events.kinds import KINDS
 from timeline import config
 from timeline.app import Timeline, check_package
@@ -494,6 +496,38 @@ def _added(report: Report) -> _Added:
     return _Added(report.id.bytes, report.kind, report.key, state, part_of, report.references.get("part_of"))
 
 
+def _quick(line: str) -> _Added | None:
+    """`_added` of an add line that `quick_report` reads, or None where `_parse` (the exact
+    path) must decide: the line is not a JSON object orjson reads, may hold an escape that
+    `_check_text` looks at, is another op, or is anything but a common development. Where
+    it is not None it is what `_parse` and `_added` make of the line (json.loads and orjson
+    decode the text, lists, objects and yes/no values `quick_report` takes the same way)."""
+    if _SUSPECT.search(line):
+        return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict or obj.get("op", "add") != "add":
+        return None
+    try:
+        report = quick_report(obj)
+    except Exception:
+        return None
+    if report is None:
+        return None
+    # Every value `quick_report` accepts is text, a yes/no, or lists and objects of them,
+    # which orjson writes as the library's JSONEncoder does (tests/properties/test_quick_import.py).
+    state = orjson.dumps({"originator_topic": TOPICS_ORIGINATOR, "key": report.key, "kind": report.kind,
+                          "fields": report.fields, "class_version": Development.Reported.class_version})  # fmt: skip
+    if "quick" not in _checked:
+        if _added(report).state != state:
+            raise AssertionError("the import's quick encoding of Development.Reported differs from the library's")
+        _checked.add("quick")
+    part_of = report.fields.get("part_of")
+    return _Added(report.id.bytes, report.kind, report.key, state, part_of, report.references.get("part_of"))
+
+
 def _encode_event(encode: Callable[[Any], bytes], event: Any) -> bytes:
     """`Mapper.to_stored_event`'s state without the time stamp (no cipher, no compressor:
     `import_lines` checks)."""
@@ -522,6 +556,10 @@ def _read_chunk(item: tuple[Conventions, list[tuple[int, str]]]) -> Read:
 def _read_lines(chunk: list[tuple[int, str]]) -> Read:
     out: list[tuple[int, str, Any]] = []
     for number, line in chunk:
+        quick = _quick(line)
+        if quick is not None:
+            out.append((number, "add", quick))
+            continue
         try:
             parsed = _parse(number, line)
         except ImportRejected as e:
