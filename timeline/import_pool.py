@@ -45,12 +45,17 @@ IN_FLIGHT = 2  # chunks sent to one worker and not answered yet, at most
 
 def workers() -> int:
     """TIMELINE_IMPORT_WORKERS (0: read everything in this process), else one worker per
-    CPU this process may use when there are at least two, else none."""
+    CPU this process may use when there are at least two and one of them is idle (the load
+    average leaves a CPU beside this process), else none. Workers cost CPU of their own
+    (each starts an interpreter; every chunk is pickled both ways): about half again as
+    much CPU as reading here, which only a free CPU repays. On a machine already busy
+    they made a 100,000-line import slower (22-25 s against 19-20 s at a load of 7 on 2
+    CPUs)."""
     text = os.environ.get(WORKERS_VAR, "").strip()
     if text.isdigit():
         return min(int(text), 16)
     cpus = len(os.sched_getaffinity(0))
-    return cpus if cpus >= 2 else 0
+    return cpus if cpus >= 2 and os.getloadavg()[0] <= cpus - 1 else 0
 
 
 class _Worker:

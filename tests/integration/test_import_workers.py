@@ -183,3 +183,22 @@ def test_a_worker_reads_by_the_import_s_conventions() -> None:
     finally:
         worker.close()
     assert b'"occurred":"2024-04-03"' in here[2][0][2].state
+
+
+def test_workers_start_only_beside_an_idle_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default: one worker per CPU when the load average leaves one idle, none on a
+    busy machine (there they cost more than they save); the variable decides when set."""
+    from timeline import import_pool
+
+    monkeypatch.delenv(WORKERS_VAR, raising=False)
+    monkeypatch.setattr(import_pool.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(import_pool.os, "getloadavg", lambda: (0.6, 3.0, 3.0))
+    assert import_pool.workers() == 2
+    monkeypatch.setattr(import_pool.os, "getloadavg", lambda: (1.8, 0.1, 0.1))
+    assert import_pool.workers() == 0
+    monkeypatch.setenv(WORKERS_VAR, "2")
+    assert import_pool.workers() == 2
+    monkeypatch.setattr(import_pool.os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.delenv(WORKERS_VAR)
+    monkeypatch.setattr(import_pool.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert import_pool.workers() == 0
