@@ -32,7 +32,7 @@ from events.kinds import COMMON_FIELDS, KINDS, get_kind
 __all__ = [
     "Development", "Report", "read_report", "read_changes", "development_id",
     "resolve_reference", "apply_changes", "actors_of", "AlreadyRetracted", "NothingChanged",
-    "differences", "quick_report",
+    "differences", "quick_report", "development_id_bytes",
 ]  # fmt: skip
 
 # Fixed namespace for development ids: changing it would change every id.
@@ -65,6 +65,14 @@ def _uuid5(name: str) -> UUID:
     """`uuid.uuid5(NAMESPACE, name)` without its per-call import and namespace encoding:
     every imported line makes one id."""
     return UUID(bytes=hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16], version=5)
+
+
+def development_id_bytes(key: str) -> bytes:
+    """`development_id(key).bytes`, without making the UUID: an import makes one id a line."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + normalise_key(key).encode("utf-8")).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5, as `UUID(version=5)` sets it
+    digest[8] = digest[8] & 0x3F | 0x80  # the RFC 4122 variant
+    return bytes(digest)
 
 
 def resolve_reference(ref: str) -> UUID:

@@ -47,7 +47,7 @@ from eventsourcing.utils import get_topic
 
 from events import Development, InvalidInput, Report, differences, read_changes, read_report, resolve_reference
 from events.conventions import Conventions, current, reading
-from events.development import quick_report
+from events.development import development_id_bytes, quick_report
 from events.kinds import KINDS
 from timeline import config
 from timeline.app import Timeline, check_package
@@ -525,7 +525,8 @@ def _quick(line: str) -> _Added | None:
             raise AssertionError("the import's quick encoding of Development.Reported differs from the library's")
         _checked.add("quick")
     part_of = report.fields.get("part_of")
-    return _Added(report.id.bytes, report.kind, report.key, state, part_of, report.references.get("part_of"))
+    dev_id = development_id_bytes(report.key)
+    return _Added(dev_id, report.kind, report.key, state, part_of, report.references.get("part_of"))
 
 
 def _encode_event(encode: Callable[[Any], bytes], event: Any) -> bytes:

@@ -14,6 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from events.conventions import Conventions, reading
+from events.development import development_id, development_id_bytes
 from timeline import importer
 
 BASE: dict[str, dict[str, Any]] = {
@@ -109,3 +110,9 @@ def test_the_common_lines_take_the_quick_path() -> None:
             assert importer._quick(json.dumps(obj)) is not None, obj
     assert importer._quick(json.dumps({**BASE["visit"], "op": "add"})) is not None
     assert importer._quick(json.dumps({**BASE["visit"], "title": " padded "})) is not None  # read by `line` as ever
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"])))
+@example("visit|1994-01-01|minister a visit")
+def test_an_id_s_bytes_are_the_uuid_s(key: str) -> None:
+    assert development_id_bytes(key) == development_id(key).bytes
