@@ -4,7 +4,10 @@ Pass 1 streams the file once (stdin works the same way) and validates every line
 simulating each correction or retraction on the state it would meet, so that a bad line
 anywhere rejects the whole file before anything is written. Each line is parsed,
 validated and its event encoded exactly once, a chunk at a time, in worker processes when
-the file is large (`timeline.import_pool`); this process checks the chunks in file order
+the file is large and a CPU is idle (`timeline.import_pool`). The common add line takes a
+quick path (orjson, `quick_report`, orjson's encoding: `_quick`); any other line, and
+every line refused, the exact one (`_parse`), which words every refusal. This process
+checks the chunks in file order
 against the log and the lines before them. What it keeps is a packed index of about 120
 bytes per development (`_Index`) and the encoded events, in a spool file unlinked as soon
 as it is open; a later line that changes a development reads its events back from the
