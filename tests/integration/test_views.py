@@ -254,7 +254,8 @@ def test_the_first_developments_of_a_topic_read_from_an_index(tmp_path: Path) ->
         plan = " ".join(r[3] for r in conn.execute(
             "EXPLAIN QUERY PLAN SELECT d.doc FROM timeline_memberships m"
             " JOIN timeline_developments d ON d.first_position = m.first_position"
-            " WHERE m.facet = 'topic' AND m.slug = 'aid' ORDER BY m.sort_key, m.first_position"))  # fmt: skip
+            " WHERE m.member = (SELECT n.id FROM timeline_names n WHERE n.facet = 'topic' AND n.slug = 'aid')"
+            " ORDER BY m.sort_key, m.first_position"))  # fmt: skip
         assert "USING COVERING INDEX timeline_memberships_order" in plan and "TEMP B-TREE" not in plan, plan
         steps.append(counter[0])
         conn.close()

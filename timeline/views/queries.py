@@ -28,6 +28,8 @@ class Filter:
 
 
 EVERYTHING = Filter()
+# The id of one topic or actor in `timeline_names` (memberships name it by its id).
+MEMBER = "(SELECT n.id FROM timeline_names n WHERE n.facet = ? AND n.slug = ?)"
 
 
 def document(sql: Sql, dev_id: str) -> dict[str, Any] | None:
@@ -63,16 +65,16 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
         facet, slug = ("topic", f.topic) if f.topic else ("actor", actor_slug(sql, f.actor or ""))
         statement = (
             "SELECT d.doc FROM timeline_memberships m JOIN timeline_developments d ON d.first_position = m.first_position"
-            " WHERE m.facet = ? AND m.slug = ?"
+            f" WHERE m.member = {MEMBER}"
         )
         params += [facet, slug]
         order = "m.sort_key, m.first_position"
         if f.topic and f.actor:
             statement += (
                 " AND EXISTS (SELECT 1 FROM timeline_memberships a"
-                " WHERE a.facet = 'actor' AND a.slug = ? AND a.first_position = m.first_position)"
+                f" WHERE a.member = {MEMBER} AND a.first_position = m.first_position)"
             )
-            params.append(actor_slug(sql, f.actor))
+            params += ["actor", actor_slug(sql, f.actor)]
     else:
         statement = "SELECT d.doc FROM timeline_developments d WHERE 1 = 1"
         order = "d.sort_key, d.first_position"
@@ -98,12 +100,12 @@ def facet_counts(sql: Sql, facet: str) -> list[dict[str, Any]]:
     with sql.transaction(commit=False) as c:
         rows = sql.rows(
             c,
-            "SELECT m.slug AS slug, n.name AS name, COUNT(*) AS developments,"
+            "SELECT n.slug AS slug, n.name AS name, COUNT(*) AS developments,"
             " SUM(d.retracted) AS retracted"
-            " FROM timeline_memberships m"
+            " FROM timeline_names n"
+            " JOIN timeline_memberships m ON m.member = n.id"
             " JOIN timeline_developments d ON d.first_position = m.first_position"
-            " JOIN timeline_names n ON n.facet = m.facet AND n.slug = m.slug"
-            " WHERE m.facet = ? GROUP BY m.slug, n.name ORDER BY m.slug",
+            " WHERE n.facet = ? GROUP BY n.slug, n.name ORDER BY n.slug",
             [facet],
         )
     return [
@@ -153,7 +155,7 @@ def _feed_source(facet: str | None, slug: str | None) -> tuple[str, str, list[An
         return "timeline_developments d", "1 = 1", []
     return (
         "timeline_memberships m JOIN timeline_developments d ON d.first_position = m.first_position",
-        "m.facet = ? AND m.slug = ?",
+        f"m.member = {MEMBER}",
         [facet, slug],
     )
 
@@ -208,8 +210,7 @@ def _iter_members_recorded(
     with sql.transaction(commit=False) as c:
         rows = sql.rows(
             c,
-            "SELECT m.first_position FROM timeline_memberships m"
-            " WHERE m.facet = ? AND m.slug = ? ORDER BY m.first_position",
+            f"SELECT m.first_position FROM timeline_memberships m WHERE m.member = {MEMBER} ORDER BY m.first_position",
             [facet, slug],
         )
     positions = [int(r["first_position"]) for r in rows]
@@ -298,7 +299,7 @@ def feed_changed(sql: Sql, facet: str | None, slug: str | None, changed_after: i
     else:
         statement = (
             "SELECT d.doc FROM timeline_developments d CROSS JOIN timeline_memberships m"
-            " WHERE d.last_position > ? AND m.facet = ? AND m.slug = ? AND m.first_position = d.first_position"
+            f" WHERE d.last_position > ? AND m.member = {MEMBER} AND m.first_position = d.first_position"
         )
         params += [facet, slug]
     with sql.transaction(commit=False) as c:

@@ -244,8 +244,8 @@ def search(  # noqa: PLR0913 - the query, the three filters `search` takes, and 
     for facet, slug in (("topic", topic), ("actor", actor_slug)):
         if slug:
             where += (
-                " AND EXISTS (SELECT 1 FROM timeline_memberships m"
-                " WHERE m.facet = ? AND m.slug = ? AND m.first_position = d.first_position)"
+                " AND EXISTS (SELECT 1 FROM timeline_memberships m WHERE m.first_position = d.first_position"
+                " AND m.member = (SELECT n.id FROM timeline_names n WHERE n.facet = ? AND n.slug = ?))"
             )
             params += [facet, slug]
     if sql.postgres:

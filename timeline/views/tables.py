@@ -3,10 +3,10 @@
 developments  one row per development as it stands now (`doc` is its JSON document), keyed
               by its first position; ordered by (sort_key, first_position):
               precision-aware occurred order, then recorded order.
-memberships   which developments (by first position) belong to which topic or actor,
-              ordered the same way, so one topic's latest N developments are read from
-              an index.
-names         display names of topics and actors by slug.
+memberships   which developments (by first position) belong to which topic or actor (the
+              `member` id of its row in `names`), ordered the same way, so one topic's
+              latest N developments are read from an index.
+names         topics and actors: a small id for each (facet, slug), and its display name.
 feeds         the log position at which each feed's content last changed, so a feed
               build rewrites only what changed.
 views_schema  the schema version the views were made with (one row).
@@ -24,7 +24,9 @@ The log's hash structure is not a view: it is the Merkle tree kept beside the lo
 # the schema: a change to it must raise the version too).
 # 3: mentions by first position, not development id; documents without the values a
 # never-changed development implies (`project.stored`).
-SCHEMA_VERSION = 3
+# 4: memberships name a topic or actor by its id in `names` (a small integer, not its
+# facet and slug: both of the memberships' B-trees were two thirds text).
+SCHEMA_VERSION = 4
 VERSION_TABLE = "timeline_views_schema"
 
 TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", VERSION_TABLE)
@@ -52,12 +54,14 @@ def create_statements(*, postgres: bool) -> list[str]:
         # a rebuild then appends at the end of each feed's range instead of writing all over
         # an index that outgrows the page cache (at 1M events it was most of the rebuild).
         "CREATE TABLE IF NOT EXISTS timeline_memberships ("
-        " facet TEXT NOT NULL, slug TEXT NOT NULL, first_position BIGINT NOT NULL, sort_key TEXT NOT NULL,"
-        f" PRIMARY KEY (facet, slug, first_position)){lean}",
+        " member BIGINT NOT NULL, first_position BIGINT NOT NULL, sort_key TEXT NOT NULL,"
+        f" PRIMARY KEY (member, first_position)){lean}",
         "CREATE INDEX IF NOT EXISTS timeline_memberships_order"
-        " ON timeline_memberships (facet, slug, sort_key, first_position)",
+        " ON timeline_memberships (member, sort_key, first_position)",
+        # Ids in the order the log first names each topic or actor (ties by facet and slug),
+        # given by the writer, not by a sequence: the same in a rebuild as when caught up.
         "CREATE TABLE IF NOT EXISTS timeline_names ("
-        f" facet TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (facet, slug)){lean}",
+        f" id {key}, facet TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (facet, slug))",
         f"CREATE TABLE IF NOT EXISTS timeline_feeds (feed TEXT PRIMARY KEY, last_position BIGINT NOT NULL){lean}",
         f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)",
     ]

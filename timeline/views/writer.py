@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from timeline.store import Sql
+from timeline.store import Sql, in_parts
 from timeline.views import registry
 from timeline.views.project import Facet, dumps, facets, loads, period, project, sort_key
 from timeline.views.registry import RegistryWriter
@@ -24,6 +24,7 @@ STORY_FEED = "story"
 REGISTRY_CHUNK = 2000  # developments a registry event re-resolves at a time
 
 Track = Callable[[Any, int], None]
+Key = tuple[str, str]  # (facet, slug)
 
 
 def feed_name(facet: str, slug: str) -> str:
@@ -36,6 +37,8 @@ class ViewWriter:
         self.registry = RegistryWriter(sql)
         self.search = SearchWriter(sql)
         self.create = create_statements(postgres=sql.postgres)
+        self._members: dict[Key, int] = {}  # names' ids, read in this batch
+        self._seen: dict[Key, int] = {}  # where the segment first names each topic or actor
 
     def create_tables(self, c: Any, *, indexes: bool = True) -> None:
         """The views' tables (and indexes), of this schema, marked with its version."""
@@ -84,6 +87,7 @@ class ViewWriter:
 
     def apply(self, c: Any, batch: Sequence[tuple[Notification, Any]]) -> None:
         self.registry.forget()  # read again: another process may have applied events
+        self._members.clear()
         for part in registry.segments(batch):
             if registry.is_registry_event(part[0][1]):
                 self._apply_registry(c, *part[0])
@@ -95,6 +99,7 @@ class ViewWriter:
         bounded chunk at a time. Feeds whose members it moves are cut again (`recut`);
         every feed showing one of them is touched, so its entries' actors follow."""
         before_reg, reg, keys, touched_actors = self.registry.apply(c, n, event)
+        self._seen = {}  # all named at this event
         positions = self.registry.mentioning(c, keys)
         touched: dict[str, int] = {}
         moved: dict[str, int] = {}
@@ -145,6 +150,7 @@ class ViewWriter:
                 docs[row["id"]] = loads(row["doc"])
         before = {i: docs.get(i) for i in ids}
         touched_feeds: dict[str, int] = {}
+        seen = self._seen = {}
         memo: dict[int, tuple[Any, set[Facet]]] = {}
 
         def facets_of(doc: dict[str, Any] | None) -> set[Facet]:
@@ -158,8 +164,11 @@ class ViewWriter:
             old = docs.get(key)
             new = project(old, event, notification.id)
             docs[key] = new
-            for facet, slug, _ in facets_of(old) | facets_of(new):
+            new_facets = facets_of(new)
+            for facet, slug, _ in facets_of(old) | new_facets:
                 touched_feeds[feed_name(facet, slug)] = notification.id
+            for facet, slug, _ in new_facets:
+                seen.setdefault((facet, slug), notification.id)
             touched_feeds[STORY_FEED] = notification.id
         self._write(c, before, docs, touched_feeds, facets_of)
         changed = [(before[k], d) for k, d in docs.items() if d is not None]
@@ -176,9 +185,9 @@ class ViewWriter:
     ) -> None:
         sql = self.sql
         rows: list[tuple[Any, ...]] = []
-        members: list[tuple[Any, ...]] = []
+        members: list[tuple[str, str, int, str]] = []
         stale: list[tuple[str, str, int]] = []
-        names: dict[tuple[str, str], str] = {}
+        names: dict[Key, str] = {}
         for key, old in before.items():
             doc = docs[key]
             if doc is None:
@@ -208,21 +217,24 @@ class ViewWriter:
             rows,
             ("text", "text", "text", "bigint", "bigint", "text", "text", "integer", "text"),
         )
-        sql.executemany(
-            c, "DELETE FROM timeline_memberships WHERE facet = ? AND slug = ? AND first_position = ?", stale
-        )
+        ids = self._member_ids(c, names, self._seen)
+        ids |= self._member_ids(c, {(f, s) for f, s, _ in stale}, None)
+        # Rows by id: new names append to the table.
+        named = sorted((ids[k], *k, n) for k, n in names.items())
         sql.insert_rows(
             c,
-            "INSERT INTO timeline_memberships (facet, slug, first_position, sort_key) VALUES (?,?,?,?)",
-            members,
-            ("text", "text", "bigint", "text"),
-        )
-        sql.insert_rows(
-            c,
-            "INSERT INTO timeline_names (facet, slug, name) VALUES (?,?,?) ON CONFLICT (facet, slug)"
+            "INSERT INTO timeline_names (id, facet, slug, name) VALUES (?,?,?,?) ON CONFLICT (id)"
             " DO UPDATE SET name = excluded.name WHERE excluded.name < timeline_names.name",
-            [(f, s, n) for (f, s), n in sorted(names.items())],
-            ("text", "text", "text"),
+            named,
+            ("bigint", "text", "text", "text"),
+        )
+        gone = [(ids[(f, s)], p) for f, s, p in stale if (f, s) in ids]
+        sql.executemany(c, "DELETE FROM timeline_memberships WHERE member = ? AND first_position = ?", gone)
+        sql.insert_rows(
+            c,
+            "INSERT INTO timeline_memberships (member, first_position, sort_key) VALUES (?,?,?)",
+            [(ids[(f, s)], p, k) for f, s, p, k in members],
+            ("bigint", "bigint", "text"),
         )
         sql.insert_rows(
             c,
@@ -231,3 +243,21 @@ class ViewWriter:
             sorted(touched_feeds.items()),
             ("text", "bigint"),
         )
+
+    def _member_ids(self, c: Any, keys: Any, seen: dict[Key, int] | None) -> dict[Key, int]:
+        """The names' ids of `keys`. Those not in the table yet get the next ids (with
+        `seen`; None looks up only), in the order the log first names them (`seen`, ties
+        by facet and slug): a batch of any size gives the ids one event at a time would."""
+        missing = sorted(set(keys) - self._members.keys())
+        for facet in sorted({f for f, _ in missing}):
+            slugs = [s for f, s in missing if f == facet]
+            for part, marks in in_parts(slugs):
+                statement = f"SELECT id, slug FROM timeline_names WHERE facet = ? AND slug IN ({marks})"
+                for r in self.sql.rows(c, statement, [facet, *part]):
+                    self._members[(facet, r["slug"])] = int(r["id"])
+        new = [k for k in missing if k not in self._members]
+        if new and seen is not None:
+            first = int(self.sql.scalar(c, "SELECT COALESCE(MAX(id), 0) FROM timeline_names")) + 1
+            for i, k in enumerate(sorted(new, key=lambda k: (seen.get(k, 0), k))):
+                self._members[k] = first + i
+        return {k: self._members[k] for k in keys if k in self._members}
