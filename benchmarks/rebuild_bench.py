@@ -115,11 +115,11 @@ def child_dump(db: str, out: str) -> dict[str, Any]:
             columns = [d[0] for d in getattr(c, "sqlite_cursor", c).description]
             if table == "timeline_search" and not sql.postgres and _contentless(sql, c):
                 # A contentless index gives no text back: the text it was given, again.
-                from timeline.views.project import loads
+                from timeline.views.project import read_row
                 from timeline.views.search import indexed_text
 
-                found = sql.rows(c, "SELECT doc FROM timeline_developments")
-                rows = [(d["first_position"], indexed_text(d)) for d in (loads(r["doc"]) for r in found)]
+                found = sql.rows(c, "SELECT doc, id, kind, first_position FROM timeline_developments")
+                rows = [(d["first_position"], indexed_text(d)) for d in (read_row(r) for r in found)]
             else:
                 found = sql.rows(c, _select(sql, table))
                 rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in found]

@@ -16,7 +16,7 @@ from events import OccurredDate, apply_changes
 from events.development import Development, actors_of, with_source
 from events.slugs import slugify
 
-__all__ = ["project", "facets", "field_changes", "period", "sort_key", "iso", "Facet", "dumps", "loads"]
+__all__ = ["project", "facets", "field_changes", "period", "sort_key", "iso", "Facet", "dumps", "loads", "read_row"]
 
 _ZERO = timedelta(0)
 Facet = tuple[str, str, str]  # (facet, slug, display name): ("topic", "aid", "aid")
@@ -136,9 +136,16 @@ def dumps(doc: dict[str, Any]) -> str:
     return _ENCODE(stored(doc))
 
 
-def loads(text: str) -> dict[str, Any]:
-    """A stored document, whole again."""
-    return loaded(json.loads(text))
+def loads(text: str, id: str, kind: str, first_position: int) -> dict[str, Any]:
+    """A stored document, whole again, with the values its row's columns hold."""
+    kept = json.loads(text)
+    kept.update(id=id, kind=kind, first_position=int(first_position))
+    return loaded(kept)
+
+
+def read_row(row: Any) -> dict[str, Any]:
+    """The document of a row read with `doc, id, kind, first_position`."""
+    return loads(row["doc"], row["id"], row["kind"], row["first_position"])
 
 
 # Values most documents hold that the stored form leaves out, each with how `loaded` knows
@@ -152,13 +159,18 @@ _IMPLIED: dict[str, Any] = {
 }
 
 
+# Kept in the document's row (`timeline_developments`): not a second time in its text.
+_COLUMNS = frozenset(("id", "kind", "first_position"))
+_LEFT_OUT = _COPIED | _COLUMNS
+
+
 def stored(doc: dict[str, Any]) -> dict[str, Any]:
     """The document as the views store it: without the values `_copies` derives from its
     fields (a second copy of the title, date, topics and actors was a fifth of its bytes),
-    nor those `_IMPLIED` gives back."""
-    kept = {k: v for k, v in doc.items() if k not in _COPIED}
+    those its row's columns hold (`loads` takes them back), nor those `_IMPLIED` gives."""
+    kept = {k: v for k, v in doc.items() if k not in _LEFT_OUT}
     for k, implied in _IMPLIED.items():
-        if k in kept and kept[k] == implied(kept):
+        if k in kept and kept[k] == implied(doc):
             del kept[k]
     return kept
 

@@ -14,7 +14,7 @@ from typing import Any
 from events.ledger import LedgerPledge
 from events.ledger import pledge_ledger as ledger_of
 from timeline.store import Sql, in_parts
-from timeline.views.project import loads
+from timeline.views.project import read_row
 from timeline.views.registry import actor_slug
 
 
@@ -34,8 +34,8 @@ MEMBER = "(SELECT n.id FROM timeline_names n WHERE n.facet = ? AND n.slug = ?)"
 
 def document(sql: Sql, dev_id: str) -> dict[str, Any] | None:
     with sql.transaction(commit=False) as c:
-        rows = sql.rows(c, "SELECT doc FROM timeline_developments WHERE id = ?", [dev_id])
-    return loads(rows[0]["doc"]) if rows else None
+        rows = sql.rows(c, "SELECT doc, id, kind, first_position FROM timeline_developments WHERE id = ?", [dev_id])
+    return read_row(rows[0]) if rows else None
 
 
 def parts_of(sql: Sql, package_id: str) -> list[dict[str, Any]]:
@@ -45,11 +45,11 @@ def parts_of(sql: Sql, package_id: str) -> list[dict[str, Any]]:
     with sql.transaction(commit=False) as c:
         rows = sql.rows(
             c,
-            "SELECT doc FROM timeline_developments WHERE kind = 'pledge' AND id <> ? AND doc LIKE ?"
+            "SELECT doc, id, kind, first_position FROM timeline_developments WHERE kind = 'pledge' AND id <> ? AND doc LIKE ?"
             " ORDER BY sort_key, first_position",
             [package_id, f"%{package_id}%"],
         )
-    docs = (loads(r["doc"]) for r in rows)
+    docs = (read_row(r) for r in rows)
     return [d for d in docs if d["fields"].get("part_of") == package_id]
 
 
@@ -64,7 +64,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
     if f.topic or f.actor:
         facet, slug = ("topic", f.topic) if f.topic else ("actor", actor_slug(sql, f.actor or ""))
         statement = (
-            "SELECT d.doc FROM timeline_memberships m JOIN timeline_developments d ON d.first_position = m.first_position"
+            "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_memberships m JOIN timeline_developments d ON d.first_position = m.first_position"
             f" WHERE m.member = {MEMBER}"
         )
         params += [facet, slug]
@@ -76,7 +76,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
             )
             params += ["actor", actor_slug(sql, f.actor)]
     else:
-        statement = "SELECT d.doc FROM timeline_developments d WHERE 1 = 1"
+        statement = "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_developments d WHERE 1 = 1"
         order = "d.sort_key, d.first_position"
     if f.kind:
         statement += " AND d.kind = ?"
@@ -92,7 +92,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
         sql.execute(c, statement, params)
         while rows := sql.fetchmany(c, page):
             for r in rows:
-                yield loads(r["doc"])
+                yield read_row(r)
 
 
 def facet_counts(sql: Sql, facet: str) -> list[dict[str, Any]]:
@@ -171,9 +171,11 @@ def feed_latest(sql: Sql, facet: str | None, slug: str | None, limit: int) -> li
     source, where, params = _feed_source(facet, slug)
     with sql.transaction(commit=False) as c:
         rows = sql.rows(
-            c, f"SELECT d.doc FROM {source} WHERE {where} ORDER BY d.last_position DESC LIMIT ?", [*params, limit]
+            c,
+            f"SELECT d.doc, d.id, d.kind, d.first_position FROM {source} WHERE {where} ORDER BY d.last_position DESC LIMIT ?",
+            [*params, limit],
         )
-    return [loads(r["doc"]) for r in rows]
+    return [read_row(r) for r in rows]
 
 
 def iter_feed_recorded(
@@ -185,7 +187,7 @@ def iter_feed_recorded(
         yield from _iter_members_recorded(sql, facet, slug, changed_after, page)
         return
     statement = (
-        "SELECT d.doc FROM timeline_developments d WHERE d.last_position > ? AND d.first_position > ?"
+        "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_developments d WHERE d.last_position > ? AND d.first_position > ?"
         " ORDER BY d.first_position LIMIT ?"
     )
     start = -1
@@ -193,7 +195,7 @@ def iter_feed_recorded(
         with sql.transaction(commit=False) as c:
             rows = sql.rows(c, statement, [changed_after, start, page])
         for r in rows:
-            doc = loads(r["doc"])
+            doc = read_row(r)
             start = doc["first_position"]
             yield doc
         if len(rows) < page:
@@ -219,11 +221,11 @@ def _iter_members_recorded(
         with sql.transaction(commit=False) as c:
             found = sql.rows(
                 c,
-                f"SELECT d.doc FROM timeline_developments d WHERE d.first_position IN ({marks}) AND d.last_position > ?"
+                f"SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_developments d WHERE d.first_position IN ({marks}) AND d.last_position > ?"
                 " ORDER BY d.first_position",
                 [*part, changed_after],
             )
-        yield from (loads(r["doc"]) for r in found)
+        yield from (read_row(r) for r in found)
 
 
 def feed_changed_ids(
@@ -246,23 +248,31 @@ def feed_documents(sql: Sql, facet: str | None, slug: str | None, ids: list[str]
     docs = []
     with sql.transaction(commit=False) as c:
         for part, marks in in_parts(ids):
-            rows = sql.rows(c, f"SELECT d.doc FROM {source} WHERE {where} AND d.id IN ({marks})", [*params, *part])
-            docs += [loads(r["doc"]) for r in rows]
+            rows = sql.rows(
+                c,
+                f"SELECT d.doc, d.id, d.kind, d.first_position FROM {source} WHERE {where} AND d.id IN ({marks})",
+                [*params, *part],
+            )
+            docs += [read_row(r) for r in rows]
     return docs
 
 
 def document_at(sql: Sql, position: int) -> dict[str, Any] | None:
     """The development the event at `position` changed, if that event is its latest."""
     with sql.transaction(commit=False) as c:
-        rows = sql.rows(c, "SELECT doc FROM timeline_developments WHERE last_position = ?", [position])
-    return loads(rows[0]["doc"]) if rows else None
+        rows = sql.rows(
+            c, "SELECT doc, id, kind, first_position FROM timeline_developments WHERE last_position = ?", [position]
+        )
+    return read_row(rows[0]) if rows else None
 
 
 def first_document(sql: Sql) -> dict[str, Any] | None:
     """The development recorded first."""
     with sql.transaction(commit=False) as c:
-        rows = sql.rows(c, "SELECT doc FROM timeline_developments ORDER BY first_position LIMIT 1")
-    return loads(rows[0]["doc"]) if rows else None
+        rows = sql.rows(
+            c, "SELECT doc, id, kind, first_position FROM timeline_developments ORDER BY first_position LIMIT 1"
+        )
+    return read_row(rows[0]) if rows else None
 
 
 def name(sql: Sql, facet: str, slug: str) -> str | None:
@@ -295,13 +305,15 @@ def feed_changed(sql: Sql, facet: str | None, slug: str | None, changed_after: i
     feed's memberships instead); for few changes only: they are all in memory at once."""
     params: list[Any] = [changed_after]
     if facet is None:
-        statement = "SELECT d.doc FROM timeline_developments d WHERE d.last_position > ?"
+        statement = (
+            "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_developments d WHERE d.last_position > ?"
+        )
     else:
         statement = (
-            "SELECT d.doc FROM timeline_developments d CROSS JOIN timeline_memberships m"
+            "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_developments d CROSS JOIN timeline_memberships m"
             f" WHERE d.last_position > ? AND m.member = {MEMBER} AND m.first_position = d.first_position"
         )
         params += [facet, slug]
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, statement, params)
-    return sorted((loads(r["doc"]) for r in rows), key=lambda d: int(d["first_position"]))
+    return sorted((read_row(r) for r in rows), key=lambda d: int(d["first_position"]))

@@ -230,7 +230,7 @@ def search(  # noqa: PLR0913 - the query, the three filters `search` takes, and 
     Ranking reads every match, so a word in most developments would cost time in
     proportion to the log; only the `RANKED` most recently recorded matches are ranked
     (and then filtered), which bounds a query however long the log grows."""
-    from timeline.views.project import loads
+    from timeline.views.project import read_row
 
     where, params = "", list[Any]()
     floor = _floor(sql, query)
@@ -250,7 +250,7 @@ def search(  # noqa: PLR0913 - the query, the three filters `search` takes, and 
             params += [facet, slug]
     if sql.postgres:
         statement = (
-            f"SELECT d.doc AS doc, ts_rank_cd(s.tsv, q.q) AS rank FROM {TABLE} s"
+            f"SELECT d.doc AS doc, d.id AS id, d.kind AS kind, d.first_position AS first_position, ts_rank_cd(s.tsv, q.q) AS rank FROM {TABLE} s"
             " CROSS JOIN (SELECT CAST(? AS tsquery) AS q) q"
             " JOIN timeline_developments d ON d.first_position = s.first_position"
             f" WHERE s.tsv @@ q.q{where} ORDER BY rank DESC, d.first_position LIMIT ?"
@@ -258,14 +258,14 @@ def search(  # noqa: PLR0913 - the query, the three filters `search` takes, and 
         args = [query.tsquery(), *params, limit]
     else:
         statement = (
-            f"SELECT d.doc AS doc, -bm25({TABLE}) AS rank FROM {TABLE} s"
+            f"SELECT d.doc AS doc, d.id AS id, d.kind AS kind, d.first_position AS first_position, -bm25({TABLE}) AS rank FROM {TABLE} s"
             " JOIN timeline_developments d ON d.first_position = s.rowid"
             f" WHERE {TABLE} MATCH ?{where} ORDER BY rank DESC, d.first_position LIMIT ?"
         )
         args = [query.fts5(), *params, limit]
     with sql.transaction(commit=False) as c:
         rows = sql.rows(c, statement, args)
-    return [{**loads(r["doc"]), "rank": round(float(r["rank"]), 6)} for r in rows]
+    return [{**read_row(r), "rank": round(float(r["rank"]), 6)} for r in rows]
 
 
 RANKED = 10_000

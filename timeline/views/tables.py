@@ -26,7 +26,8 @@ The log's hash structure is not a view: it is the Merkle tree kept beside the lo
 # never-changed development implies (`project.stored`).
 # 4: memberships name a topic or actor by its id in `names` (a small integer, not its
 # facet and slug: both of the memberships' B-trees were two thirds text).
-SCHEMA_VERSION = 4
+# 5: documents without their id, kind and first position (their row's columns).
+SCHEMA_VERSION = 5
 VERSION_TABLE = "timeline_views_schema"
 
 TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", VERSION_TABLE)

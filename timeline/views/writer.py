@@ -15,7 +15,7 @@ from eventsourcing.persistence import Notification
 
 from timeline.store import Sql, in_parts
 from timeline.views import registry
-from timeline.views.project import Facet, dumps, facets, loads, period, project, sort_key
+from timeline.views.project import Facet, dumps, facets, period, project, read_row, sort_key
 from timeline.views.registry import RegistryWriter
 from timeline.views.search import SearchWriter
 from timeline.views.tables import SCHEMA_VERSION, TABLES, VERSION_TABLE, create_statements
@@ -106,9 +106,11 @@ class ViewWriter:
         for start in range(0, len(positions), REGISTRY_CHUNK):
             part = positions[start : start + REGISTRY_CHUNK]
             marks = ",".join("?" * len(part))
-            statement = f"SELECT id, doc FROM timeline_developments WHERE first_position IN ({marks})"
+            statement = (
+                f"SELECT doc, id, kind, first_position FROM timeline_developments WHERE first_position IN ({marks})"
+            )
             rows = self.sql.rows(c, statement, part)
-            old_docs = {r["id"]: loads(r["doc"]) for r in rows}
+            old_docs = {r["id"]: read_row(r) for r in rows}
             new_docs = {i: dict(d) for i, d in old_docs.items()}  # the same, re-resolved
             found = {id(d): facets(d, before_reg) for d in old_docs.values()}
             found |= {id(d): facets(d, reg) for d in new_docs.values()}
@@ -146,8 +148,10 @@ class ViewWriter:
         for start in range(0, len(known), 500):
             part = known[start : start + 500]
             marks = ",".join("?" * len(part))
-            for row in sql.rows(c, f"SELECT id, doc FROM timeline_developments WHERE id IN ({marks})", part):
-                docs[row["id"]] = loads(row["doc"])
+            for row in sql.rows(
+                c, f"SELECT doc, id, kind, first_position FROM timeline_developments WHERE id IN ({marks})", part
+            ):
+                docs[row["id"]] = read_row(row)
         before = {i: docs.get(i) for i in ids}
         touched_feeds: dict[str, int] = {}
         seen = self._seen = {}
