@@ -27,7 +27,8 @@ The log's hash structure is not a view: it is the Merkle tree kept beside the lo
 # 4: memberships name a topic or actor by its id in `names` (a small integer, not its
 # facet and slug: both of the memberships' B-trees were two thirds text).
 # 5: documents without their id, kind and first position (their row's columns).
-SCHEMA_VERSION = 5
+# 6: memberships keyed by first position, then member.
+SCHEMA_VERSION = 6
 VERSION_TABLE = "timeline_views_schema"
 
 TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", VERSION_TABLE)
@@ -51,12 +52,13 @@ def create_statements(*, postgres: bool) -> list[str]:
         # Feeds read the newest entries (by the event that last changed them) from this one,
         # the oldest not yet archived (by recording order) from the key.
         "CREATE INDEX IF NOT EXISTS timeline_developments_last ON timeline_developments (last_position)",
-        # Keyed by recording order within a topic or actor, not by the random development id:
-        # a rebuild then appends at the end of each feed's range instead of writing all over
-        # an index that outgrows the page cache (at 1M events it was most of the rebuild).
+        # Keyed by recording order, then topic or actor: a rebuild appends to it. Keyed by
+        # topic or actor first, each transaction of a rebuild wrote a page in every feed's
+        # range, which was nearly every page of the table, every time (the WAL and its
+        # checkpoint wrote it twice). One feed's members are read from the order index.
         "CREATE TABLE IF NOT EXISTS timeline_memberships ("
-        " member BIGINT NOT NULL, first_position BIGINT NOT NULL, sort_key TEXT NOT NULL,"
-        f" PRIMARY KEY (member, first_position)){lean}",
+        " first_position BIGINT NOT NULL, member BIGINT NOT NULL, sort_key TEXT NOT NULL,"
+        f" PRIMARY KEY (first_position, member)){lean}",
         "CREATE INDEX IF NOT EXISTS timeline_memberships_order"
         " ON timeline_memberships (member, sort_key, first_position)",
         # Ids in the order the log first names each topic or actor (ties by facet and slug),

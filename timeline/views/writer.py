@@ -236,8 +236,8 @@ class ViewWriter:
         sql.executemany(c, "DELETE FROM timeline_memberships WHERE member = ? AND first_position = ?", gone)
         sql.insert_rows(
             c,
-            "INSERT INTO timeline_memberships (member, first_position, sort_key) VALUES (?,?,?)",
-            [(ids[(f, s)], p, k) for f, s, p, k in members],
+            "INSERT INTO timeline_memberships (first_position, member, sort_key) VALUES (?,?,?)",
+            sorted((p, ids[(f, s)], k) for f, s, p, k in members),  # appended in key order
             ("bigint", "bigint", "text"),
         )
         sql.insert_rows(
