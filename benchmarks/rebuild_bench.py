@@ -109,6 +109,7 @@ def child_dump(db: str, out: str) -> dict[str, Any]:
     sql = views.sql
     dump: dict[str, Any] = {}
     with sql.transaction(commit=False) as c:
+        views._tune(c)  # on PostgreSQL, a transaction idle over 5 s between its reads ends
         for table in _view_tables(sql, c):
             sql.execute(c, _select(sql, table) + " LIMIT 0")
             c.fetchall()
