@@ -150,12 +150,13 @@ def read_row(row: Any) -> dict[str, Any]:
 
 # Values most documents hold that the stored form leaves out, each with how `loaded` knows
 # them again: a development never changed was updated when recorded, at its first position,
-# has no corrections and is not retracted (a tenth of a document's bytes).
+# has no corrections, is not retracted and is at version 1 (a tenth of a document's bytes).
 _IMPLIED: dict[str, Any] = {
     "corrections": lambda kept: [],
     "retracted": lambda kept: None,
     "updated": lambda kept: kept["recorded"],
     "last_position": lambda kept: kept["first_position"],
+    "version": lambda kept: 1,
 }
 
 

@@ -25,10 +25,10 @@ The log's hash structure is not a view: it is the Merkle tree kept beside the lo
 # 3: mentions by first position, not development id; documents without the values a
 # never-changed development implies (`project.stored`).
 # 4: memberships name a topic or actor by its id in `names` (a small integer, not its
-# facet and slug: both of the memberships' B-trees were two thirds text).
-# 5: documents without their id, kind and first position (their row's columns).
-# 6: memberships keyed by first position, then member.
-SCHEMA_VERSION = 6
+# facet and slug: both of the memberships' B-trees were two thirds text), keyed by first
+# position, then member; documents without their id, kind and first position (their row's
+# columns) nor a version of 1.
+SCHEMA_VERSION = 4
 VERSION_TABLE = "timeline_views_schema"
 
 TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", VERSION_TABLE)
