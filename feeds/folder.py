@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from feeds import FORMAT
+from feeds import FORMAT, signatures
 from feeds.layout import Output, digest
 from feeds.manifest import MANIFEST, PreviousBuild, records
 from feeds.settings import FeedSettings
@@ -157,8 +157,7 @@ class Directory:
         # old file or the new one, never a partial one. Cheaper than mkstemp per file.
         # A random part too: a file left by a killed build must not block a later process
         # that happens to get the same pid.
-        self._serial += 1
-        tmp = os.path.join(parent, f"{_TMP}{os.getpid()}-{self._token}-{self._serial}")
+        tmp = self.temporary(parent)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -172,6 +171,12 @@ class Directory:
             Path(tmp).unlink(missing_ok=True)
             raise
         return True
+
+    def temporary(self, parent: str | None = None) -> str:
+        """A fresh hidden name in `parent` (the root by default) for a file written whole and
+        then renamed into place; `_remove_dead_temporaries` knows it when its writer died."""
+        self._serial += 1
+        return os.path.join(parent or str(self._real), f"{_TMP}{os.getpid()}-{self._token}-{self._serial}")
 
     def _folder(self, rel: str) -> str:
         """A folder inside the root (made if missing), checked once per build: `write`
@@ -222,7 +227,10 @@ class Directory:
         damaged = self.damaged(manifest) if check else frozenset()
         if check:
             self._folder("")
-        result = build_site(reader, settings, PreviousBuild(manifest, self.have, self.read, damaged), sink)
+        previous = PreviousBuild(
+            manifest, self.have, self.read, damaged, str(self._real / signatures.FILE), self.temporary
+        )
+        result = build_site(reader, settings, previous, sink)
         self.finish(result)
         return result, written
 

@@ -96,13 +96,16 @@ class FeedRecord:
 @dataclass(frozen=True)
 class PreviousBuild:
     """What a build is told of the previous build where it writes: its manifest, whether a
-    file is there, a file's bytes (the archived ids), and the files known to be damaged
-    (missing or not whole); a build into memory knows none of it."""
+    file is there, a file's bytes (the archived ids), the files known to be damaged
+    (missing or not whole), and where the pages' signatures are kept; a build into memory
+    knows none of it."""
 
     manifest: dict[str, Any] | None = None
     have: Callable[[str], bool] = lambda path: True
     read: Callable[[str], bytes | None] = lambda path: None
     damaged: frozenset[str] = frozenset()
+    signatures: str | None = None  # the story pages' signatures file (`feeds.signatures`)
+    temporary: Callable[[], str] | None = None  # a fresh hidden name in the folder, for a file written whole
 
 
 def records(manifest: dict[str, Any] | None) -> dict[str, FeedRecord]:

@@ -24,6 +24,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
+from itertools import islice
 from typing import Any
 
 import jinja2
@@ -31,14 +32,16 @@ from markupsafe import Markup
 
 from events import KINDS, OccurredDate
 from events.display import value_text
+from events.ledger import LedgerPledge, pledge_ledger
 from events.money import Total
 from feeds.layout import permalink_path
 from feeds.ledger_chart import ledger_svg
 from feeds.manifest import PreviousBuild
+from feeds.signatures import FORMER, Signatures
+from feeds.spool import ByPosition
 from timeline.views import queries
 from timeline.views.queries import Filter
 
-SIGNATURES = ".timeline-pages.json"  # each page's inputs at its last rendering (never served)
 _NOT_GIVEN = object()  # a set with no ledger of its own (the kinds but pledges)
 PAGE = 200  # developments per page
 _SITES = 1024  # sites kept by position (`PageBuild.at`): the oldest goes, so a million pages hold no million
@@ -208,8 +211,9 @@ def pages_for(count: int) -> int:
 
 
 class PageBuild:
-    """One build's pages: the previous build's page signatures (`SIGNATURES`), the pages
-    this build has (rendered now or kept from before), and each page's checkpoint.
+    """One build's pages: the page signatures (`feeds.signatures`: the previous build's,
+    then this one's), the pages this build has (rendered now or kept from before), and each
+    page's checkpoint.
 
     A page's inputs (its developments' versions, its place among the pages, what it links)
     are hashed into its signature; a page whose signature and file are those of the
@@ -218,9 +222,8 @@ class PageBuild:
     shows the set's count and ledger: to any of the set's developments), a function of
     those inputs, so an incremental build writes the bytes a fresh build writes."""
 
-    def __init__(self, reader: Any, site: Site, signatures: dict[str, str], have: Callable[[str], bool]) -> None:
+    def __init__(self, reader: Any, site: Site, signatures: Signatures, have: Callable[[str], bool]) -> None:
         self.reader, self.site, self.signatures, self.have = reader, site, signatures, have
-        self.kept: set[str] = set()
         self._sites: dict[int, Site] = {}
 
     def at(self, position: int) -> Site:
@@ -237,25 +240,26 @@ class PageBuild:
         self, path: str, inputs: list[Any], position: int, render: Callable[[Site], bytes]
     ) -> Iterator[tuple[str, bytes]]:
         """The page at `path`, unless its inputs and file are the previous build's."""
-        self.kept.add(path)
         sig = hashlib.sha256(json.dumps([*inputs, position], sort_keys=True, default=str).encode()).hexdigest()[:32]
         if self.signatures.get(path) == sig and self.have(path):
+            self.signatures.keep([path])
             return
-        self.signatures[path] = sig
+        self.signatures.set(path, sig)
         yield path, render(self.at(position))
 
     def keep_set(self, ps: PageSet) -> None:
         """A set not looked at this build: its pages stay as they are."""
         pages = pages_for(ps.count)
-        self.kept.update(ps.page_path(n, pages) for n in range(1, pages + 1))
+        self.keep(ps.page_path(n, pages) for n in range(1, pages + 1))
+
+    def keep(self, paths: Iterable[str]) -> None:
+        """Pages this build has, rendered or not."""
+        self.signatures.keep(paths)
 
     def gone(self) -> list[str]:
         """Pages the previous build wrote that this one has not (a set that lost its last
         development, such as an actor merged into another; a set with fewer pages)."""
-        paths = sorted(set(self.signatures) - self.kept)
-        for path in paths:
-            del self.signatures[path]
-        return paths
+        return self.signatures.gone()
 
 
 def site_outputs(
@@ -272,13 +276,21 @@ def site_outputs(
     the stylesheet and script every time (unchanged bytes are not written again). A page
     whose inputs are those of the previous build is not even rendered (see `PageBuild`)."""
     site = site_of(reader, settings.title, settings.base_url, feeds)
-    have, read = folder.have, folder.read
+    have = folder.have
     yield from assets()
+    signatures = Signatures(folder.signatures, folder.temporary)
     try:
-        previous = json.loads(read(SIGNATURES) or b"{}")
-    except ValueError:
-        previous = {}
-    signatures: dict[str, str] = dict(previous) if isinstance(previous, dict) else {}
+        yield from _site_pages(reader, site, todo, have, signatures)
+        signatures.save()  # after the pages it describes, before the manifest
+    finally:
+        signatures.close()
+    if folder.signatures and have(FORMER):
+        yield FORMER, None
+
+
+def _site_pages(
+    reader: Any, site: Site, todo: list[str], have: Callable[[str], bool], signatures: Signatures
+) -> Iterator[tuple[str, bytes | None]]:
     changed = bool(todo) or not have("index.html") or not have("changes.html")
     stale = set(todo)
     build = PageBuild(reader, site, signatures, have)
@@ -286,8 +298,7 @@ def site_outputs(
 
     def story_ledger() -> dict[str, Any] | None:
         if not cached:  # once per build: the story's, for its page, the pledges' and ledger.html
-            pledges = list(reader.iter_timeline(Filter(kind="pledge")))
-            cached.append(queries.pledge_ledger(pledges) if pledges else None)
+            cached.append(ledger_of(reader.iter_timeline(Filter(kind="pledge"))))
         return cached[0]
 
     newest = 0  # the latest change to any development
@@ -305,12 +316,11 @@ def site_outputs(
             build.keep_set(ps)
     if changed:
         yield from render_changes(build)
-        build.kept.update(("directory.html", "ledger.html"))
+        build.keep(("directory.html", "ledger.html"))
         yield "directory.html", render_directory(build.at(newest))
         yield "ledger.html", render_ledger(build.at(newest), story_ledger())
         for path in build.gone():
             yield path, None
-    yield SIGNATURES, json.dumps(signatures, sort_keys=True, separators=(",", ":")).encode()
 
 
 def embedded_page(
@@ -357,13 +367,11 @@ class SetPages:
         )
         # The set's ledger is that of its pledges: taken from its own developments as they
         # pass (the same, in the same order) unless its filter holds other than those.
-        pledges: list[dict[str, Any]] | None = None
+        pledges: list[LedgerPledge] | None = None
         if own_ledger:
             f = ps.filter
             if f.start or f.end or f.kind not in (None, "pledge"):
-                pledges = list(build.reader.iter_timeline(Filter(topic=f.topic, actor=f.actor, kind="pledge")))
-                ledger = queries.pledge_ledger(pledges) if pledges else None
-                pledges = None
+                ledger = ledger_of(build.reader.iter_timeline(Filter(topic=f.topic, actor=f.actor, kind="pledge")))
             else:
                 pledges = []
         chunk: list[dict[str, Any]] = []
@@ -371,7 +379,7 @@ class SetPages:
         for doc in build.reader.iter_timeline(ps.filter):
             self.newest = max(self.newest, int(doc["last_position"]))
             if pledges is not None and doc["kind"] == "pledge":
-                pledges.append(doc)
+                pledges.append(_ledger_pledge(doc))
             if self.permalinks:
                 yield from permalink_page(build, doc, ps.page_path(min(number + 1, pages), pages))
             chunk.append(doc)
@@ -380,8 +388,37 @@ class SetPages:
                 yield from page(number, chunk, None)
                 chunk = []
         if pledges is not None:
-            ledger = queries.pledge_ledger(pledges) if pledges else None
+            ledger = pledge_ledger(pledges) if pledges else None
         yield from page(pages, chunk, ledger)
+
+
+# What `events.ledger` reads of a pledge's fields (tests/feeds/test_page_memory.py checks it).
+_LEDGER_FIELDS = ("amount", "donor", "recipient", "instrument", "part_of", "equivalents")
+
+
+def _ledger_pledge(doc: dict[str, Any]) -> LedgerPledge:
+    """A pledge as `queries.pledge_ledger` makes it, with only the fields the ledger reads:
+    the ledger holds every pledge of its set at once, and a million pledges' whole
+    documents were most of a build's memory."""
+    fields = doc["fields"]
+    kept = {k: fields[k] for k in _LEDGER_FIELDS if k in fields}
+    return LedgerPledge(doc["id"], doc["title"], kept, doc["retracted"] is not None)
+
+
+def ledger_of(docs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The ledger of the pledges among these documents (None when there are none), each
+    read as it passes."""
+    seen = 0
+
+    def pledges() -> Iterator[LedgerPledge]:
+        nonlocal seen
+        for d in docs:
+            if d["kind"] == "pledge":
+                seen += 1
+                yield _ledger_pledge(d)
+
+    ledger = pledge_ledger(pledges())
+    return ledger if seen else None
 
 
 def permalink_page(build: PageBuild, doc: dict[str, Any], place: str) -> Iterator[tuple[str, bytes]]:
@@ -544,40 +581,42 @@ def render_ledger(site: Site, ledger: dict[str, Any] | None) -> bytes:
 def render_changes(build: PageBuild) -> Iterator[tuple[str, bytes]]:
     """The page history: every addition, correction (field by field) and retraction, newest
     first, each with its log position and recorded time; `page.js` narrows it to the span
-    between two positions or dates. Each page's checkpoint is at its newest row."""
+    between two positions or dates. Each page's checkpoint is at its newest row. The rows
+    wait on disk (`feeds.spool`), not in memory, until they are read back newest first."""
     site = build.site
-    rows: list[dict[str, Any]] = []
     story = page_sets(site)[0]
     pages_of_story = pages_for(story.count)
-    for i, doc in enumerate(build.reader.iter_timeline()):
-        anchor = f"{story.page_path(i // PAGE + 1, pages_of_story)}#d-{doc['id']}"  # the page it is on
-        rows.append({"position": doc["first_position"], "recorded": doc["recorded"], "what": "added",
-                     "doc": doc, "anchor": anchor, "changes": [], "reason": None})  # fmt: skip
-        for c in doc["corrections"]:
-            changes = [{"field": k, "before": show_value(v.get("before"), k), "after": show_value(v.get("after"), k)}
-                       for k, v in sorted(c["changes"].items())]  # fmt: skip
-            rows.append({"position": c["position"], "recorded": c["recorded"], "what": "corrected",
-                         "doc": doc, "anchor": anchor, "changes": changes, "reason": c["reason"]})  # fmt: skip
-        if doc["retracted"]:
-            r = doc["retracted"]
-            rows.append({"position": r["position"], "recorded": r["recorded"], "what": "retracted",
-                         "doc": doc, "anchor": anchor, "changes": [], "reason": r["reason"]})  # fmt: skip
-    rows.sort(key=lambda r: -int(r["position"]))
-    pages = max(1, -(-len(rows) // CHANGES))
-    paths = ["changes.html"] + [f"pages/changes/{n}.html" for n in range(2, pages + 1)]
-    for n, path in enumerate(paths, start=1):
-        root = "../" * path.count("/")
+    with ByPosition(build.reader.position) as rows:
+        for i, doc in enumerate(build.reader.iter_timeline()):
+            anchor = f"{story.page_path(i // PAGE + 1, pages_of_story)}#d-{doc['id']}"  # the page it is on
+            shown_doc = {"title": doc["title"]}  # all a row shows of its development
+            rows.add(int(doc["first_position"]), {"position": doc["first_position"], "recorded": doc["recorded"],
+                     "what": "added", "doc": shown_doc, "anchor": anchor, "changes": [], "reason": None})  # fmt: skip
+            for c in doc["corrections"]:
+                changes = [{"field": k, "before": show_value(v.get("before"), k), "after": show_value(v.get("after"), k)}
+                           for k, v in sorted(c["changes"].items())]  # fmt: skip
+                rows.add(int(c["position"]), {"position": c["position"], "recorded": c["recorded"], "what": "corrected",
+                         "doc": shown_doc, "anchor": anchor, "changes": changes, "reason": c["reason"]})  # fmt: skip
+            if doc["retracted"]:
+                r = doc["retracted"]
+                rows.add(int(r["position"]), {"position": r["position"], "recorded": r["recorded"], "what": "retracted",
+                         "doc": shown_doc, "anchor": anchor, "changes": [], "reason": r["reason"]})  # fmt: skip
+        pages = max(1, -(-rows.count // CHANGES))
+        paths = ["changes.html"] + [f"pages/changes/{n}.html" for n in range(2, pages + 1)]
+        newest = rows.newest_first()
+        for n, path in enumerate(paths, start=1):
+            root = "../" * path.count("/")
 
-        def href(k: int, up: str = root) -> str:
-            return up + paths[k - 1]
+            def href(k: int, up: str = root) -> str:
+                return up + paths[k - 1]
 
-        nav = pager(n, pages, href)
-        shown = rows[(n - 1) * CHANGES : n * CHANGES]
-        context = {"root": root, "rows": shown, "nav": nav,
-                   "number": n, "pages": pages, "css": None, "js": None, "feed_links": []}  # fmt: skip
-        build.kept.add(path)
-        at = build.at(max((int(r["position"]) for r in shown), default=0))
-        yield path, _environment().get_template("changes.html").render({**context, "site": at}).encode("utf-8")
+            nav = pager(n, pages, href)
+            shown = list(islice(newest, CHANGES))
+            context = {"root": root, "rows": shown, "nav": nav,
+                       "number": n, "pages": pages, "css": None, "js": None, "feed_links": []}  # fmt: skip
+            build.keep([path])
+            at = build.at(max((int(r["position"]) for r in shown), default=0))
+            yield path, _environment().get_template("changes.html").render({**context, "site": at}).encode("utf-8")
 
 
 # --- one development as the templates see it --------------------------------------------

@@ -83,6 +83,8 @@ def test_the_check_sees_an_infrastructure_import(tmp_path: Path, source: str, se
 READ_INTERFACE = ("timeline.errors", "timeline.reading", "timeline.views.queries")
 READ_INTERFACE_NAMES = ("timeline", "timeline.__version__")
 STORAGE = ("sqlite3", "psycopg", "psycopg_pool", "eventsourcing")
+# The story pages' signatures are the feeds' own file in the output folder, never the store.
+OWN_FILES = {("feeds/signatures.py", "sqlite3")}
 
 
 def imported_names(package: str, root: Path = ROOT) -> list[tuple[str, int, str]]:
@@ -112,7 +114,7 @@ def feeds_violations(root: Path = ROOT) -> list[str]:
             if isinstance(node, ast.Attribute) and node.attr in ("recorder", "_get", "events"):
                 bad.append(f"{path.relative_to(root)}:{node.lineno} reads .{node.attr}")
     for f, line, name in imported_names("feeds", root):
-        if _within(name, STORAGE) or (
+        if (_within(name, STORAGE) and (f, name) not in OWN_FILES) or (
             _within(name, ("timeline",)) and name not in READ_INTERFACE_NAMES and not _within(name, READ_INTERFACE)
         ):
             bad.append(f"{f}:{line} imports {name}")

@@ -1,0 +1,59 @@
+"""Rows kept on disk until they are read back newest log position first.
+
+The changes pages list every addition, correction and retraction of the log, newest first,
+but the views give developments in timeline order: sorting a million rows in memory was
+most of a full build's peak memory (each row held its whole document). Here a row goes to
+an unnamed temporary file as it is made, and memory holds 8 bytes per log position: where
+that position's row is.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from array import array
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+_SLOT = array("q").itemsize
+
+
+class ByPosition:
+    """Rows added in any order, each at a log position, read back by descending position
+    (rows at one position in the order they were added, as a stable sort gives them)."""
+
+    def __init__(self, positions: int = 0) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() / the with block
+        self._at = array("q", bytes(_SLOT * (positions + 1)))  # per position: 1 + offset of its last row
+        self.count = 0
+
+    def add(self, position: int, row: Any) -> None:
+        if position >= len(self._at):
+            self._at.frombytes(bytes(_SLOT * max(position + 1 - len(self._at), len(self._at))))
+        before = self._at[position]  # an earlier row at the same position (0: none)
+        self._at[position] = self._file.tell() + 1
+        pickle.dump((before, row), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def newest_first(self) -> Iterator[Any]:
+        f = self._file
+        for position in range(len(self._at) - 1, -1, -1):
+            offset = self._at[position]
+            if not offset:
+                continue
+            chain = []
+            while offset:
+                f.seek(offset - 1)
+                offset, row = pickle.load(f)  # this process's own temporary file
+                chain.append(row)
+            yield from reversed(chain)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ByPosition:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,139 @@
+"""What a feeds build keeps per development stays out of memory: the changes pages' rows
+wait on disk (`feeds.spool`), the pages' signatures live in a small SQLite file beside them
+(`feeds.signatures`), and both give what the in-memory versions gave."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import feeds.page
+from feeds.signatures import FILE, FORMER, Signatures
+from feeds.spool import ByPosition
+from tests.feeds.conftest import snapshot
+
+
+def test_rows_come_back_newest_position_first_and_ties_in_the_order_added() -> None:
+    added = [(5, "e"), (2, "b"), (9, "i"), (5, "e2"), (1, "a"), (40, "far past the first size"), (5, "e3")]
+    with ByPosition(10) as rows:
+        for position, row in added:
+            rows.add(position, {"row": row})
+        assert rows.count == len(added)
+        got = [r["row"] for r in rows.newest_first()]
+    want = [row for _, row in sorted(added, key=lambda pr: -pr[0])]  # a stable sort, as the pages had
+    assert got == want == ["far past the first size", "i", "e", "e2", "e3", "b", "a"]
+
+
+def add_statement(run: Any, title: str) -> None:
+    run("add", "statement", "--title", title, "--occurred", "2024-07-09", "--speaker", "Hun Manet",
+        "--paraphrase", "Said so.", "--source", "https://news.example/x")  # fmt: skip
+
+
+def test_the_changes_pages_list_every_event_newest_first_across_pages(
+    sqlite_run: Any, build: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_run.import_seed()
+    docs = sqlite_run.json("show")
+    sqlite_run("correct", docs[0]["id"], "--set", "title=The oldest, corrected", "--reason", "r1")
+    sqlite_run("retract", docs[3]["id"], "--reason", "withdrawn")
+    sqlite_run("correct", docs[0]["id"], "--set", "title=The oldest, corrected again", "--reason", "r2")
+    monkeypatch.setattr(feeds.page, "CHANGES", 4)
+    out = build(sqlite_run, tmp_path / "out").out
+    pages = [out / "changes.html", *sorted((out / "pages" / "changes").glob("*.html"), key=lambda p: int(p.stem))]
+    assert len(pages) > 3
+    rows = [re.findall(r'<li id="p-(\d+)" class="change change-(\w+)"', p.read_text()) for p in pages]
+    assert all(len(r) == 4 for r in rows[:-1]) and 0 < len(rows[-1]) <= 4
+    flat = [(int(p), what) for page in rows for p, what in page]
+    positions = [p for p, _ in flat]
+    assert positions == sorted(positions, reverse=True) and len(set(positions)) == len(positions)
+    assert [w for _, w in flat].count("added") == len(docs)
+    assert [w for _, w in flat][:3] == ["corrected", "retracted", "corrected"]
+    assert "The oldest, corrected again" in pages[0].read_text()
+
+
+def signatures_of(out: Path) -> dict[str, str]:
+    with sqlite3.connect(out / FILE) as db:
+        return dict(db.execute("SELECT path, sig FROM pages"))
+
+
+def test_the_signatures_file_names_every_page_and_is_the_same_however_it_was_reached(
+    sqlite_run: Any, build: Any, tmp_path: Path
+) -> None:
+    sqlite_run.import_seed()
+    steps = tmp_path / "steps"
+    build(sqlite_run, steps)
+    assert not (steps / FORMER).exists()
+    before = signatures_of(steps)
+    assert any(p.startswith("d/") for p in before) and all((steps / p).is_file() for p in before)
+    add_statement(sqlite_run, "Appended between builds")
+    build(sqlite_run, steps)
+    after = signatures_of(steps)
+    assert len(after) == len(before) + 1  # the new development's own page
+    fresh = build(sqlite_run, tmp_path / "fresh").out
+    assert snapshot(steps) == snapshot(fresh)  # the signatures' bytes too
+    again = build(sqlite_run, steps).result
+    assert [p for p in again["written"] if p.endswith(".html")] == []  # nothing rendered again
+
+
+def test_a_damaged_or_former_signatures_file_only_means_pages_are_rendered_again(
+    sqlite_run: Any, build: Any, tmp_path: Path
+) -> None:
+    sqlite_run.import_seed()
+    out = build(sqlite_run, tmp_path / "out").out
+    (out / FILE).write_bytes(b"not a database" * 100)
+    (out / FORMER).write_text('{"index.html": "0"}')  # what builds before this file kept
+    add_statement(sqlite_run, "Appended after the damage")
+    result = build(sqlite_run, out).result
+    assert FORMER in result["removed"]
+    assert {"index.html", "changes.html"} <= set(result["written"])
+    want = build(sqlite_run, tmp_path / "want").out
+    assert {k: v for k, v in snapshot(out).items() if k != FILE} == {
+        k: v for k, v in snapshot(want).items() if k != FILE
+    }
+    # Sets not looked at this time lost their signatures with the file: rendered when next touched.
+    assert signatures_of(out).items() <= signatures_of(want).items()
+
+
+def test_a_build_that_fails_leaves_the_previous_signatures_and_no_temporary_file(tmp_path: Path) -> None:
+    path = str(tmp_path / FILE)
+    serial = iter(range(100))
+
+    def temporary() -> str:
+        return str(tmp_path / f".tmp-test-{next(serial)}")
+
+    first = Signatures(path, temporary)
+    first.set("index.html", "a")
+    first.save()
+    first.close()
+    saved = Path(path).read_bytes()
+    second = Signatures(path, temporary)
+    assert second.get("index.html") == "a" and second.get("d/x.html") is None
+    second.set("d/x.html", "b")
+    second.close()  # stopped before save()
+    assert Path(path).read_bytes() == saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == [FILE]
+
+
+def test_the_pages_ledger_read_from_slim_pledges_is_the_views_ledger(sqlite_run: Any) -> None:
+    from timeline import config
+    from timeline.app import Timeline
+    from timeline.reading import Reader
+    from timeline.views import queries
+
+    sqlite_run.import_seed()
+    app = Timeline.open(config.resolve(sqlite_run.target))
+    try:
+        docs = Reader.live(app).timeline()
+        part = next(d for d in docs if d["fields"].get("part_of") and d["fields"].get("equivalents"))
+        sqlite_run("retract", part["id"], "--reason", "test")
+        docs = Reader.live(app).timeline()
+    finally:
+        app.close()
+    assert any(d["retracted"] for d in docs if d["kind"] == "pledge")
+    full = queries.pledge_ledger(docs)
+    assert full["packages"] and feeds.page.ledger_of(iter(docs)) == full
+    assert feeds.page.ledger_of(d for d in docs if d["kind"] != "pledge") is None
