@@ -241,8 +241,7 @@ class PageBuild:
     ) -> Iterator[tuple[str, bytes]]:
         """The page at `path`, unless its inputs and file are the previous build's."""
         sig = hashlib.sha256(json.dumps([*inputs, position], sort_keys=True, default=str).encode()).hexdigest()[:32]
-        if self.signatures.get(path) == sig and self.have(path):
-            self.signatures.keep([path])
+        if self.signatures.same(path, sig) and self.have(path):
             return
         self.signatures.set(path, sig)
         yield path, render(self.at(position))

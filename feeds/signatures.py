@@ -60,6 +60,10 @@ class Signatures:
         finally:
             self._db.execute("DETACH DATABASE previous")
 
+    def same(self, path: str, sig: str) -> bool:
+        """Whether `path` has signature `sig` from before; if so this build keeps it."""
+        return self._db.execute("UPDATE pages SET kept = 1 WHERE path = ? AND sig = ?", [path, sig]).rowcount > 0
+
     def get(self, path: str) -> str | None:
         row = self._db.execute("SELECT sig FROM pages WHERE path = ?", [path]).fetchone()
         return row[0] if row else None

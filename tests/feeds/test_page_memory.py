@@ -112,6 +112,8 @@ def test_a_build_that_fails_leaves_the_previous_signatures_and_no_temporary_file
     saved = Path(path).read_bytes()
     second = Signatures(path, temporary)
     assert second.get("index.html") == "a" and second.get("d/x.html") is None
+    assert second.same("index.html", "a") and not second.same("index.html", "b") and not second.same("d/x.html", "a")
+    assert second.gone() == []  # kept by same()
     second.set("d/x.html", "b")
     second.close()  # stopped before save()
     assert Path(path).read_bytes() == saved
