@@ -10,6 +10,7 @@ gave, where it gave one.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 
 from events.money import Money, Total, plain_digits
 
-__all__ = ["LedgerPledge", "pledge_ledger"]
+__all__ = ["Ledger", "LedgerPledge", "pledge_ledger"]
 
 
 @dataclass(frozen=True)
@@ -40,69 +41,103 @@ _TABLES = {
 
 def pledge_ledger(entries: Iterable[LedgerPledge]) -> dict[str, Any]:
     """The ledger as plain, JSON-ready values (the shape `timeline ledger --json` prints)."""
-    pledges = [p for p in entries if not p.retracted]
-    by_id = {p.id: p for p in pledges}
-    amounts: dict[str, dict[tuple[str, ...], list[Money]]] = {table: defaultdict(list) for table in _TABLES}
-    for p in pledges:
+    ledger = Ledger()
+    for p in entries:
+        ledger.add(p)
+    return ledger.result()
+
+
+class Ledger:
+    """`pledge_ledger`, one pledge at a time: each table's totals are added up as pledges
+    pass, so a set's ledger holds, per pledge, only its id, title and amount (a package's
+    parts may come before or after it) and the parts of packages whole."""
+
+    def __init__(self) -> None:
+        # key -> [least, most (None: no upper limit), approximate], per table
+        self._sums: dict[str, dict[tuple[str, ...], list[Any]]] = {table: {} for table in _TABLES}
+        self._seen: dict[str, tuple[str, str]] = {}  # id -> (title, amount as JSON), in pledge order
+        self._parts: list[LedgerPledge] = []  # pledges naming a package, whether or not it is recorded
+
+    def add(self, p: LedgerPledge) -> None:
+        if p.retracted:
+            return
         f = p.fields
-        if f.get("part_of") in by_id:
-            continue
+        self._seen[p.id] = (p.title, json.dumps(f["amount"]))
+        if f.get("part_of"):
+            self._parts.append(p)  # counted at the end, if its package is not recorded
+        else:
+            self._count(f)
+
+    def _count(self, f: Mapping[str, Any]) -> None:
         money = Money.from_primitive(f["amount"])
-        amounts["by_donor_recipient"][(f["donor"], f["recipient"], money.currency)].append(money)
-        amounts["by_currency"][(money.currency,)].append(money)
-        amounts["by_instrument"][(f.get("instrument", "other"), money.currency)].append(money)
-    packages = []
-    discrepancies: list[dict[str, Any]] = []
-    parts_of: dict[str, list[LedgerPledge]] = defaultdict(list)  # one pass, not one per package
-    for p in pledges:
-        if p.fields.get("part_of"):
-            parts_of[p.fields["part_of"]].append(p)
-    for pkg in pledges:
-        parts = parts_of.get(pkg.id, [])
-        if not parts:
-            continue
-        comparison = _compare_package(pkg, parts)
-        packages.append(comparison)
-        if comparison["mismatch"]:
-            reported_text = Money.from_primitive(comparison["reported"]).humane()
-            parts_text = Total.from_primitive(comparison["parts_total"]).humane()
-            discrepancies.append(
-                {
-                    "kind": "package-parts-mismatch",
-                    "package": pkg.id,
-                    "title": pkg.title,
-                    "message": (
-                        f"package “{pkg.title}” reported as {reported_text}; "
-                        f"its parts as reported add up to {parts_text}"
-                    ),
-                    "reported": comparison["reported"],
-                    "parts_total": comparison["parts_total"],
-                    "currency": comparison["currency"],
-                }
-            )
-    missing = sorted(
-        {p.fields["part_of"] for p in pledges if p.fields.get("part_of") and p.fields["part_of"] not in by_id}
-    )
-    discrepancies += [
-        {
-            "kind": "missing-package",
-            "package": p,
-            "message": f"parts name package {p}, which is not recorded (or retracted)",
+        keys = {
+            "by_donor_recipient": (f["donor"], f["recipient"], money.currency),
+            "by_currency": (money.currency,),
+            "by_instrument": (f.get("instrument", "other"), money.currency),
         }
-        for p in missing
-    ]
-    tables = {
-        table: [
-            {**dict(zip(names, key[:-1], strict=True)), **Total.of(key[-1], found).to_primitive()}
-            for key, found in sorted(amounts[table].items())
+        for table, key in keys.items():
+            found = self._sums[table].get(key)
+            if found is None:
+                self._sums[table][key] = [money.low, money.high, money.approximate]
+            else:
+                found[0] += money.low
+                found[1] = None if found[1] is None or money.high is None else found[1] + money.high
+                found[2] = found[2] or money.approximate
+
+    def result(self) -> dict[str, Any]:
+        seen = self._seen
+        parts_of: dict[str, list[LedgerPledge]] = defaultdict(list)
+        for part in self._parts:
+            parts_of[part.fields["part_of"]].append(part)
+        for part in self._parts:
+            if part.fields["part_of"] not in seen:
+                self._count(part.fields)
+        packages = []
+        discrepancies: list[dict[str, Any]] = []
+        for pkg_id, (title, amount) in seen.items():
+            parts = parts_of.get(pkg_id)
+            if not parts:
+                continue
+            comparison = _compare_package(pkg_id, title, json.loads(amount), parts)
+            packages.append(comparison)
+            if comparison["mismatch"]:
+                reported_text = Money.from_primitive(comparison["reported"]).humane()
+                parts_text = Total.from_primitive(comparison["parts_total"]).humane()
+                discrepancies.append(
+                    {
+                        "kind": "package-parts-mismatch",
+                        "package": pkg_id,
+                        "title": title,
+                        "message": (
+                            f"package “{title}” reported as {reported_text}; "
+                            f"its parts as reported add up to {parts_text}"
+                        ),
+                        "reported": comparison["reported"],
+                        "parts_total": comparison["parts_total"],
+                        "currency": comparison["currency"],
+                    }
+                )
+        missing = sorted(pkg for pkg in parts_of if pkg not in seen)
+        discrepancies += [
+            {
+                "kind": "missing-package",
+                "package": p,
+                "message": f"parts name package {p}, which is not recorded (or retracted)",
+            }
+            for p in missing
         ]
-        for table, names in _TABLES.items()
-    }
-    return {**tables, "packages": packages, "discrepancies": discrepancies}
+        tables = {
+            table: [
+                {**dict(zip(names, key[:-1], strict=True)), **Total(key[-1], low, high, approx).to_primitive()}
+                for key, (low, high, approx) in sorted(self._sums[table].items())
+            ]
+            for table, names in _TABLES.items()
+        }
+        return {**tables, "packages": packages, "discrepancies": discrepancies}
 
 
-def _compare_package(pkg: LedgerPledge, parts: list[LedgerPledge]) -> dict[str, Any]:
-    reported = Money.from_primitive(pkg.fields["amount"])
+def _compare_package(pkg_id: str, title: str, amount: dict[str, Any], parts: list[LedgerPledge]) -> dict[str, Any]:
+    reported = Money.from_primitive(amount)
     currency = reported.currency
     counted: list[Money] = []
     part_rows, unconverted = [], []
@@ -121,8 +156,8 @@ def _compare_package(pkg: LedgerPledge, parts: list[LedgerPledge]) -> dict[str, 
     overlap = (stated.high is None or total.low <= stated.high) and (total.high is None or stated.low <= total.high)
     exact = total.exact and stated.exact
     return {
-        "id": pkg.id,
-        "title": pkg.title,
+        "id": pkg_id,
+        "title": title,
         "currency": currency,
         "reported": reported.to_primitive(),
         "parts_total": total.to_primitive(),

@@ -75,3 +75,32 @@ def test_retracted_pledges_leave_the_totals_and_their_parts_name_a_missing_packa
             "message": "parts name package pkg, which is not recorded (or retracted)",
         }
     ]
+
+
+def test_parts_before_their_package_and_parts_without_one_give_the_same_ledger() -> None:
+    pkg = pledge("pkg", "$10 million", instrument="package")
+    parts = [pledge("a", "up to $4 million", "pkg"), pledge("b", "¥800 million", "pkg", equivalents=["$5 million"])]
+    orphans = [pledge("x", "at least $2 million", "gone"), pledge("y", "about $1 million", "gone")]
+    others = [pledge("o", "$3 million"), pledge("p", "$1 million", instrument="loan")]
+    first = pledge_ledger([pkg, *parts, *orphans, *others])
+    assert pledge_ledger([*parts, others[0], *orphans, pkg, others[1]]) == first
+    assert [r["instrument"] for r in first["by_instrument"]] == ["loan", "other", "package"]
+    other = next(r for r in first["by_instrument"] if r["instrument"] == "other")
+    assert (other["at_least"], other["up_to"], other["approximate"]) == ("6000000", None, True)  # 3 + orphans 2+ and ~1
+    assert [d["kind"] for d in first["discrepancies"]] == ["package-parts-mismatch", "missing-package"]  # 9 is not 10
+
+
+def test_the_ledger_keeps_no_pledge_whole_but_the_parts_of_packages() -> None:
+    import tracemalloc
+
+    def pledges(n: int) -> Any:
+        for i in range(n):
+            yield pledge(f"synthetic/pledge/{i}", f"${i}.5 million", donor=f"Donor {i % 50}", recipient=f"R {i % 7}")
+
+    tracemalloc.start()
+    try:
+        pledge_ledger(pledges(20_000))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000 * 600  # held whole, with a Money per table: 1.2 KB each
