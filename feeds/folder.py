@@ -9,8 +9,9 @@ import json
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from feeds import FORMAT, signatures
 from feeds.layout import Output, digest
@@ -136,20 +137,21 @@ class Directory:
             f.truncate(at)
             f.write(data)
 
-    def write(self, rel: str, data: bytes, mtime: int | None = None) -> bool:
-        """Write `data` at `rel` unless the file already holds it (then only set `mtime`,
+    def write(self, rel: str, data: bytes | Iterable[bytes], mtime: int | None = None) -> bool:
+        """Write `data` (bytes, or its chunks in order: a large page written as it is
+        rendered) at `rel` unless the file already holds it (then only set `mtime`,
         seconds, when given); True when the file changed."""
         self._parts(rel)
         folder, _, name = rel.rpartition("/")
         parent = self._folder(folder)
         target = os.path.join(parent, name)
+        if not isinstance(data, bytes):
+            return self._write_chunks(parent, target, data, mtime)
         try:
             with open(target, "rb") as f:
                 same = f.read() == data
                 st = os.fstat(f.fileno())
-            if same and stat.S_ISREG(os.lstat(target).st_mode):
-                if mtime is not None and st.st_mtime_ns != mtime * 1_000_000_000:
-                    os.utime(target, (mtime, mtime))
+            if same and self._keep(target, st, mtime):
                 return False
         except OSError:
             pass
@@ -170,6 +172,51 @@ class Directory:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return True
+
+    @staticmethod
+    def _keep(target: str, st: os.stat_result, mtime: int | None) -> bool:
+        """Whether the file at `target` (whose bytes are those to write) can stay: a regular
+        file, given `mtime` when asked."""
+        if not stat.S_ISREG(os.lstat(target).st_mode):
+            return False
+        if mtime is not None and st.st_mtime_ns != mtime * 1_000_000_000:
+            os.utime(target, (mtime, mtime))
+        return True
+
+    def _write_chunks(self, parent: str, target: str, chunks: Iterable[bytes], mtime: int | None) -> bool:
+        """`write` for bytes that come in chunks: each goes to the temporary file as it comes,
+        compared with the old file as it goes; the temporary file is renamed into place
+        only when the bytes differ (or there was no file)."""
+        try:
+            old: BinaryIO | None = open(target, "rb")  # noqa: SIM115 - closed below
+        except OSError:
+            old = None
+        tmp = self.temporary(parent)
+        try:
+            same = old is not None
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o644)
+                for chunk in chunks:
+                    f.write(chunk)
+                    if same and old is not None:
+                        same = old.read(len(chunk)) == chunk
+                if same and old is not None:
+                    same = old.read(1) == b""
+                f.flush()
+                if mtime is not None:
+                    os.utime(f.fileno(), (mtime, mtime))
+            if same and old is not None and self._keep(target, os.fstat(old.fileno()), mtime):
+                Path(tmp).unlink()
+                return False
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        finally:
+            if old is not None:
+                old.close()
         return True
 
     def temporary(self, parent: str | None = None) -> str:
@@ -207,6 +254,7 @@ class Directory:
     def emit(self, out: Output) -> bool:
         """Write one output as soon as it is rendered; True when the file changed."""
         if out.append_at is not None:
+            assert isinstance(out.data, bytes), "a sidecar is appended whole"
             self.append(out.path, out.data, out.append_at)
             return False  # bookkeeping, not a feed: not reported as written
         return self.write(out.path, out.data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -35,7 +36,7 @@ _SAFE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 @dataclass(frozen=True)
 class Output:
     path: str  # relative, '/'-separated, always made of safe segments
-    data: bytes
+    data: bytes | Iterable[bytes]  # or its chunks, in order: a large page written as it is rendered
     modified: datetime  # for Last-Modified: the time of the event that last changed it
     append_at: int | None = None  # a sidecar: cut the file to this many bytes, then append data
 

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from events import KINDS, OccurredDate
 from events.display import value_text
-from events.ledger import LedgerPledge, pledge_ledger
+from events.ledger import Ledger, LedgerPledge, pledge_ledger
 from events.money import Total
 from feeds.layout import permalink_path
 from feeds.ledger_chart import ledger_svg
@@ -267,7 +267,7 @@ def site_outputs(
     feeds: dict[str, str],
     todo: list[str],
     folder: PreviousBuild,
-) -> Iterator[tuple[str, bytes | None]]:
+) -> Iterator[tuple[str, bytes | Iterator[bytes] | None]]:
     """The pages a feeds build writes, as (path, bytes), and (path, None) for a page to
     remove: after any change the story, kind, changes, directory and ledger pages, every
     development's own page (`d/<id>.html`) whose development or place in the story changed,
@@ -289,7 +289,7 @@ def site_outputs(
 
 def _site_pages(
     reader: Any, site: Site, todo: list[str], have: Callable[[str], bool], signatures: Signatures
-) -> Iterator[tuple[str, bytes | None]]:
+) -> Iterator[tuple[str, bytes | Iterator[bytes] | None]]:
     changed = bool(todo) or not have("index.html") or not have("changes.html")
     stale = set(todo)
     build = PageBuild(reader, site, signatures, have)
@@ -317,7 +317,10 @@ def _site_pages(
         yield from render_changes(build)
         build.keep(("directory.html", "ledger.html"))
         yield "directory.html", render_directory(build.at(newest))
-        yield "ledger.html", render_ledger(build.at(newest), story_ledger())
+        ledger = story_ledger()
+        cached.clear()  # the ledger is not needed after its page: let it go as that is written
+        yield "ledger.html", ledger_chunks(build.at(newest), ledger)
+        del ledger
         for path in build.gone():
             yield path, None
 
@@ -366,19 +369,21 @@ class SetPages:
         )
         # The set's ledger is that of its pledges: taken from its own developments as they
         # pass (the same, in the same order) unless its filter holds other than those.
-        pledges: list[LedgerPledge] | None = None
+        pledges: Ledger | None = None
+        pledge_count = 0
         if own_ledger:
             f = ps.filter
             if f.start or f.end or f.kind not in (None, "pledge"):
                 ledger = ledger_of(build.reader.iter_timeline(Filter(topic=f.topic, actor=f.actor, kind="pledge")))
             else:
-                pledges = []
+                pledges = Ledger()
         chunk: list[dict[str, Any]] = []
         number = 0
         for doc in build.reader.iter_timeline(ps.filter):
             self.newest = max(self.newest, int(doc["last_position"]))
             if pledges is not None and doc["kind"] == "pledge":
-                pledges.append(_ledger_pledge(doc))
+                pledges.add(_ledger_pledge(doc))
+                pledge_count += 1
             if self.permalinks:
                 yield from permalink_page(build, doc, ps.page_path(min(number + 1, pages), pages))
             chunk.append(doc)
@@ -387,7 +392,7 @@ class SetPages:
                 yield from page(number, chunk, None)
                 chunk = []
         if pledges is not None:
-            ledger = pledge_ledger(pledges) if pledges else None
+            ledger = pledges.result() if pledge_count else None
         yield from page(pages, chunk, ledger)
 
 
@@ -396,9 +401,7 @@ _LEDGER_FIELDS = ("amount", "donor", "recipient", "instrument", "part_of", "equi
 
 
 def _ledger_pledge(doc: dict[str, Any]) -> LedgerPledge:
-    """A pledge as `queries.pledge_ledger` makes it, with only the fields the ledger reads:
-    the ledger holds every pledge of its set at once, and a million pledges' whole
-    documents were most of a build's memory."""
+    """A pledge as `queries.pledge_ledger` makes it, with only the fields the ledger reads."""
     fields = doc["fields"]
     kept = {k: fields[k] for k in _LEDGER_FIELDS if k in fields}
     return LedgerPledge(doc["id"], doc["title"], kept, doc["retracted"] is not None)
@@ -570,11 +573,26 @@ def render_directory(site: Site) -> bytes:
     return _environment().get_template("directory.html").render(context).encode("utf-8")
 
 
-def render_ledger(site: Site, ledger: dict[str, Any] | None) -> bytes:
-    """The whole story's ledger: every row of the chart and of the tables."""
+def ledger_chunks(site: Site, ledger: dict[str, Any] | None) -> Iterator[bytes]:
+    """The whole story's ledger (every row of the chart and of the tables) in chunks of
+    about `_CHUNK` bytes, rendered as they are asked for:
+    at a million events the page is some 100 MB, several times that while rendered whole."""
     context = {"site": site, "root": "", "feed_links": [], "css": None, "js": None,
                "ledger": ledger, "ledger_svg": ledger_svg(ledger) if ledger else None, "ledger_omitted": 0}  # fmt: skip
-    return _environment().get_template("ledger.html").render(context).encode("utf-8")
+    del ledger  # held by the context only, which goes when the page is written
+    pending: list[str] = []
+    size = 0
+    for text in _environment().get_template("ledger.html").generate(context):
+        pending.append(text)
+        size += len(text)
+        if size >= _CHUNK:
+            yield "".join(pending).encode("utf-8")
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending).encode("utf-8")
+
+
+_CHUNK = 1 << 16
 
 
 def render_changes(build: PageBuild) -> Iterator[tuple[str, bytes]]:

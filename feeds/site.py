@@ -139,8 +139,8 @@ def build_site(
     for path, data in site_outputs(reader, settings, {n: r.path for n, r in feeds_out.items()}, todo, folder):
         if data is None:
             gone_pages.append(path)
-        else:
-            sink(Output(path, data, index_modified))
+        else:  # ledger.html comes in chunks, written as they are rendered (held whole only in `collected`)
+            sink(Output(path, data if emit or isinstance(data, bytes) else b"".join(data), index_modified))
     new_manifest = {
         "format": FORMAT,
         "fingerprint": fp,

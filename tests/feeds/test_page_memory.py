@@ -139,3 +139,51 @@ def test_the_pages_ledger_read_from_slim_pledges_is_the_views_ledger(sqlite_run:
     full = queries.pledge_ledger(docs)
     assert full["packages"] and feeds.page.ledger_of(iter(docs)) == full
     assert feeds.page.ledger_of(d for d in docs if d["kind"] != "pledge") is None
+
+
+def test_the_ledger_page_written_in_chunks_is_the_page_rendered_whole(
+    sqlite_run: Any, build: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feeds.folder import Directory
+
+    sqlite_run.import_seed()
+    chunks: list[int] = []
+    real = Directory._write_chunks
+
+    def counted(self: Directory, parent: str, target: str, data: Any, mtime: int | None) -> bool:
+        def passing() -> Any:
+            for chunk in data:
+                chunks.append(len(chunk))
+                yield chunk
+
+        return real(self, parent, target, passing(), mtime)
+
+    monkeypatch.setattr(Directory, "_write_chunks", counted)
+    monkeypatch.setattr(feeds.page, "_CHUNK", 512)
+    small = snapshot(build(sqlite_run, tmp_path / "small").out)
+    assert len(chunks) > 3 and sum(chunks) == len(small["ledger.html"]) and b"<table" in small["ledger.html"]
+    monkeypatch.setattr(feeds.page, "_CHUNK", 1 << 40)  # one chunk: the page rendered whole
+    assert snapshot(build(sqlite_run, tmp_path / "whole").out) == small
+
+
+def test_a_file_written_in_chunks_is_replaced_only_when_its_bytes_differ(tmp_path: Path) -> None:
+    import os
+
+    from feeds.folder import Directory
+
+    d = Directory(tmp_path)
+    page = tmp_path / "a" / "x.html"
+    assert d.write("a/x.html", iter([b"ab", b"cd"])) and page.read_bytes() == b"abcd"
+    inode = page.stat().st_ino
+    assert not d.write("a/x.html", iter([b"a", b"", b"bcd"]), mtime=1000)  # the same bytes, cut elsewhere
+    assert page.stat().st_ino == inode and page.stat().st_mtime == 1000
+    assert d.write("a/x.html", iter([b"abc"])) and page.read_bytes() == b"abc"  # shorter
+    assert d.write("a/x.html", iter([b"abc", b"d", b"e"])) and page.read_bytes() == b"abcde"  # longer
+
+    def failing() -> Any:
+        yield b"xyz"
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        d.write("a/x.html", failing())
+    assert page.read_bytes() == b"abcde" and os.listdir(page.parent) == ["x.html"]  # no temporary file left
