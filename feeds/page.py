@@ -583,6 +583,13 @@ def ledger_chunks(site: Site, ledger: dict[str, Any] | None) -> Iterator[bytes]:
     pending: list[str] = []
     size = 0
     for text in _environment().get_template("ledger.html").generate(context):
+        if len(text) >= _CHUNK:  # the chart, one string: not copied whole into a join and its encoding
+            if pending:
+                yield "".join(pending).encode("utf-8")
+                pending, size = [], 0
+            for at in range(0, len(text), _CHUNK):
+                yield text[at : at + _CHUNK].encode("utf-8")
+            continue
         pending.append(text)
         size += len(text)
         if size >= _CHUNK:
