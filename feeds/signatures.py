@@ -14,9 +14,15 @@ bytes however the build got there.
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 FILE = ".timeline-pages.sqlite"
 FORMER = ".timeline-pages.json"  # the signatures before this file: removed, its pages rendered again
@@ -24,8 +30,23 @@ _TABLE = "CREATE TABLE pages (path TEXT PRIMARY KEY, sig TEXT NOT NULL{}) WITHOU
 _BATCH = 2000
 
 
+def _as_os_error(fn: F) -> F:
+    """SQLite's errors as the `OSError` any other file of the build raises, so that the
+    command says them in one line (a full disk as a full disk)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.Error as e:
+            full = "full" in str(e)
+            raise OSError(errno.ENOSPC if full else errno.EIO, f"the page signatures: {e}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None)
+    db = sqlite3.connect(path, isolation_level=None, uri=True)  # a plain path stays a path
     db.execute("PRAGMA journal_mode = OFF")  # temporary or written whole, then renamed
     db.execute("PRAGMA synchronous = OFF")
     return db
@@ -35,6 +56,7 @@ class Signatures:
     """`path`: the file in the build's folder (None: a build that keeps nothing);
     `temporary`: a fresh hidden name beside it, for a file being written."""
 
+    @_as_os_error
     def __init__(self, path: str | None, temporary: Callable[[], str] | None = None) -> None:
         self.path = path
         self._temporary = temporary
@@ -48,7 +70,8 @@ class Signatures:
 
     def _copy_previous(self, path: str) -> None:
         try:
-            self._db.execute("ATTACH DATABASE ? AS previous", [f"file:{path}?mode=ro"])
+            # A URI quotes what a folder's name may hold (`#`, `?`, `%`).
+            self._db.execute("ATTACH DATABASE ? AS previous", [Path(path).resolve().as_uri() + "?mode=ro"])
         except sqlite3.DatabaseError:
             self.changed = True
             return
@@ -60,14 +83,17 @@ class Signatures:
         finally:
             self._db.execute("DETACH DATABASE previous")
 
+    @_as_os_error
     def same(self, path: str, sig: str) -> bool:
         """Whether `path` has signature `sig` from before; if so this build keeps it."""
         return self._db.execute("UPDATE pages SET kept = 1 WHERE path = ? AND sig = ?", [path, sig]).rowcount > 0
 
+    @_as_os_error
     def get(self, path: str) -> str | None:
         row = self._db.execute("SELECT sig FROM pages WHERE path = ?", [path]).fetchone()
         return row[0] if row else None
 
+    @_as_os_error
     def set(self, path: str, sig: str) -> None:
         """This build has the page at `path`, rendered from inputs with signature `sig`."""
         self._db.execute(
@@ -76,6 +102,7 @@ class Signatures:
         )
         self.changed = True
 
+    @_as_os_error
     def keep(self, paths: Iterable[str]) -> None:
         """This build has these pages as they are (a path without a signature is ignored)."""
         batch: list[tuple[str]] = []
@@ -86,6 +113,7 @@ class Signatures:
                 batch = []
         self._db.executemany("UPDATE pages SET kept = 1 WHERE path = ?", batch)
 
+    @_as_os_error
     def gone(self) -> list[str]:
         """Pages with a signature that this build has not kept: forgotten, and returned in
         path order to be removed."""
@@ -95,6 +123,7 @@ class Signatures:
             self.changed = True
         return paths
 
+    @_as_os_error
     def save(self) -> None:
         """Put the signatures in place as `path` (unless nothing changed and it is there)."""
         if self.path is None or self._temporary is None:

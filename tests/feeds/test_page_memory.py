@@ -187,3 +187,37 @@ def test_a_file_written_in_chunks_is_replaced_only_when_its_bytes_differ(tmp_pat
     with pytest.raises(OSError, match="disk full"):
         d.write("a/x.html", failing())
     assert page.read_bytes() == b"abcde" and os.listdir(page.parent) == ["x.html"]  # no temporary file left
+
+
+@pytest.mark.parametrize("folder", ["out#1", "a?b", "p%41", "plain"])
+def test_the_previous_signatures_are_read_whatever_the_folder_is_called(tmp_path: Path, folder: str) -> None:
+    where = tmp_path / folder
+    where.mkdir()
+    path = str(where / FILE)
+    serial = iter(range(100))
+
+    def temporary() -> str:
+        return str(where / f".tmp-test-{next(serial)}")
+
+    first = Signatures(path, temporary)
+    first.set("a", "1")
+    first.save()
+    first.close()
+    second = Signatures(path, temporary)
+    assert second.get("a") == "1" and not second.changed
+    second.close()
+
+
+def test_a_signatures_file_that_cannot_be_written_is_an_os_error(tmp_path: Path, monkeypatch: Any) -> None:
+    # So that `feeds build` says it in one line (a full disk as a full disk), not a traceback.
+    import errno
+
+    signatures = Signatures(str(tmp_path / FILE), lambda: str(tmp_path / ".tmp-x"))
+
+    def full(*_args: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(signatures, "_db", type("Db", (), {"execute": staticmethod(full)})())
+    with pytest.raises(OSError) as raised:
+        signatures.set("a", "1")
+    assert raised.value.errno == errno.ENOSPC

@@ -24,11 +24,12 @@ The log's hash structure is not a view: it is the Merkle tree kept beside the lo
 # the schema: a change to it must raise the version too).
 # 3: mentions by first position, not development id; documents without the values a
 # never-changed development implies (`project.stored`).
-# 4: memberships name a topic or actor by its id in `names` (a small integer, not its
+# 7 (4 to 6 were its steps while it was made, on main between 08d22c6 and 23ee169, so a
+# number none of them used): memberships name a topic or actor by its id in `names` (a small integer, not its
 # facet and slug: both of the memberships' B-trees were two thirds text), keyed by first
 # position, then member; documents without their id, kind and first position (their row's
 # columns) nor a version of 1.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 7
 VERSION_TABLE = "timeline_views_schema"
 
 TABLES = ("timeline_developments", "timeline_memberships", "timeline_names", "timeline_feeds", VERSION_TABLE)
