@@ -128,9 +128,12 @@ def test_rebuild_writes_the_very_rows_catch_up_wrote(run: Cli) -> None:
     run("correct", ids[0], "--set", "title=Corrected title", "--reason", "r")
     run("source", ids[1], "https://e.org/more")
     run("retract", ids[2], "--reason", "wrong")
-    run("show")  # catch up, event by event
+    run("correct", ids[3], "--set", "topics=fleeting-topic", "--reason", "r")
+    run("show")  # catch up, event by event: the fleeting topic is named, and numbered
+    run("correct", ids[3], "--set", "topics=lasting-topic", "--reason", "r")
+    run("show")
     before = _view_rows(run.target)
-    run("rebuild")
+    run("rebuild")  # in one batch, where the fleeting topic is gone by the batch's end
     after = _view_rows(run.target)
     assert after == before
     assert len(after["timeline_developments"]) == len(ids)

@@ -156,6 +156,7 @@ class ViewWriter:
         touched_feeds: dict[str, int] = {}
         seen = self._seen = {}
         memo: dict[int, tuple[Any, set[Facet]]] = {}
+        spelled: dict[Key, str] = {}
 
         def facets_of(doc: dict[str, Any] | None) -> set[Facet]:
             # Each document version's facets are computed once per batch (the entry
@@ -171,27 +172,31 @@ class ViewWriter:
             new_facets = facets_of(new)
             for facet, slug, _ in facets_of(old) | new_facets:
                 touched_feeds[feed_name(facet, slug)] = notification.id
-            for facet, slug, _ in new_facets:
+            for facet, slug, name in new_facets:
                 seen.setdefault((facet, slug), notification.id)
+                # Every name a document had on the way, not only at the batch's end: one
+                # event at a time names (and numbers) a topic that a later event drops.
+                spelled[(facet, slug)] = min(name, spelled.get((facet, slug), name))
             touched_feeds[STORY_FEED] = notification.id
-        self._write(c, before, docs, touched_feeds, facets_of)
+        self._write(c, before, docs, touched_feeds, facets_of, spelled)
         changed = [(before[k], d) for k, d in docs.items() if d is not None]
         self.registry.write_mentions(c, changed)
         self.search.write(c, changed)
 
-    def _write(
+    def _write(  # noqa: PLR0913 - the batch's parts, each made once by its caller
         self,
         c: Any,
         before: dict[str, dict[str, Any] | None],
         docs: dict[str, dict[str, Any] | None],
         touched_feeds: dict[str, int],
         facets_of: Any = facets,
+        spelled: dict[Key, str] | None = None,
     ) -> None:
         sql = self.sql
         rows: list[tuple[Any, ...]] = []
         members: list[tuple[str, str, int, str]] = []
         stale: list[tuple[str, str, int]] = []
-        names: dict[Key, str] = {}
+        names: dict[Key, str] = dict(spelled or {})
         for key, old in before.items():
             doc = docs[key]
             if doc is None:
