@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,17 +99,25 @@ def test_a_damaged_or_former_signatures_file_only_means_pages_are_rendered_again
     assert signatures_of(out).items() <= signatures_of(want).items()
 
 
-def test_a_build_that_fails_leaves_the_previous_signatures_and_no_temporary_file(tmp_path: Path) -> None:
-    path = str(tmp_path / FILE)
+def saved_signatures(folder: Path, sigs: dict[str, str]) -> tuple[str, Callable[[], str]]:
+    """A signatures file in `folder` holding `sigs`, saved by a build, and the temporary
+    names such a build takes."""
+    path = str(folder / FILE)
     serial = iter(range(100))
 
     def temporary() -> str:
-        return str(tmp_path / f".tmp-test-{next(serial)}")
+        return str(folder / f".tmp-test-{next(serial)}")
 
     first = Signatures(path, temporary)
-    first.set("index.html", "a")
+    for page, sig in sigs.items():
+        first.set(page, sig)
     first.save()
     first.close()
+    return path, temporary
+
+
+def test_a_build_that_fails_leaves_the_previous_signatures_and_no_temporary_file(tmp_path: Path) -> None:
+    path, temporary = saved_signatures(tmp_path, {"index.html": "a"})
     saved = Path(path).read_bytes()
     second = Signatures(path, temporary)
     assert second.get("index.html") == "a" and second.get("d/x.html") is None
@@ -193,16 +202,7 @@ def test_a_file_written_in_chunks_is_replaced_only_when_its_bytes_differ(tmp_pat
 def test_the_previous_signatures_are_read_whatever_the_folder_is_called(tmp_path: Path, folder: str) -> None:
     where = tmp_path / folder
     where.mkdir()
-    path = str(where / FILE)
-    serial = iter(range(100))
-
-    def temporary() -> str:
-        return str(where / f".tmp-test-{next(serial)}")
-
-    first = Signatures(path, temporary)
-    first.set("a", "1")
-    first.save()
-    first.close()
+    path, temporary = saved_signatures(where, {"a": "1"})
     second = Signatures(path, temporary)
     assert second.get("a") == "1" and not second.changed
     second.close()
