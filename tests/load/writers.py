@@ -91,12 +91,7 @@ class LoadResult:
 def run_writers(db: str, folder: Path, writers: int, per_import: int, per_add: int, timeout: float = 300) -> LoadResult:
     """`writers` imports of `per_import` developments and `writers` processes of `per_add`
     adds, all started at once against `db`."""
-    # SQLite's writers wait up to TIMELINE_LOCK_TIMEOUT for one another. Its 10 s default is
-    # for people at a terminal; 16 writers on a shared 2-core test machine, beside the rest
-    # of the suite, once kept a `show` (which writes the views) waiting past it. What this
-    # measures is that nothing is lost or said; a wait past the timeout is said, and tested
-    # on its own (tests/store).
-    env = {"TIMELINE_LOCK_TIMEOUT": "60", **os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = []
     for w in range(writers):
         if per_import:
