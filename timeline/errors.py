@@ -42,7 +42,9 @@ def store_problem(e: BaseException, path: Path | None = None) -> str:
         return "the disk is full; free some space and run the command again"
     if "database is locked" in low or "database is busy" in low:
         waited = os.environ.get("TIMELINE_LOCK_TIMEOUT", "").strip() or "10"
-        return f"another process kept the database locked for more than {waited} s; run the command again"
+        # Said as what is known: a lock was met after waiting up to the timeout (every
+        # write transaction takes the write lock at its BEGIN, so SQLite waits for it).
+        return f"another process held the database's lock (waited up to {waited} s for it); run the command again"
     if "readonly database" in low or "read-only" in low:
         return "the database is read-only here (this command writes to it)"
     return text

@@ -40,6 +40,36 @@ class Cursor(Protocol):
 Transaction = Callable[..., AbstractContextManager[Cursor]]
 
 
+def _writes_locked_at_begin(datastore: Any) -> Transaction:
+    """The library's SQLite transactions, except that one that will commit begins with
+    `BEGIN IMMEDIATE`, taking the write lock first (waiting up to the lock timeout).
+
+    The library opens every transaction with a deferred `BEGIN`: a transaction that reads,
+    then writes, asks for the write lock only at its first write, and if another process
+    committed after its read began, SQLite refuses it at once ("database is locked"
+    without waiting: its snapshot is stale). Under many writers that happened to
+    transactions that looked before they wrote (the views' set-up, a setting)."""
+    from eventsourcing.sqlite import SQLiteTransaction
+
+    class Immediate(SQLiteTransaction):
+        def __enter__(self) -> Any:
+            cursor = self.connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            return cursor
+
+    @contextmanager
+    def transaction(*, commit: bool) -> Iterator[Any]:
+        if not commit:
+            with datastore.transaction(commit=False) as curs:
+                yield curs
+            return
+        # As the library's `SQLiteDatastore.transaction`, with the other BEGIN.
+        with datastore.get_connection(commit=True) as conn, Immediate(conn, commit=True) as curs, curs:
+            yield curs
+
+    return transaction
+
+
 class Sql:
     """Portable SQL over one database connection source."""
 
@@ -54,7 +84,8 @@ class Sql:
         # Looked up, not imported: a SQLite command never pays for importing psycopg.
         pg = sys.modules.get("eventsourcing.postgres")
         postgres = pg is not None and isinstance(recorder, pg.PostgresRecorder)
-        return cls(datastore.transaction, postgres=postgres, schema=getattr(datastore, "schema", None))
+        transaction = datastore.transaction if postgres else _writes_locked_at_begin(datastore)
+        return cls(transaction, postgres=postgres, schema=getattr(datastore, "schema", None))
 
     @classmethod
     def scratch(cls, path: Path | None) -> Sql:

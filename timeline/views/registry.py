@@ -198,15 +198,11 @@ class RegistryWriter:
         self.sql = sql
         self._current: Registry | None = None
 
-    def create_tables(self, c: Any, *, indexes: bool = True) -> None:
+    def statements(self, *, tables: bool = True, indexes: bool = True) -> list[str]:
+        """What makes the registry's tables (`tables`) and their indexes (`indexes`)."""
         # SQLite: a table that is its key alone is one B-tree WITHOUT ROWID, not two.
         lean = "" if self.sql.postgres else " WITHOUT ROWID"
-        for statement in CREATE + (INDEXES if indexes else []):
-            self.sql.execute(c, statement.replace("{lean}", lean))
-
-    def create_indexes(self, c: Any) -> None:
-        for statement in INDEXES:
-            self.sql.execute(c, statement)
+        return [s.replace("{lean}", lean) for s in (CREATE if tables else []) + (INDEXES if indexes else [])]
 
     def drop_tables(self, c: Any) -> None:
         self._current = None

@@ -63,6 +63,11 @@ class Views:
         self.writer = ViewWriter(self.sql)
         # The schema version the views were made with, when it is not this one's.
         self.stale: int | None = None
+        # Looked at first without the write lock: views already made, as nearly always,
+        # are opened without waiting for a writer.
+        with self.sql.transaction(commit=False) as c:
+            if self.writer.complete(c):
+                return
         with self.sql.transaction(commit=True) as c:
             self._lock_ddl(c)
             made = self.writer.schema_version(c)
@@ -92,11 +97,11 @@ class Views:
 
         Events are read `page` at a time; a transaction applies pages until it holds
         `per_commit` events (one page by default) or has been open `hold` seconds, and
-        records the position of the last. Each transaction runs under the database's write lock, taken before the position is
-        read: on SQLite a transaction that reads first cannot take the lock later once
-        another writer has committed ("database is locked" at once, no waiting), and on
-        PostgreSQL concurrent catch-ups would all apply the same page and all but one roll
-        back. A transaction that fails on a lock or a race is tried again, a bounded
+        records the position of the last. Each transaction runs under the database's write
+        lock, taken before the position is read: on SQLite a transaction that reads first
+        cannot take the lock later once another writer has committed (`Sql` begins every
+        write transaction with it), and on PostgreSQL concurrent catch-ups would all apply
+        the same page and all but one roll back. A transaction that fails on a lock or a race is tried again, a bounded
         number of times with backoff.
         """
         if self.stale is not None:
@@ -193,14 +198,9 @@ class Views:
         record_in(self.tracking, c, tracking)
 
     def _lock(self, c: Any) -> None:
+        # On SQLite a write transaction holds the write lock from its BEGIN (`Sql`).
         if self.sql.postgres:
             self.sql.execute(c, "SELECT pg_advisory_xact_lock(?)", [VIEWS_LOCK_KEY])
-        else:
-            # A write as the transaction's first statement: SQLite takes its write lock
-            # now, waiting for it (busy timeout) as it cannot once a read has begun.
-            table = getattr(self.tracking, "tracking_table_name", "tracking")
-            self.sql.execute(c, f"UPDATE {table} SET notification_id = notification_id WHERE application_name = ?",
-                             [self.name])  # fmt: skip
 
     def _lock_ddl(self, c: Any) -> None:
         if self.sql.postgres:

@@ -165,27 +165,21 @@ class SearchWriter:
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
 
-    def create_tables(self, c: Any, *, indexes: bool = True) -> None:
-        if self.sql.postgres:
-            self.sql.execute(
-                c,
-                f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position BIGINT PRIMARY KEY, tsv TSVECTOR NOT NULL)",
-            )
-            if indexes:
-                self.create_indexes(c)
-        else:
+    def statements(self, *, tables: bool = True, indexes: bool = True) -> list[str]:
+        """What makes the index: its table (`tables`) and its indexes (`indexes`)."""
+        if not self.sql.postgres:
             # The tokens are folded already; the tokenizer only splits them again. Contentless
             # (`content=''`): the index keeps its tokens only, not a copy of the text, as on
             # PostgreSQL; results are read from the documents.
-            self.sql.execute(
-                c,
+            return [
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(body, content = '',"
-                " tokenize = 'unicode61 remove_diacritics 0')",
-            )
-
-    def create_indexes(self, c: Any) -> None:
-        if self.sql.postgres:
-            self.sql.execute(c, f"CREATE INDEX IF NOT EXISTS {TABLE}_tsv ON {TABLE} USING GIN (tsv)")
+                " tokenize = 'unicode61 remove_diacritics 0')"
+            ] if tables else []  # fmt: skip
+        return [
+            *([f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position BIGINT PRIMARY KEY, tsv TSVECTOR NOT NULL)"]
+              if tables else []),
+            *([f"CREATE INDEX IF NOT EXISTS {TABLE}_tsv ON {TABLE} USING GIN (tsv)"] if indexes else []),
+        ]  # fmt: skip
 
     def drop_tables(self, c: Any) -> None:
         self.sql.execute(c, f"DROP TABLE IF EXISTS {TABLE}")

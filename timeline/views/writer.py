@@ -8,6 +8,7 @@ tree the recorder extends inside each append, `timeline.proof.tree`.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ STORY_FEED = "story"
 REGISTRY_CHUNK = 2000  # developments a registry event re-resolves at a time
 
 Track = Callable[[Any, int], None]
+_MADE = re.compile(r"IF NOT EXISTS (\w+)")  # the table or index a statement makes
 Key = tuple[str, str]  # (facet, slug)
 
 
@@ -40,15 +42,33 @@ class ViewWriter:
         self._members: dict[Key, int] = {}  # names' ids, read in this batch
         self._seen: dict[Key, int] = {}  # where the segment first names each topic or actor
 
+    def statements(self, *, tables: bool = True, indexes: bool = True) -> list[str]:
+        """What makes the views of this schema: their tables (`tables`), their indexes
+        (`indexes`), each index after its table."""
+        own = [s for s in self.create if (indexes if s.startswith("CREATE INDEX") else tables)]
+        return [*own, *self.registry.statements(tables=tables, indexes=indexes),
+                *self.search.statements(tables=tables, indexes=indexes)]  # fmt: skip
+
     def create_tables(self, c: Any, *, indexes: bool = True) -> None:
         """The views' tables (and indexes), of this schema, marked with its version."""
-        for statement in self.create:
-            if indexes or not statement.startswith("CREATE INDEX"):
-                self.sql.execute(c, statement)
-        self.registry.create_tables(c, indexes=indexes)
-        self.search.create_tables(c, indexes=indexes)
+        for statement in self.statements(indexes=indexes):
+            self.sql.execute(c, statement)
         if self.sql.scalar(c, f"SELECT COUNT(*) FROM {VERSION_TABLE}") == 0:
             self.sql.execute(c, f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", [SCHEMA_VERSION])
+
+    def complete(self, c: Any) -> bool:
+        """Whether the views are of this schema with every table and index made: then
+        opening them writes nothing (`create_tables` would create nothing)."""
+        if self.schema_version(c) != SCHEMA_VERSION:
+            return False
+        names = sorted({m.group(1) for s in self.statements() if (m := _MADE.search(s))})
+        if self.sql.postgres:
+            found = self.sql.scalar(c, "SELECT COUNT(*) FROM unnest(?::text[]) AS n WHERE to_regclass(n) IS NOT NULL",
+                                    [names])  # fmt: skip
+        else:
+            marks = ", ".join("?" * len(names))
+            found = self.sql.scalar(c, f"SELECT COUNT(*) FROM sqlite_master WHERE name IN ({marks})", names)
+        return bool(found == len(names))
 
     def schema_version(self, c: Any) -> int | None:
         """The schema version the views were made with; None when there are none."""
@@ -73,11 +93,8 @@ class ViewWriter:
     def create_indexes(self, c: Any) -> None:
         """A rebuild loads the tables first and indexes them afterwards, which both
         SQLite and PostgreSQL do much faster than index maintenance row by row."""
-        for statement in self.create:
-            if statement.startswith("CREATE INDEX"):
-                self.sql.execute(c, statement)
-        self.registry.create_indexes(c)
-        self.search.create_indexes(c)
+        for statement in self.statements(tables=False):
+            self.sql.execute(c, statement)
 
     def drop_tables(self, c: Any) -> None:
         for table in TABLES:
