@@ -281,9 +281,11 @@ class RegistryWriter:
             new_keys = {key(a) for a in doc["actors"]}
             stale += [(k, at) for k in sorted(old_keys - new_keys)]
             new += [(k, at) for k in sorted(new_keys - old_keys)]
-        self.sql.executemany(c, "DELETE FROM timeline_mentions WHERE name_key = ? AND first_position = ?", stale)
+        # In the table's key order, so each statement walks its B-tree forward.
+        self.sql.executemany(c, "DELETE FROM timeline_mentions WHERE name_key = ? AND first_position = ?",
+                             sorted(stale))  # fmt: skip
         statement = "INSERT INTO timeline_mentions (name_key, first_position) VALUES (?,?)"
-        self.sql.insert_rows(c, statement, new, ("text", "bigint"))
+        self.sql.insert_rows(c, statement, sorted(new), ("text", "bigint"))
 
 
 def registry_change(notification: Notification, event: Any) -> dict[str, Any]:

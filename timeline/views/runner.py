@@ -113,11 +113,12 @@ class Views:
             start = self.position() + 1
             # The first page is read and proven before the write lock is taken (so the lock is
             # held no longer than it must be); any further page under it.
-            first = self.app.recorder.select_notifications(start, page)
-            if not first:
-                return done
-            with self.sql.transaction(commit=False) as c:
-                proof = first_unproven(self.sql, c, first)
+            with _without_gc():
+                first = self.app.recorder.select_notifications(start, page)
+                if not first:
+                    return done
+                with self.sql.transaction(commit=False) as c:
+                    proof = first_unproven(self.sql, c, first)
             bounds = (page, max(per_commit, page), hold)
             try:
                 result = self._commit(start, first, proof, bounds)
@@ -188,10 +189,11 @@ class Views:
                 return applied, unproven[1], last
             if not full or applied + page > per_commit or time.monotonic() >= deadline:
                 return applied, None, last
-            notifications = self.app.recorder.select_notifications(last + 1, page)
-            if not notifications:
-                return applied, None, last
-            unproven = first_unproven(self.sql, c, notifications)
+            with _without_gc():  # reading and proving a page make as many objects as applying it
+                notifications = self.app.recorder.select_notifications(last + 1, page)
+                if not notifications:
+                    return applied, None, last
+                unproven = first_unproven(self.sql, c, notifications)
 
     def record(self, c: Any, tracking: Tracking) -> None:
         """Record the views' position on the caller's cursor, with the page it ends."""
@@ -303,10 +305,11 @@ class Views:
 
 @contextmanager
 def _without_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a page is applied: a page makes and keeps
-    hundreds of thousands of objects (events, documents, rows), so the collector ran ~65
-    times a page to find nothing (no cycles are made: 0 collected in the oldest generation
-    over a 10k rebuild), a quarter of the rebuild's CPU. Collection resumes between pages."""
+    """No cyclic garbage collection while a page is read, proven or applied: a page makes
+    and keeps hundreds of thousands of objects (events, documents, rows), so the collector
+    ran ~65 times a page to find nothing (no cycles are made: 0 collected in the oldest
+    generation over a 10k rebuild), a quarter of the rebuild's CPU. Collection resumes
+    between pages."""
     if not gc.isenabled():
         yield
         return

@@ -233,6 +233,7 @@ class ViewWriter:
                 stale.append((facet, slug, doc["first_position"]))
             for facet, slug, _ in new_facets - old_facets if not sort_changed else new_facets:
                 members.append((facet, slug, doc["first_position"], rows[-1][2]))
+        rows.sort(key=lambda r: r[3])  # by first position: the table's key, written in its order
         sql.insert_rows(
             c,
             "INSERT INTO timeline_developments (id, kind, sort_key, first_position, last_position,"
