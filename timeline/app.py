@@ -27,7 +27,7 @@ from timeline.errors import (
     store_problem,
 )
 from timeline.references import reference_id
-from timeline.store import Sql
+from timeline.store import BULK_CACHE_KIB, Sql
 
 MIN_PREFIX = 6  # hex digits of an id that name it, when no other id starts so
 _HEX = re.compile("[0-9a-f]+")
@@ -159,10 +159,8 @@ class Timeline(Application[UUID]):
         and memory would grow with the log."""
         sql = self.sql()
         if not sql.postgres:
-            from timeline.views.runner import CACHE_KIB
-
             with sql.transaction(commit=True) as c:
-                c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+                c.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
     def event_count(self) -> int:
         return int(self.recorder.max_notification_id() or 0)

@@ -20,6 +20,10 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, TrackingRecorder
 
 T = TypeVar("T")
+# SQLite page cache (KiB) of a connection doing bulk writes (an import, a views catch-up):
+# the default 2 MB is outgrown early by their random-keyed B-trees. Here, not with the
+# views, so that an import does not import the views to read it.
+BULK_CACHE_KIB = 65536
 
 
 class Cursor(Protocol):

@@ -19,6 +19,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError, Tracking
 
+from timeline.store import BULK_CACHE_KIB as CACHE_KIB
 from timeline.store import Sql
 from timeline.views.proven import first_unproven
 from timeline.views.tables import SCHEMA_VERSION
@@ -36,7 +37,6 @@ REBUILD_PAGE = 5000
 # so memory does not grow with the transaction.
 REBUILD_COMMIT = 100_000
 REBUILD_HOLD = 5.0
-CACHE_KIB = 65536
 RETRIES = 10
 # pg_advisory_xact_lock key that serialises catch-ups on one PostgreSQL database.
 VIEWS_LOCK_KEY = int.from_bytes(b"tl-views", "big") & 0x7FFF_FFFF_FFFF_FFFF
