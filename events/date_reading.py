@@ -26,7 +26,7 @@ from events.dates import MONTH_NAMES, OccurredDate, Time
 from events.errors import InvalidInput
 from events.time_zones import offset_of
 
-__all__ = ["read_date"]
+__all__ = ["read_date", "plain_day"]
 
 _MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, 1)}
 _MONTHS.update({name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, 1)})
@@ -100,6 +100,29 @@ class _Part:
         if self.weekday is not None and d.day is not None and d.first_day.weekday() != self.weekday:
             raise InvalidInput(f"{d.humane()} was a {d.first_day:%A}, not as {text!r} says")
         return d
+
+
+# "6 July 2024" written exactly so (ASCII digits, one space between): most reports' form.
+_PLAIN_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2}) ([A-Za-z]+) ([0-9]{4})")
+
+
+def plain_day(text: str) -> str | None:
+    """`str(read_date(text))` of a date written like "6 July 2024" (ASCII digits, single
+    spaces, a month name or its three letters) that exists, read without the reader's
+    layers (an import reads a date a line, and a story seldom repeats one); None for
+    anything else, which `read_date` reads or refuses in its own words."""
+    m = _PLAIN_DAY_MONTH_YEAR.fullmatch(text)
+    if m is None:
+        return None
+    month = _MONTHS.get(m.group(2).lower())
+    year, day = int(m.group(3)), int(m.group(1))
+    if month is None or year == 0:
+        return None
+    try:
+        date(year, month, day)
+    except ValueError:
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def read_date(text: str) -> OccurredDate:

@@ -193,7 +193,9 @@ def date(raw: Any) -> str:
 
 
 def _date(raw: str) -> str:
-    return str(OccurredDate.parse(raw))
+    from events.date_reading import plain_day  # imported with the first date read, not with the fields
+
+    return plain_day(raw) or str(OccurredDate.parse(raw))
 
 
 @functools.lru_cache(maxsize=16384)

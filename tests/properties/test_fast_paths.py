@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from events import COMMON_FIELDS, KINDS, InvalidInput, read_report
 from events import fields as f
 from events.conventions import Conventions, reading
+from events.date_reading import plain_day
+from events.dates import MONTH_NAMES, OccurredDate
 from events.development import NAMESPACE, _uuid5
 from events.slugs import check_topic
 
@@ -124,6 +126,28 @@ def test_a_cached_date_is_the_date_read_in_full(raw: str, order: str | None) -> 
     with reading(Conventions(date_order=order)):
         first, second = _outcome(f.date, raw), _outcome(f.date, raw)
         assert first == second == _outcome(f._date, raw)
+
+
+@given(
+    st.one_of(
+        DATEISH,
+        st.builds(lambda d, m, y: f"{d} {m} {y}", st.integers(0, 40),
+                  st.sampled_from(MONTH_NAMES + [m[:3].upper() for m in MONTH_NAMES] + ["sept", "Sept", "Mai"]),
+                  st.integers(0, 9999).map(lambda y: f"{y:04d}")),
+    ),
+    st.sampled_from([None, "dmy", "mdy"]),
+)  # fmt: skip
+@example("29 February 2023", None)
+@example("29 February 2024", None)
+@example("31 April 2024", None)
+@example("0 May 2000", None)
+@example("6 July 0000", None)
+@example("\u0666 July 2024", None)  # an Arabic-Indic digit: the reader's \d takes it, the plain form not
+def test_a_plain_date_is_the_date_read_in_full(raw: str, order: str | None) -> None:
+    with reading(Conventions(date_order=order)):
+        plain = plain_day(raw)
+        if plain is not None:
+            assert _outcome(lambda r: str(OccurredDate.parse(r)), raw) == ("value", plain)
 
 
 def test_the_date_order_keys_the_date_cache() -> None:
