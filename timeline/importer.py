@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import io
 import json
 import os
@@ -122,7 +123,11 @@ def import_lines(
     # Earlier versions kept their scratch files in a folder that a killed import left behind.
     remove_stale(STALE_PREFIX)
     # The spool is unlinked as soon as it is open: a kill cannot orphan it.
-    with _scratch_space(), tempfile.TemporaryFile(prefix="timeline-import-spool-", dir=_scratch_folder()) as file:
+    with (
+        _fewer_collections(),
+        _scratch_space(),
+        tempfile.TemporaryFile(prefix="timeline-import-spool-", dir=_scratch_folder()) as file,
+    ):
         spool = _Spool(file)
         checked = opened or _empty_log()
         try:
@@ -161,6 +166,28 @@ def _empty_log() -> Timeline:
     """A log with nothing in it, in memory, to check lines against where there is no log
     yet: the same checks as on a new database, which is created only after them."""
     return Timeline(env=config.resolve(":memory:").settings)
+
+
+# The cyclic garbage collector's first threshold while importing (Python's is 700): every
+# line allocates a few dozen objects that live until its chunk is checked or its batch is
+# written, so at 700 the collector ran about 7 times a chunk, rescanning what was still in
+# use each time: 7% of a 100,000-line import's CPU (0.69 s), 0.15 s at 50,000. Cycles are
+# still collected, only less often; memory stays bounded by the chunks and the batch.
+GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect less often while importing, and leave the objects made before it (the
+    modules, the app) out of full collections; as before afterwards."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 @contextmanager

@@ -192,3 +192,30 @@ def test_every_imported_row_is_what_the_library_would_store(story: str, tmp_path
                 n.originator_id, n.originator_version, n.topic, n.state)  # fmt: skip
     finally:
         app.close()
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    """An import collects cycles less often while it runs (`importer.GC_THRESHOLD`), and
+    afterwards as before, whether it stored its lines or refused them."""
+    import gc
+
+    before = gc.get_threshold()
+    app = Timeline.open(config.resolve(str(tmp_path / "t.db")))
+    try:
+        seen: list[tuple[int, ...]] = []
+        import_lines(app, _lines(FIRST), progress=lambda label, total: _noting(seen))
+        assert seen and seen[0][0] == importer.GC_THRESHOLD
+        assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+        with pytest.raises(TimelineError):
+            import_lines(app, [*_lines(SECOND), "{not json"])
+        assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    finally:
+        app.close()
+
+
+def _noting(seen: list[tuple[int, ...]]) -> Any:
+    import contextlib
+    import gc
+
+    seen.append(gc.get_threshold())
+    return contextlib.nullcontext(lambda n: None)
