@@ -43,8 +43,18 @@ def _current_codes() -> frozenset[str]:
     )
 
 
+# The symbols most amounts are written with, as `_english_symbols` reads them from CLDR
+# (a test holds every one to it): one of these is read without loading CLDR's English
+# data, nor (for their codes) babel's list of codes:
+# together about 35 ms of an import before its first amount.
+COMMON_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+_COMMON_CODES = frozenset(COMMON_SYMBOLS.values())  # each of them in `_known_codes` (tested)
+
+
 def is_currency_code(code: str) -> bool:
-    return isinstance(code, str) and len(code) == 3 and code.isupper() and code in _known_codes()
+    if not (isinstance(code, str) and len(code) == 3 and code.isupper()):
+        return False
+    return code in _COMMON_CODES or code in _known_codes()
 
 
 @functools.cache
@@ -98,12 +108,6 @@ def _english_names() -> dict[str, frozenset[str]]:
             for start in range(len(words)):
                 found.setdefault(_key(" ".join(words[start:])), set()).add(code)
     return {k: frozenset(v) for k, v in found.items()}
-
-
-# The symbols most amounts are written with, as `_english_symbols` reads them from CLDR
-# (a test holds every one to it): one of these is read without loading CLDR's English
-# data, which cost an import about 35 ms before its first amount.
-COMMON_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 
 
 def currency_of(token: str, text: str) -> str:

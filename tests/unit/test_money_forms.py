@@ -223,10 +223,12 @@ def test_no_symbol_or_name_standing_for_several_currencies_is_accepted() -> None
 
 
 def test_the_common_symbols_are_read_as_cldr_english_reads_them() -> None:
-    """`COMMON_SYMBOLS` spares an import CLDR's English data for "$", "€", "£" and "¥":
-    each must stand for what that data says, and read so in an amount."""
+    """`COMMON_SYMBOLS` spares an import CLDR's English data for "$", "€", "£" and "¥"
+    (and babel's list of codes for theirs): each must stand for what that data says, be a
+    code babel knows, and read so in an amount."""
     from events import currencies
 
     for symbol, code in currencies.COMMON_SYMBOLS.items():
         assert currencies._english_symbols()[symbol] == code
+        assert code in currencies._known_codes()
         assert Money.parse(f"{symbol}5 million").currency == code
