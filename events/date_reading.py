@@ -135,7 +135,16 @@ def read_date(text: str) -> OccurredDate:
 def _cached(text: str, order: str | None) -> OccurredDate:
     # dateutil costs ~250 µs a call and a story repeats its dates: imports read each
     # distinct text once per date order. Values are frozen, so sharing them is safe.
-    return _read(text, order)
+    found = _read(text, order)
+    for part in (found, found.end):
+        # A month or day of 0 ("0 May 2000", 2000-00-05) is no date. Refused here, where
+        # text is read, not where a stored date is decoded: a log written before this
+        # check stays readable.
+        if part is not None and 0 in (part.month, part.day):
+            raise InvalidInput(
+                f"cannot read {text!r} as a date: there is no day or month 0; write it like '6 July 2024'"
+            )
+    return found
 
 
 def _read(text: str, order: str | None) -> OccurredDate:

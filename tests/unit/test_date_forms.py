@@ -174,6 +174,19 @@ def test_refused(text: str) -> None:
         OccurredDate.parse(text)
 
 
+@pytest.mark.parametrize(
+    "text", ["0 May 2000", "May 0, 2000", "2000-05-00", "2000-00", "2000-00-05", "1999-01/2000-00", "since 2000-05-00"]
+)
+def test_a_day_or_month_of_zero_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="no day or month 0"):
+        OccurredDate.parse(text)
+
+
+def test_a_stored_date_with_a_zero_day_is_still_decoded() -> None:
+    """Written by a version that let day 0 through: the log stays readable."""
+    assert str(OccurredDate.from_canonical("2000-05-00")) == "2000-05-00"
+
+
 def test_ranges_sort_by_their_start_then_their_end() -> None:
     texts = ["2024-06-05", "4-5 June 2024", "2024-06-04", "2024-06-04T10:00:00", "2024-06", "4-6 June 2024"]
     ordered = sorted((OccurredDate.parse(t) for t in texts), key=lambda d: d.sort_key)
