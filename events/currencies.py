@@ -78,12 +78,19 @@ def _key(token: str) -> str:
 def _all_symbols() -> dict[str, frozenset[str]]:
     """Every symbol CLDR gives a current currency in any locale (~1 s, once a process,
     and only for a symbol the English locale does not have)."""
+    import pickle
+
     from babel import localedata
 
     found: dict[str, set[str]] = {}
     current = _current_codes()
     for name in localedata.locale_identifiers():
-        symbols = localedata.load(name, merge_inherited=False).get("currency_symbols", {})
+        # Each locale's own file, read as `localedata.load(name, merge_inherited=False)`
+        # reads it but not through its cache: the cache is keyed by name alone, so a
+        # locale loaded unmerged there stays unmerged for every later `Locale` of it
+        # (English lost "US$" once this had run).
+        with open(localedata.resolve_locale_filename(name), "rb") as f:
+            symbols = pickle.load(f).get("currency_symbols", {})
         for code, symbol in symbols.items():
             if code in current and symbol != code:
                 found.setdefault(_key(symbol), set()).add(code)

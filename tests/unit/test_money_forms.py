@@ -3,6 +3,8 @@ currencies from CLDR (babel), ambiguity refused, and ledger totals over bounds."
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -232,3 +234,15 @@ def test_the_common_symbols_are_read_as_cldr_english_reads_them() -> None:
         assert currencies._english_symbols()[symbol] == code
         assert code in currencies._known_codes()
         assert Money.parse(f"{symbol}5 million").currency == code
+
+
+@pytest.mark.slow  # two processes: each needs babel's cache empty
+def test_reading_every_locales_symbols_leaves_the_english_ones_whole() -> None:
+    """babel caches locale data by name alone: every locale once read unmerged through it
+    left English without its inherited symbols ("US$") for the rest of the process."""
+    script = "import events.currencies as c; {}print(sorted(c._english_symbols().items()))"
+    runs = [
+        subprocess.run([sys.executable, "-c", script.format(first)], capture_output=True, text=True, check=True).stdout
+        for first in ("", "c._all_symbols(); ")
+    ]
+    assert runs[0] == runs[1] and "US$" in runs[0]
