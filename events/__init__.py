@@ -3,6 +3,8 @@
 Imports nothing from storage, feeds or the command line.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from events.dates import OccurredDate, Precision
 from events.development import (
     AlreadyRetracted,
@@ -19,10 +21,23 @@ from events.development import (
 )
 from events.errors import InvalidInput
 from events.kinds import COMMON_FIELDS, KINDS, get_kind
-from events.money import Money
+
+if TYPE_CHECKING:
+    from events.money import Money
 
 __all__ = [
     "AlreadyRetracted", "COMMON_FIELDS", "Development", "InvalidInput", "KINDS", "Money",
     "NothingChanged", "OccurredDate", "Precision", "Report", "actors_of", "apply_changes",
     "development_id", "differences", "get_kind", "read_changes", "read_report", "resolve_reference",
 ]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    # `events.Money` is imported on first use: most commands read and show no amount, and
+    # `events.money` (its patterns, `decimal`, the currency table) costs every start of a
+    # `timeline add` otherwise (issue 16).
+    if name == "Money":
+        from events.money import Money
+
+        return Money
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from events.conventions import current
 from events.dates import MONTH_NAMES, OccurredDate, Time
 from events.errors import InvalidInput
+from events.patterns import Lazy
 from events.time_zones import offset_of
 
 __all__ = ["read_date", "plain_day"]
@@ -37,40 +38,39 @@ _WEEKDAYS = {
     for name in (day, day[:3], day[:4] if day in ("tuesday", "thursday") else day[:3])
 }
 
+# Each compiled on first use (`events.patterns`): most texts need two or three of them.
 _CANONICAL_POINT = r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})?)?)?)?[?~%]?"
-_CANONICAL = re.compile(
-    rf"^(?:{_CANONICAL_POINT}|\.\./{_CANONICAL_POINT}|{_CANONICAL_POINT}/(?:\.\.|{_CANONICAL_POINT}))$"
-)
-_ISO_SLASH = re.compile(
+_CANONICAL = Lazy(rf"^(?:{_CANONICAL_POINT}|\.\./{_CANONICAL_POINT}|{_CANONICAL_POINT}/(?:\.\.|{_CANONICAL_POINT}))$")
+_ISO_SLASH = Lazy(
     r"^(\d{4}(?:-\d{2}){0,2}[?~%]?)\s*/\s*((?:\d{4}-)?(?:\d{2}-)?\d{2}[?~%]?|\d{4}(?:-\d{2}){0,2}[?~%]?)$"
 )
 
-_OPEN_AFTER = re.compile(r"^(since|from|after|starting|starting from|on or after)\s+", re.IGNORECASE)
-_OPEN_BEFORE = re.compile(r"^(before|until|till|by)\s+", re.IGNORECASE)
-_CIRCA = re.compile(r"^(circa|c\.|ca\.|approximately|approx\.|around|about)\s*", re.IGNORECASE)
-_UNCERTAIN = re.compile(r"\s*(\?|\(uncertain\))$", re.IGNORECASE)
+_OPEN_AFTER = Lazy(r"^(since|from|after|starting|starting from|on or after)\s+", re.IGNORECASE)
+_OPEN_BEFORE = Lazy(r"^(before|until|till|by)\s+", re.IGNORECASE)
+_CIRCA = Lazy(r"^(circa|c\.|ca\.|approximately|approx\.|around|about)\s*", re.IGNORECASE)
+_UNCERTAIN = Lazy(r"\s*(\?|\(uncertain\))$", re.IGNORECASE)
 
-_NAMED_ENDS = re.compile(r"^(from|between)\s", re.IGNORECASE)
-_BETWEEN = re.compile(r"^(?:between)\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
-_FROM_TO = re.compile(r"^(?:from\s+)?(.+?)\s+(?:to|until|till|through|thru)\s+(.+)$", re.IGNORECASE)
-_DASH = re.compile(r"\s*[–—‒]\s*|\s+-\s+")
-_DAY_DASH_DAY = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})(?![\d-])")
-_MONTH_DASH_MONTH = re.compile(r"\b([A-Za-z]{3,}\.?)-([A-Za-z]{3,})\b")
-_YEAR_DASH_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+_NAMED_ENDS = Lazy(r"^(from|between)\s", re.IGNORECASE)
+_BETWEEN = Lazy(r"^(?:between)\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
+_FROM_TO = Lazy(r"^(?:from\s+)?(.+?)\s+(?:to|until|till|through|thru)\s+(.+)$", re.IGNORECASE)
+_DASH = Lazy(r"\s*[–—‒]\s*|\s+-\s+")
+_DAY_DASH_DAY = Lazy(r"(?<![\d-])(\d{1,2})-(\d{1,2})(?![\d-])")
+_MONTH_DASH_MONTH = Lazy(r"\b([A-Za-z]{3,}\.?)-([A-Za-z]{3,})\b")
+_YEAR_DASH_YEAR = Lazy(r"^(\d{4})-(\d{4})$")
 
-_TIME = re.compile(
+_TIME = Lazy(
     r"^(?P<date>.*?)(?:\s*,\s*|\s+at\s+|\s+|T)"
     r"(?P<h>\d{1,2})(?:(?::(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?P<ap1>[ap]\.?m\.?))?)|\s*(?P<ap2>[ap]\.?m\.?))"
     r"(?:\s*(?P<zone>Z|[A-Za-z]+/[A-Za-z_/+-]+|(?:UTC|GMT)\s*[+-]\s*\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}|\(?[A-Za-z]{1,6}\)?))?$",
     re.IGNORECASE,
 )
-_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_YMD = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})$")
-_NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})$")
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2}) ([A-Za-z]+)\.?,? (\d{4})$")
-_MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.? (\d{1,2}),? (\d{4})$")
-_MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?,? (\d{4})$")
-_ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$", re.IGNORECASE)
+_ISO_DATE = Lazy(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_YMD = Lazy(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})$")
+_NUMERIC = Lazy(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})$")
+_DAY_MONTH_YEAR = Lazy(r"^(\d{1,2}) ([A-Za-z]+)\.?,? (\d{4})$")
+_MONTH_DAY_YEAR = Lazy(r"^([A-Za-z]+)\.? (\d{1,2}),? (\d{4})$")
+_MONTH_YEAR = Lazy(r"^([A-Za-z]+)\.?,? (\d{4})$")
+_ORDINAL = Lazy(r"^(\d{1,2})(?:st|nd|rd|th)?$", re.IGNORECASE)
 
 # Two different defaults reveal which parts dateutil actually found in the text.
 _DEFAULT_A = datetime(1, 1, 1, 0, 0, 0)

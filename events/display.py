@@ -11,7 +11,6 @@ from typing import Any
 
 from events.dates import OccurredDate
 from events.errors import InvalidInput
-from events.money import Money
 
 __all__ = ["value_text", "DATE_FIELDS"]
 
@@ -28,6 +27,8 @@ def value_text(name: str, value: Any, quoted: bool = True, publisher: bool = Fal
         return ", ".join(value_text(name, v, quoted, publisher) for v in value)
     if isinstance(value, dict):
         if "currency" in value and "amount" in value:
+            from events.money import Money  # on first use, as `events.fields.money` imports it
+
             try:
                 return Money.from_primitive(value).humane()
             except (InvalidInput, KeyError, ValueError, ArithmeticError):

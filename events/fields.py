@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from events.conventions import current
 from events.dates import OccurredDate
 from events.errors import InvalidInput
-from events.money import Money
 from events.slugs import check_topic
 
 __all__ = [
@@ -204,6 +203,8 @@ def _date_cached(raw: str, order: str | None) -> str:
 
 
 def money(raw: Any) -> dict[str, Any]:
+    from events.money import Money  # here: only pledges have amounts, and it costs every start
+
     return Money.parse(raw).to_primitive()
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-import zoneinfo
 from datetime import datetime, timedelta
 
 from events.errors import InvalidInput
@@ -54,6 +53,8 @@ def _offset_text(minutes: int) -> str:
 
 
 def _iana_offset(name: str, local: datetime, zone: str) -> int:
+    import zoneinfo  # here, not at import: it reads the platform's paths, and most dates name no zone
+
     try:
         tz = zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -72,6 +73,8 @@ def _minutes(delta: timedelta | None) -> int:
 @functools.lru_cache(maxsize=64)
 def _abbreviations(year: int) -> dict[str, set[int]]:
     """Each abbreviation the tz database uses in `year`, with the offsets it stands for."""
+    import zoneinfo
+
     found: dict[str, set[int]] = {}
     year = min(max(year, 1900), 2100)
     for key in zoneinfo.available_timezones():

@@ -7,7 +7,6 @@ from typing import Any
 from events import KINDS, OccurredDate
 from events.display import value_text
 from events.fields import source_text
-from events.money import Total
 
 # Wide enough for a closed range of days (2024-06-04/2024-06-05) and a time with its zone.
 DATE_COLUMN = 22
@@ -165,4 +164,6 @@ def render_ledger(ledger: dict[str, Any], discrepancies: list[dict[str, Any]]) -
 
 
 def _total(row: dict[str, Any]) -> str:
+    from events.money import Total  # on first use: an `add` shows no amount (see `events.Money`)
+
     return Total.from_primitive(row).humane()

@@ -10,12 +10,13 @@ from typing import Any
 
 from events import fields as f
 from events.kinds.base import Kind
-from events.money import Money
 
 INSTRUMENTS = ("grant", "loan", "oda", "technical-assistance", "package", "other")
 
 
 def _describe(d: Mapping[str, Any]) -> list[str]:
+    from events.money import Money  # on first use, as `events.fields.money` imports it
+
     amount = Money.from_primitive(d["amount"]).humane()
     lines = [f"{d['donor']} pledged {amount} to {d['recipient']} ({d.get('instrument', 'other')})"]
     if d.get("equivalents"):
