@@ -40,7 +40,9 @@ _WEEKDAYS = {
 
 # Each compiled on first use (`events.patterns`): most texts need two or three of them.
 _CANONICAL_POINT = r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})?)?)?)?[?~%]?"
-_CANONICAL = Lazy(rf"^(?:{_CANONICAL_POINT}|\.\./{_CANONICAL_POINT}|{_CANONICAL_POINT}/(?:\.\.|{_CANONICAL_POINT}))$")
+# A point, "../" and a point, or a point, "/" and ".." or a point (the point written twice, not
+# three times: the same texts, a quarter less to compile).
+_CANONICAL = Lazy(rf"^(?:\.\./{_CANONICAL_POINT}|{_CANONICAL_POINT}(?:/(?:\.\.|{_CANONICAL_POINT}))?)$")
 _ISO_SLASH = Lazy(
     r"^(\d{4}(?:-\d{2}){0,2}[?~%]?)\s*/\s*((?:\d{4}-)?(?:\d{2}-)?\d{2}[?~%]?|\d{4}(?:-\d{2}){0,2}[?~%]?)$"
 )
@@ -149,13 +151,8 @@ def _cached(text: str, order: str | None) -> OccurredDate:
 
 def _read(text: str, order: str | None) -> OccurredDate:
     raw = " ".join(text.split())
-    if _CANONICAL.match(raw):  # looked at first: an exception per date is costly
-        try:
-            return OccurredDate.from_canonical(raw)
-        except InvalidInput as e:
-            raise InvalidInput(f"cannot read {text!r} as a date: {e}") from None
-    if m := _ISO_SLASH.match(raw):
-        return _interval(_iso_part(m.group(1)), _reduced_end(m.group(1), m.group(2)), text)
+    if (iso := _iso(raw, text)) is not None:  # looked at first: an exception per date is costly
+        return iso
     if ".." in raw:
         raise InvalidInput(
             f"cannot read {text!r} as a date; an interval is written 2024-06-04/2024-06-05, 1994/.. or ../2024-07"
@@ -181,6 +178,22 @@ def _read(text: str, order: str | None) -> OccurredDate:
     elif m := _OPEN_BEFORE.match(raw):
         open_, raw = "before", raw[m.end() :]
     return _part(raw, order, text, whole=True).build(text, open_)
+
+
+def _iso(raw: str, text: str) -> OccurredDate | None:
+    """`raw` as canonical text or an ISO interval, or None. Both start with four digits
+    (`\\d` is a kind of `isdigit`) or "../": "6 July 2024" is not matched against them, and
+    they are compiled only for a text that may be one."""
+    if not (raw[:4].isdigit() or raw.startswith("../")):
+        return None
+    if _CANONICAL.match(raw):
+        try:
+            return OccurredDate.from_canonical(raw)
+        except InvalidInput as e:
+            raise InvalidInput(f"cannot read {text!r} as a date: {e}") from None
+    if m := _ISO_SLASH.match(raw):
+        return _interval(_iso_part(m.group(1)), _reduced_end(m.group(1), m.group(2)), text)
+    return None
 
 
 def _combine(a: str, b: str) -> str:
