@@ -11,6 +11,7 @@ a bad line in an import file, a retracted development, a store that cannot be op
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import sys
@@ -397,4 +398,8 @@ def _print_event(item: dict[str, Any], as_json: bool) -> None:
 
 
 def main() -> None:
+    # What is loaded by now (click, the library, the domain) lives as long as the process:
+    # the collector leaves it be instead of walking it again on every collection that the
+    # command's own work sets off. It is 5% of one `timeline add`'s instructions (issue 16).
+    gc.freeze()
     cli()
