@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from events.money import Money, Total, plain_digits
 
-__all__ = ["Ledger", "LedgerPledge", "pledge_ledger"]
+__all__ = ["PAIR_ORDERS", "Ledger", "LedgerPledge", "pair_totals", "pledge_ledger"]
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,26 @@ def pledge_ledger(entries: Iterable[LedgerPledge]) -> dict[str, Any]:
 class Ledger:
     """`pledge_ledger`, one pledge at a time: each table's totals are added up as pledges
     pass, so a set's ledger holds, per pledge, only its id, title and amount (a package's
-    parts may come before or after it) and the parts of packages whole."""
+    parts may come before or after it) and the parts of packages whole.
 
-    def __init__(self) -> None:
+    Given `named` (every id a part's `part_of` names), it keeps those of the pledges named
+    only, not one per pledge. Without `pairs` it leaves the donor → recipient table empty:
+    a caller that streams it sorted (`pair_totals`) need not hold a row per pair."""
+
+    def __init__(self, named: Collection[str] | None = None, pairs: bool = True) -> None:
         # key -> [least, most (None: no upper limit), approximate], per table
         self._sums: dict[str, dict[tuple[str, ...], list[Any]]] = {table: {} for table in _TABLES}
         self._seen: dict[str, tuple[str, str]] = {}  # id -> (title, amount as JSON), in pledge order
         self._parts: list[LedgerPledge] = []  # pledges naming a package, whether or not it is recorded
+        self._named = named
+        self._pairs = pairs
 
     def add(self, p: LedgerPledge) -> None:
         if p.retracted:
             return
         f = p.fields
-        self._seen[p.id] = (p.title, json.dumps(f["amount"]))
+        if self._named is None or p.id in self._named:
+            self._seen[p.id] = (p.title, json.dumps(f["amount"]))
         if f.get("part_of"):
             self._parts.append(p)  # counted at the end, if its package is not recorded
         else:
@@ -71,18 +78,13 @@ class Ledger:
     def _count(self, f: Mapping[str, Any]) -> None:
         money = Money.from_primitive(f["amount"])
         keys = {
-            "by_donor_recipient": (f["donor"], f["recipient"], money.currency),
             "by_currency": (money.currency,),
             "by_instrument": (f.get("instrument", "other"), money.currency),
         }
+        if self._pairs:
+            keys["by_donor_recipient"] = (f["donor"], f["recipient"], money.currency)
         for table, key in keys.items():
-            found = self._sums[table].get(key)
-            if found is None:
-                self._sums[table][key] = [money.low, money.high, money.approximate]
-            else:
-                found[0] += money.low
-                found[1] = None if found[1] is None or money.high is None else found[1] + money.high
-                found[2] = found[2] or money.approximate
+            _add(self._sums[table], key, money)
 
     def result(self) -> dict[str, Any]:
         seen = self._seen
@@ -134,6 +136,51 @@ class Ledger:
             for table, names in _TABLES.items()
         }
         return {**tables, "packages": packages, "discrepancies": discrepancies}
+
+
+def _add(sums: dict[tuple[str, ...], list[Any]], key: tuple[str, ...], money: Money) -> None:
+    found = sums.get(key)
+    if found is None:
+        sums[key] = [money.low, money.high, money.approximate]
+    else:
+        found[0] += money.low
+        found[1] = None if found[1] is None or money.high is None else found[1] + money.high
+        found[2] = found[2] or money.approximate
+
+
+# The orders `pair_totals` reads pledges in: by (donor, recipient, currency), the table's;
+# by (currency, donor, recipient), the chart's (a block of bars per currency).
+PAIR_ORDERS: dict[str, Callable[[Mapping[str, Any], str], tuple[str, str, str]]] = {
+    "pair": lambda f, cur: (f["donor"], f["recipient"], cur),
+    "currency": lambda f, cur: (cur, f["donor"], f["recipient"]),
+}
+
+
+def pair_totals(pledges: Iterable[LedgerPledge], order: str = "pair") -> Iterator[dict[str, Any]]:
+    """The donor → recipient table (`Ledger.result()["by_donor_recipient"]`'s rows), one row
+    at a time, from the pledges it counts (not retracted, not a part of a recorded package)
+    sorted in `order` (`PAIR_ORDERS`): each pair's pledges come together, so only one
+    pair's sum is held. Pledges out of that order are refused (a row would be split)."""
+    key_of = PAIR_ORDERS[order]
+    sums: dict[tuple[str, ...], list[Any]] = {}
+    last: tuple[str, ...] | None = None
+    for p in pledges:
+        money = Money.from_primitive(p.fields["amount"])
+        key = key_of(p.fields, money.currency)
+        if last is not None and key != last:
+            if key < last:
+                raise ValueError(f"pledges not in {order} order: {key!r} after {last!r}")
+            yield _pair_row(last, sums.pop(last), order)
+        last = key
+        _add(sums, key, money)
+    if last is not None:
+        yield _pair_row(last, sums.pop(last), order)
+
+
+def _pair_row(key: tuple[str, ...], total: list[Any], order: str) -> dict[str, Any]:
+    donor, recipient, currency = key if order == "pair" else (key[1], key[2], key[0])
+    low, high, approx = total
+    return {"donor": donor, "recipient": recipient, **Total(currency, low, high, approx).to_primitive()}
 
 
 def _compare_package(pkg_id: str, title: str, amount: dict[str, Any], parts: list[LedgerPledge]) -> dict[str, Any]:

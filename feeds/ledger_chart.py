@@ -9,6 +9,7 @@ amount is drawn with a dashed outline; a bound ("up to") as an outline with no f
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -44,52 +45,104 @@ def _of_money(m: dict[str, Any]) -> dict[str, Any]:
     return Total.of(m["currency"], [Money.from_primitive(m)]).to_primitive()
 
 
+Pairs = Callable[[], Iterable[dict[str, Any]]]  # the donor → recipient rows, by (currency, donor, recipient)
+
+
+def _in_memory(ledger: dict[str, Any]) -> Pairs:
+    # The table's order is (donor, recipient, currency): a stable sort by currency gives the chart's.
+    return lambda: sorted(ledger["by_donor_recipient"], key=lambda r: r["currency"])
+
+
+def _top(t: dict[str, Any]) -> Decimal:
+    lo, hi = _range(t)
+    return hi if hi is not None else lo
+
+
+class _Chart:
+    """The chart's layout from a first pass over the donor → recipient rows (each
+    currency's scale and row count); `rows()` reads them a second time, so neither pass
+    holds more than one row of them."""
+
+    def __init__(self, ledger: dict[str, Any], pairs: Pairs) -> None:
+        self.pairs = pairs
+        pkgs_all = [{**p, "reported_total": _of_money(p["reported"])} for p in ledger["packages"]]
+        tops: dict[str, Decimal] = {}
+        self.counts: dict[str, int] = {}
+        for r in pairs():
+            cur = r["currency"]
+            tops[cur] = max(tops.get(cur, Decimal(1)), _top(r))
+            self.counts[cur] = self.counts.get(cur, 0) + 1
+        self.currencies = sorted(set(self.counts) | {p["currency"] for p in pkgs_all})
+        self.inst = {cur: [r for r in ledger["by_instrument"] if r["currency"] == cur] for cur in self.currencies}
+        self.pkgs = {cur: [p for p in pkgs_all if p["currency"] == cur] for cur in self.currencies}
+        self.scales = {}
+        last = y = 0
+        for cur in self.currencies:
+            pkgs = self.pkgs[cur]
+            others = self.inst[cur] + [p["reported_total"] for p in pkgs] + [p["parts_total"] for p in pkgs]
+            self.scales[cur] = max([tops.get(cur, Decimal(1))] + [_top(t) for t in others])
+            last, y = y, y + ROW + 6  # the heading
+            bars = self.counts.get(cur, 0) + len(self.inst[cur])
+            if bars:
+                last, y = y + (bars - 1) * ROW, y + bars * ROW
+            for _ in pkgs:
+                last, y = y + ROW, y + ROW + ROW + 8  # the package's bar, then its parts
+        self.height = (last + ROW * 2 + 8) if self.currencies else ROW
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """The chart's rows, top to bottom: per currency, donor → recipient totals and
+        instrument totals; then each package against its parts."""
+        pairs = iter(self.pairs())
+        pending = next(pairs, None)
+        y = 0
+        for cur in self.currencies:
+            scale = self.scales[cur]
+            yield {"type": "heading", "text": f"In {cur} (as reported; not converted)", "y": y}
+            y += ROW + 6
+            while pending is not None and pending["currency"] == cur:
+                yield {**_bar(f"{pending['donor']} → {pending['recipient']}", pending, scale), "y": y}
+                y += ROW
+                pending = next(pairs, None)
+            for r in self.inst[cur]:
+                yield {**_bar(f"as {r['instrument']}", r, scale), "y": y}
+                y += ROW
+            for p in self.pkgs[cur]:
+                yield {**_bar(f"Package: {p['title']}", p["reported_total"], scale, "reported"), "y": y}
+                y += ROW
+                yield {**_parts_row(p, cur, scale), "y": y}
+                y += ROW + 8
+        if pending is not None:
+            raise ValueError(f"donor → recipient rows not in currency order at {pending['currency']!r}")
+
+
+def _parts_row(p: dict[str, Any], cur: str, scale: Decimal) -> dict[str, Any]:
+    segments = []
+    x = Decimal(0)
+    for part in p["parts"]:
+        counted = part["counted_as"]
+        if counted is None:
+            continue
+        low, _ = _range(_of_money(counted))
+        segments.append({"x": _px(x, scale), "width": max(1, _px(low, scale)),
+                         "title": f"{part['title']}: {Money.from_primitive(counted).humane()}"})  # fmt: skip
+        x += low
+    row = _bar("  its parts as reported", p["parts_total"], scale, "parts")
+    diff = p.get("difference")
+    if not p["mismatch"]:
+        note = "consistent with the package as reported"
+    elif diff is not None:
+        amount = Money.from_primitive({"amount": str(abs(Decimal(diff))), "currency": cur}).humane()
+        note = f"{amount} {'more' if Decimal(diff) > 0 else 'less'} than the package as reported"
+    else:
+        note = "cannot add up to the package as reported"
+    row.update(type="parts", segments=segments, note=note, discrepancy=bool(p["mismatch"]),
+               missing=len(p["parts_without_equivalent"]))  # fmt: skip
+    return row
+
+
 def ledger_rows(ledger: dict[str, Any]) -> list[dict[str, Any]]:
-    """The chart's rows, top to bottom: per currency, donor → recipient totals and
-    instrument totals; then each package against its parts."""
-    rows: list[dict[str, Any]] = []
-    pkgs_all = [{**p, "reported_total": _of_money(p["reported"])} for p in ledger["packages"]]
-    currencies = sorted({r["currency"] for r in ledger["by_donor_recipient"]} | {p["currency"] for p in pkgs_all})
-    for cur in currencies:
-        block = [r for r in ledger["by_donor_recipient"] if r["currency"] == cur]
-        inst = [r for r in ledger["by_instrument"] if r["currency"] == cur]
-        pkgs = [p for p in pkgs_all if p["currency"] == cur]
-        totals = block + inst + [p["reported_total"] for p in pkgs] + [p["parts_total"] for p in pkgs]
-        scale = max([Decimal(1)] + [hi if hi is not None else lo for lo, hi in map(_range, totals)])
-        rows.append({"type": "heading", "text": f"In {cur} (as reported; not converted)"})
-        for r in block:
-            rows.append(_bar(f"{r['donor']} → {r['recipient']}", r, scale))
-        for r in inst:
-            rows.append(_bar(f"as {r['instrument']}", r, scale))
-        for p in pkgs:
-            rows.append(_bar(f"Package: {p['title']}", p["reported_total"], scale, "reported"))
-            segments = []
-            x = Decimal(0)
-            for part in p["parts"]:
-                counted = part["counted_as"]
-                if counted is None:
-                    continue
-                low, _ = _range(_of_money(counted))
-                segments.append({"x": _px(x, scale), "width": max(1, _px(low, scale)),
-                                 "title": f"{part['title']}: {Money.from_primitive(counted).humane()}"})  # fmt: skip
-                x += low
-            row = _bar("  its parts as reported", p["parts_total"], scale, "parts")
-            diff = p.get("difference")
-            if not p["mismatch"]:
-                note = "consistent with the package as reported"
-            elif diff is not None:
-                amount = Money.from_primitive({"amount": str(abs(Decimal(diff))), "currency": cur}).humane()
-                note = f"{amount} {'more' if Decimal(diff) > 0 else 'less'} than the package as reported"
-            else:
-                note = "cannot add up to the package as reported"
-            row.update(type="parts", segments=segments, note=note, discrepancy=bool(p["mismatch"]),
-                       missing=len(p["parts_without_equivalent"]))  # fmt: skip
-            rows.append(row)
-    y = 0
-    for r in rows:
-        r["y"] = y
-        y += ROW + (8 if r["type"] == "parts" else 0) + (6 if r["type"] == "heading" else 0)
-    return rows
+    """The chart's rows of a ledger held whole."""
+    return list(_Chart(ledger, _in_memory(ledger)).rows())
 
 
 def _px(value: Decimal, scale: Decimal) -> int:
@@ -108,6 +161,12 @@ def _bar(label: str, total: dict[str, Any], scale: Decimal, role: str = "total")
 
 
 def ledger_svg(ledger: dict[str, Any]) -> str:
-    rows = ledger_rows(ledger)
-    height = (rows[-1]["y"] + ROW * 2 + 8) if rows else ROW
-    return _template().render(rows=rows, width=WIDTH, height=height, label=LABEL, bar=BAR, row=ROW)
+    return "".join(ledger_svg_chunks(ledger))
+
+
+def ledger_svg_chunks(ledger: dict[str, Any], pairs: Pairs | None = None) -> Iterator[str]:
+    """The chart as it is rendered, a piece at a time; `pairs` gives the donor → recipient
+    rows in (currency, donor, recipient) order each time it is called (by default the
+    ledger's own, which then may hold them), and is called twice."""
+    chart = _Chart(ledger, pairs or _in_memory(ledger))
+    return _template().generate(rows=chart.rows(), width=WIDTH, height=chart.height, label=LABEL, bar=BAR, row=ROW)

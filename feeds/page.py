@@ -21,7 +21,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from itertools import islice
@@ -36,6 +35,7 @@ from events.ledger import Ledger, LedgerPledge, pledge_ledger
 from events.money import Total
 from feeds.layout import permalink_path
 from feeds.ledger_chart import ledger_svg
+from feeds.ledger_page import CHART, Shown, StoryLedger, ledger_pledge
 from feeds.manifest import PreviousBuild
 from feeds.signatures import FORMER, Signatures
 from feeds.spool import ByPosition
@@ -46,7 +46,6 @@ _NOT_GIVEN = object()  # a set with no ledger of its own (the kinds but pledges)
 PAGE = 200  # developments per page
 _SITES = 1024  # sites kept by position (`PageBuild.at`): the oldest goes, so a million pages hold no million
 NAV = 15  # topics and actors linked from every page (the most used); directory.html has all
-CHART = 10  # rows per table and currency in a page's ledger chart; ledger.html has all
 CHANGES = 1000  # rows per page of the changes
 WINDOW = 2  # pages the pager links on either side of the current one
 _HIDDEN = {"title", "summary", "sources", "topics", "actors", "occurred"}
@@ -293,19 +292,26 @@ def _site_pages(
     changed = bool(todo) or not have("index.html") or not have("changes.html")
     stale = set(todo)
     build = PageBuild(reader, site, signatures, have)
-    cached: list[dict[str, Any] | None] = []
+    cached: list[StoryLedger | None] = []
+    shown: list[Shown | None] = []
 
-    def story_ledger() -> dict[str, Any] | None:
+    def story_ledger() -> StoryLedger | None:
         if not cached:  # once per build: the story's, for its page, the pledges' and ledger.html
-            cached.append(ledger_of(reader.iter_timeline(Filter(kind="pledge"))))
+            cached.append(StoryLedger.of(reader, reader.iter_timeline(Filter(kind="pledge"))))
         return cached[0]
+
+    def story_shown() -> Shown | None:
+        if not shown:
+            whole = story_ledger()
+            shown.append(whole.shown() if whole else None)
+        return shown[0]
 
     newest = 0  # the latest change to any development
     for ps in page_sets(site):
         own = ps.name.startswith(("topic/", "actor/"))
         if (changed and not own) or ps.name in stale or not have(f"{ps.base}.html"):
             # The story's ledger, once; a topic's or actor's own (None: computed); no other kind has one.
-            given = story_ledger() if ps.name in ("story", "kind/pledge") else (None if own else _NOT_GIVEN)
+            given = story_shown() if ps.name in ("story", "kind/pledge") else (None if own else _NOT_GIVEN)
             story = ps.name == "story"
             rendered = SetPages(build, ps, given, permalinks=story)
             yield from rendered
@@ -317,10 +323,7 @@ def _site_pages(
         yield from render_changes(build)
         build.keep(("directory.html", "ledger.html"))
         yield "directory.html", render_directory(build.at(newest))
-        ledger = story_ledger()
-        cached.clear()  # the ledger is not needed after its page: let it go as that is written
-        yield "ledger.html", ledger_chunks(build.at(newest), ledger)
-        del ledger
+        yield "ledger.html", ledger_chunks(build.at(newest), story_ledger())
         for path in build.gone():
             yield path, None
 
@@ -335,14 +338,14 @@ def embedded_page(
     docs = list(reader.iter_timeline(only))
     ps = PageSet("story", "index", title, only, "story", len(docs))
     pledges = [d for d in docs if d["kind"] == "pledge"]
-    return render_page(site, ps, docs, Place(1, 1), queries.pledge_ledger(pledges) if pledges else None)
+    return render_page(site, ps, docs, Place(1, 1), Shown.of(queries.pledge_ledger(pledges)) if pledges else None)
 
 
 class SetPages:
     """The pages of one set, oldest first, as (path, bytes): only those whose inputs changed
-    since the previous build (see `PageBuild`). `given` is the set's ledger when the caller
-    has it already. With `permalinks` (the story), each development's own page too, which
-    links to the story page it is on. After iterating, `newest` is the latest change to
+    since the previous build (see `PageBuild`). `given` is what its newest page shows of
+    the set's ledger (`Shown`) when the caller has it already. With `permalinks` (the
+    story), each development's own page too, which links to the story page it is on. After iterating, `newest` is the latest change to
     any of the set's developments."""
 
     def __init__(self, build: PageBuild, ps: PageSet, given: Any = None, permalinks: bool = False) -> None:
@@ -354,16 +357,16 @@ class SetPages:
         pages = pages_for(ps.count)
         common = _common_signature(build.site, ps, pages)
 
-        def page(number: int, docs: list[dict[str, Any]], ledger: dict[str, Any] | None) -> Iterator[tuple[str, bytes]]:
+        def page(number: int, docs: list[dict[str, Any]], shown: Shown | None) -> Iterator[tuple[str, bytes]]:
             place = Place(number, pages)
             versions = [(d["id"], d["last_position"]) for d in docs]
             last = number == pages
             position = self.newest if last else max((d["last_position"] for d in docs), default=0)
-            inputs = [common, number, versions, ledger, ps.count if last else None]
+            inputs = [common, number, versions, shown.key if shown else None, ps.count if last else None]
             yield from build.page(ps.page_path(number, pages), inputs, position,
-                                  lambda site: render_page(site, ps, docs, place, ledger))  # fmt: skip
+                                  lambda site: render_page(site, ps, docs, place, shown))  # fmt: skip
 
-        ledger = None if given is _NOT_GIVEN else given
+        shown: Shown | None = None if given is _NOT_GIVEN else given
         own_ledger = given is None and (
             ps.filter.topic or ps.filter.actor or ps.filter.kind == "pledge" or ps.base == "index"
         )
@@ -374,7 +377,8 @@ class SetPages:
         if own_ledger:
             f = ps.filter
             if f.start or f.end or f.kind not in (None, "pledge"):
-                ledger = ledger_of(build.reader.iter_timeline(Filter(topic=f.topic, actor=f.actor, kind="pledge")))
+                whole = ledger_of(build.reader.iter_timeline(Filter(topic=f.topic, actor=f.actor, kind="pledge")))
+                shown = Shown.of(whole) if whole else None
             else:
                 pledges = Ledger()
         chunk: list[dict[str, Any]] = []
@@ -382,7 +386,7 @@ class SetPages:
         for doc in build.reader.iter_timeline(ps.filter):
             self.newest = max(self.newest, int(doc["last_position"]))
             if pledges is not None and doc["kind"] == "pledge":
-                pledges.add(_ledger_pledge(doc))
+                pledges.add(ledger_pledge(doc))
                 pledge_count += 1
             if self.permalinks:
                 yield from permalink_page(build, doc, ps.page_path(min(number + 1, pages), pages))
@@ -392,19 +396,8 @@ class SetPages:
                 yield from page(number, chunk, None)
                 chunk = []
         if pledges is not None:
-            ledger = pledges.result() if pledge_count else None
-        yield from page(pages, chunk, ledger)
-
-
-# What `events.ledger` reads of a pledge's fields (tests/feeds/test_page_memory.py checks it).
-_LEDGER_FIELDS = ("amount", "donor", "recipient", "instrument", "part_of", "equivalents")
-
-
-def _ledger_pledge(doc: dict[str, Any]) -> LedgerPledge:
-    """A pledge as `queries.pledge_ledger` makes it, with only the fields the ledger reads."""
-    fields = doc["fields"]
-    kept = {k: fields[k] for k in _LEDGER_FIELDS if k in fields}
-    return LedgerPledge(doc["id"], doc["title"], kept, doc["retracted"] is not None)
+            shown = Shown.of(pledges.result()) if pledge_count else None
+        yield from page(pages, chunk, shown)
 
 
 def ledger_of(docs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
@@ -417,7 +410,7 @@ def ledger_of(docs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
         for d in docs:
             if d["kind"] == "pledge":
                 seen += 1
-                yield _ledger_pledge(d)
+                yield ledger_pledge(d)
 
     ledger = pledge_ledger(pledges())
     return ledger if seen else None
@@ -457,16 +450,14 @@ def _common_signature(site: Site, ps: PageSet, pages: int) -> str:
     return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
 
 
-def render_page(
-    site: Site, ps: PageSet, docs: list[dict[str, Any]], place: Place, ledger: dict[str, Any] | None
-) -> bytes:
+def render_page(site: Site, ps: PageSet, docs: list[dict[str, Any]], place: Place, ledger: Shown | None) -> bytes:
     number, pages = place.number, place.pages
     path = ps.page_path(number, pages)
     # Links between pages are relative, so the folder works from disk, `serve` or any
     # server; an embedded page (one file, put anywhere) links the published site instead.
     root = site.base_url + "/" if site.embed else "../" * path.count("/")
     items = [_item(d) for d in docs]
-    shown, omitted = trim_ledger(ledger) if ledger and number == pages else (None, 0)
+    shown, omitted = (ledger.ledger, ledger.omitted) if ledger and number == pages else (None, 0)
     axis = _axis(items)
     for it in items:
         it["bar"] = _bar(it, axis)
@@ -488,7 +479,7 @@ def render_page(
         "pages": pages,
         "nav": pager(number, pages, lambda n: root + ps.page_path(n, pages)),
         "feed_links": feed_links,
-        "ledger_svg": ledger_svg(shown) if shown else None,
+        "ledger_svg": [ledger_svg(shown)] if shown else None,  # in pieces on ledger.html: see ledger_chunks
         "ledger": shown,
         "ledger_omitted": omitted,
         "chart_rows": CHART,
@@ -544,28 +535,6 @@ def _links(site: Site, facet: str, root: str, limit: int | None) -> list[tuple[s
     return [(r["name"], f"{root}{_set_base(f'{facet}/' + r['slug'], site)}.html", r["developments"]) for r in rows]
 
 
-def trim_ledger(ledger: dict[str, Any], limit: int = CHART) -> tuple[dict[str, Any], int]:
-    """The ledger with at most `limit` rows per table and currency (the largest, by the
-    least they can be), packages that disagree with their parts first; and how many rows
-    were left out."""
-    out = dict(ledger)
-    omitted = 0
-    for table in ("by_donor_recipient", "by_instrument"):
-        keep: list[dict[str, Any]] = []
-        for cur in sorted({r["currency"] for r in ledger[table]}):
-            rows = sorted((r for r in ledger[table] if r["currency"] == cur), key=lambda r: -Decimal(r["at_least"]))
-            keep += rows[:limit]
-            omitted += max(0, len(rows) - limit)
-        out[table] = sorted(
-            keep, key=lambda r: [str(r.get(k, "")) for k in ("donor", "recipient", "instrument", "currency")]
-        )
-    packages = sorted(ledger["packages"], key=lambda p: not p["mismatch"])
-    out["packages"] = packages[:limit]
-    omitted += max(0, len(packages) - limit)
-    out["discrepancies"] = ledger["discrepancies"][:limit]
-    return out, omitted
-
-
 def render_directory(site: Site) -> bytes:
     """Every topic and actor with a link to its pages."""
     context = {"site": site, "root": "", "feed_links": [], "css": None, "js": None,
@@ -573,13 +542,12 @@ def render_directory(site: Site) -> bytes:
     return _environment().get_template("directory.html").render(context).encode("utf-8")
 
 
-def ledger_chunks(site: Site, ledger: dict[str, Any] | None) -> Iterator[bytes]:
+def ledger_chunks(site: Site, ledger: StoryLedger | None) -> Iterator[bytes]:
     """The whole story's ledger (every row of the chart and of the tables) in chunks of
-    about `_CHUNK` bytes, rendered as they are asked for:
-    at a million events the page is some 100 MB, several times that while rendered whole."""
-    context = {"site": site, "root": "", "feed_links": [], "css": None, "js": None,
-               "ledger": ledger, "ledger_svg": ledger_svg(ledger) if ledger else None, "ledger_omitted": 0}  # fmt: skip
-    del ledger  # held by the context only, which goes when the page is written
+    about `_CHUNK` bytes, rendered as they are asked for, its rows read from the views as
+    they are rendered (`StoryLedger.page`): at a million events the page is some 100 MB."""
+    context = {"site": site, "root": "", "feed_links": [], "css": None, "js": None, "ledger_omitted": 0,
+               **(ledger.page() if ledger else {"ledger": None, "ledger_svg": None})}  # fmt: skip
     pending: list[str] = []
     size = 0
     for text in _environment().get_template("ledger.html").generate(context):

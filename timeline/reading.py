@@ -35,7 +35,7 @@ from timeline.store import Sql
 from timeline.views import queries
 from timeline.views import registry as _registry
 from timeline.views import search as _search
-from timeline.views.project import period
+from timeline.views.project import period, read_row
 from timeline.views.queries import Filter
 from timeline.views.registry import Registry
 from timeline.views.search import BadQuery, Query, highlight, snippet
@@ -128,6 +128,48 @@ class Reader:
             "ledger": {k: v for k, v in ledger.items() if k != "discrepancies"},
             "discrepancies": ledger["discrepancies"],
         }
+
+    # --- the pledge ledger, streamed (a row per pledge is too many to hold at a million) ------
+
+    def ledger_part_of(self) -> set[str]:
+        """The ids named as `part_of` by pledges not retracted: the packages the ledger
+        compares with their parts (`events.ledger.Ledger`'s `named`)."""
+        part_of = self._field("part_of")
+        statement = (
+            f"SELECT DISTINCT {part_of} AS part_of FROM timeline_developments d"
+            f" WHERE d.kind = 'pledge' AND d.retracted = 0 AND {part_of} IS NOT NULL AND {part_of} <> ''"
+        )
+        with self.sql.transaction(commit=False) as c:
+            return {str(r["part_of"]) for r in self.sql.rows(c, statement)}
+
+    def ledger_pledges(self, order: str = "pair", page: int = 500) -> Iterator[dict[str, Any]]:
+        """The pledges the ledger's totals count (not retracted, not a part of a recorded
+        package) as documents, sorted as `events.ledger.pair_totals` reads them in `order`:
+        "pair" by (donor, recipient, currency), "currency" by (currency, donor, recipient),
+        each text by code point (SQLite's binary order; PostgreSQL's "C" collation), then
+        recording order. The database sorts them; memory holds one page of them."""
+        donor, recipient, currency = self._field("donor"), self._field("recipient"), self._field("amount", "currency")
+        keys = [donor, recipient, currency] if order == "pair" else [currency, donor, recipient]
+        statement = (
+            "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_developments d"
+            " WHERE d.kind = 'pledge' AND d.retracted = 0 AND NOT EXISTS (SELECT 1 FROM timeline_developments p"
+            f" WHERE p.id = {self._field('part_of')} AND p.kind = 'pledge' AND p.retracted = 0)"
+            f" ORDER BY {', '.join(self._collated(k) for k in keys)}, d.first_position"
+        )
+        with self.sql.transaction(commit=False) as c:
+            self.sql.execute(c, statement)
+            while rows := self.sql.fetchmany(c, page):
+                for r in rows:
+                    yield read_row(r)
+
+    def _field(self, *path: str) -> str:
+        """A development's stored field (`d.doc`'s fields/...) as text, in this store's SQL."""
+        if self.sql.postgres:
+            return f"(d.doc::jsonb #>> '{{fields,{','.join(path)}}}')"
+        return f"json_extract(d.doc, '$.fields.{'.'.join(path)}')"
+
+    def _collated(self, expression: str) -> str:
+        return f'{expression} COLLATE "C"' if self.sql.postgres else expression
 
     # --- the actor registry, as the feeds follow it -------------------------------------
 
