@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from feeds import FORMAT, signatures
 from feeds.layout import Output, digest
-from feeds.manifest import MANIFEST, PreviousBuild, records
+from feeds.manifest import MANIFEST, PreviousBuild, manifest_chunks, records
 from feeds.settings import FeedSettings
 from feeds.site import Result, build_site
 
@@ -285,9 +285,9 @@ class Directory:
     def finish(self, result: Result) -> None:
         for rel in result.removed:
             self.path(rel).unlink(missing_ok=True)
-        # Compact, so json's C encoder writes it (indent= falls back to pure Python).
-        data = json.dumps(result.manifest, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-        if not self.write(MANIFEST, data):
+        # Compact, so json's C encoder writes it (indent= falls back to pure Python); in
+        # chunks, its feed records read back from where the build kept them (`Records`).
+        if not self.write(MANIFEST, manifest_chunks(result.manifest)):
             # Unchanged: touch it, so every file this build wrote or set a time on is older
             # (by ctime) than the manifest, and the next check need not hash it.
             st = os.stat(self._real / MANIFEST)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from feeds import FORMAT
@@ -69,6 +70,11 @@ class FeedRecord:
             raise TypeError("path or rest is malformed")
         return record
 
+    def light(self) -> FeedRecord:
+        """The record without its id lists and sums (the manifest has them, `Records`): what
+        the index and the list of removed files read. Its `files()` are the same paths."""
+        return replace(self, rest=[], top=None, floor=None, sums={}, archive_sums=[])
+
     def current_files(self) -> list[str]:
         """The files a feed rewrites or appends to; archive pages, written once, are not
         looked for on every build (there are ever more of them)."""
@@ -106,6 +112,58 @@ class PreviousBuild:
     damaged: frozenset[str] = frozenset()
     signatures: str | None = None  # the story pages' signatures file (`feeds.signatures`)
     temporary: Callable[[], str] | None = None  # a fresh hidden name in the folder, for a file written whole
+
+
+_COMPACT = {"sort_keys": True, "separators": (",", ":")}  # the manifest's JSON, as json's C encoder writes it
+
+
+class Records(Mapping[str, bytes]):
+    """A build's feed records, each as the manifest's JSON text, kept in a temporary file from
+    when its feed is rendered to when the manifest is written: at a million events they hold
+    the sizes and digests of some 160,000 archive pages and the ids of every feed's newest
+    page, tens of MB as objects held to the end of the build."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed with this object
+        self._at: dict[str, tuple[int, int]] = {}  # name -> (offset, length)
+
+    def add(self, name: str, record: FeedRecord) -> None:
+        text = json.dumps(record.to_json(), **_COMPACT).encode()  # type: ignore[arg-type]
+        self._file.seek(0, 2)
+        self._at[name] = (self._file.tell(), len(text))
+        self._file.write(text)
+
+    def __getitem__(self, name: str) -> bytes:
+        offset, length = self._at[name]
+        self._file.seek(offset)
+        return self._file.read(length)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._at))
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
+def manifest_chunks(manifest: dict[str, Any], size: int = 1 << 16) -> Iterator[bytes]:
+    """`json.dumps(manifest, sort_keys=True, separators=(",", ":"))` and a newline, encoded,
+    in chunks of about `size` bytes, its feeds (`Records`) read from their file as they go."""
+    feeds = manifest["feeds"]
+    others = {k: v for k, v in manifest.items() if k != "feeds"}
+    if not isinstance(feeds, Records) or any(k < "feeds" for k in others):
+        yield json.dumps(manifest, **_COMPACT).encode() + b"\n"  # type: ignore[arg-type]
+        return
+    pending = [b'{"feeds":{']
+    length = 0
+    for i, name in enumerate(feeds):
+        pending.append((b"," if i else b"") + json.dumps(name).encode() + b":" + feeds[name])
+        length += len(pending[-1])
+        if length >= size:
+            yield b"".join(pending)
+            pending, length = [], 0
+    rest = json.dumps(others, **_COMPACT).encode()  # type: ignore[arg-type]
+    pending.append(b"}" + (b"," + rest[1:] if others else b"}") + b"\n")
+    yield b"".join(pending)
 
 
 def records(manifest: dict[str, Any] | None) -> dict[str, FeedRecord]:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from feeds import FORMAT
 from feeds.entries import parse_time
 from feeds.layout import EPOCH, FACETS, STORY, Output, sidecar_path
-from feeds.manifest import FeedRecord, PreviousBuild, fingerprint, records, removed, usable
+from feeds.manifest import FeedRecord, PreviousBuild, Records, fingerprint, records, removed, usable
 from feeds.planning import FEW_CHANGES, FeedPlan, Since
 from feeds.rendering import FeedJob, FeedRenderer, index_outputs
 from feeds.settings import FeedSettings
@@ -112,6 +112,11 @@ def build_site(
     todo = sorted(n for n in positions if previous.stale(n, positions[n]))
     recut = reader.recut_since(since) if since else set()
     feeds_out = {n: r for n, r in previous.feeds.items() if n in positions and n not in todo}
+    # The manifest's records go to disk as they are made; the build keeps each rendered
+    # feed's light record only (an archive page's sums, per page, grow with the log).
+    kept = Records()
+    for n, r in feeds_out.items():
+        kept.add(n, r)
     collected: list[Output] = []
     sink = emit or collected.append
     # After few events, each feed reads what changed through the views' last_position
@@ -127,7 +132,9 @@ def build_site(
                           start.record if start else None, registry)  # fmt: skip
             record = FeedRenderer(reader, settings, job, sink).render(FeedPlan(reader, name, settings.page_size, start))
             record.position = positions[name]
-            feeds_out[name] = record
+            kept.add(name, record)
+            feeds_out[name] = record.light()
+            del record
     index_modified = EPOCH
     if head:
         index_modified = max((parse_time(r.modified) for r in feeds_out.values()), default=EPOCH)
@@ -146,7 +153,7 @@ def build_site(
         "fingerprint": fp,
         "head": head,
         "position": reader.position,
-        "feeds": {n: feeds_out[n].to_json() for n in sorted(feeds_out)},
+        "feeds": kept,  # every record of feeds_out, in full, as JSON (`manifest_chunks` writes it)
     }
     gone = removed(old_records, feeds_out, still_usable) + gone_pages
     return Result(collected, sorted(gone), new_manifest, todo)
