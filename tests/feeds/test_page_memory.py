@@ -221,3 +221,26 @@ def test_a_signatures_file_that_cannot_be_written_is_an_os_error(tmp_path: Path,
     with pytest.raises(OSError) as raised:
         signatures.set("a", "1")
     assert raised.value.errno == errno.ENOSPC
+
+
+def test_the_manifest_written_from_records_on_disk_is_the_manifest_dumped_whole(
+    sqlite_run: Any, build: Any, tmp_path: Path
+) -> None:
+    import json
+
+    from feeds.manifest import MANIFEST, FeedRecord, Records, manifest_chunks
+
+    sqlite_run.import_seed()
+    out = build(sqlite_run, tmp_path / "out", "--page-size", "3").out  # archive pages, with their sums
+    written = (out / MANIFEST).read_bytes()
+    manifest = json.loads(written)
+    kept = Records()
+    for name in reversed(list(manifest["feeds"])):  # added in any order, written sorted
+        kept.add(name, FeedRecord.from_json(manifest["feeds"][name]))
+    assert len(kept) == len(manifest["feeds"]) > 3
+    for size in (1, 100, 1 << 16):
+        assert b"".join(manifest_chunks({**manifest, "feeds": kept}, size)) == written
+    story = manifest["feeds"]["story"]
+    assert json.loads(kept["story"]) == story and story["archives"] > 3 and len(story["archive_sums"]) > 3
+    light = FeedRecord.from_json(story).light()  # what the build keeps: the same files
+    assert light.archive_sums == [] and light.files() == FeedRecord.from_json(story).files()
