@@ -156,17 +156,18 @@ PAIR_ORDERS: dict[str, Callable[[Mapping[str, Any], str], tuple[str, str, str]]]
 }
 
 
-def pair_totals(pledges: Iterable[LedgerPledge], order: str = "pair") -> Iterator[dict[str, Any]]:
+def pair_totals(pledges: Iterable[Mapping[str, Any]], order: str = "pair") -> Iterator[dict[str, Any]]:
     """The donor → recipient table (`Ledger.result()["by_donor_recipient"]`'s rows), one row
-    at a time, from the pledges it counts (not retracted, not a part of a recorded package)
-    sorted in `order` (`PAIR_ORDERS`): each pair's pledges come together, so only one
-    pair's sum is held. Pledges out of that order are refused (a row would be split)."""
+    at a time, from the fields (donor, recipient, amount) of the pledges it counts (not
+    retracted, not a part of a recorded package) sorted in `order` (`PAIR_ORDERS`): each
+    pair's pledges come together, so only one pair's sum is held. Pledges out of that
+    order are refused (a row would be split)."""
     key_of = PAIR_ORDERS[order]
     sums: dict[tuple[str, ...], list[Any]] = {}
     last: tuple[str, ...] | None = None
-    for p in pledges:
-        money = Money.from_primitive(p.fields["amount"])
-        key = key_of(p.fields, money.currency)
+    for f in pledges:
+        money = Money.from_primitive(f["amount"])
+        key = key_of(f, money.currency)
         if last is not None and key != last:
             if key < last:
                 raise ValueError(f"pledges not in {order} order: {key!r} after {last!r}")

@@ -4,7 +4,7 @@ At a million events the story has some 220,000 donor → recipient pairs (nearly
 pledge) and `ledger.html` is some 95 MB: holding the ledger whole, its chart's rows and the
 page was most of a build's peak memory. Here the story's ledger is its small tables
 (by currency, by instrument, the packages and discrepancies) plus the donor → recipient
-rows, which the views sort (`Reader.ledger_pledges`) and `events.ledger.pair_totals` adds
+rows, which the views sort (`Reader.ledger_amounts`) and `events.ledger.pair_totals` adds
 up one pair at a time, read again for each use: the table, the chart (twice: its scale,
 then its bars) and the largest rows a story page shows.
 """
@@ -119,7 +119,7 @@ class StoryLedger:
 
     def pairs(self, order: str = "pair") -> Iterator[dict[str, Any]]:
         """The donor → recipient rows, in the table's order ("pair") or the chart's ("currency")."""
-        return pair_totals(map(ledger_pledge, self.reader.ledger_pledges(order)), order)
+        return pair_totals(self.reader.ledger_amounts(order), order)
 
     def shown(self, limit: int = CHART) -> Shown:
         """What a story page shows, keyed by a digest of the whole ledger."""

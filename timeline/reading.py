@@ -23,6 +23,7 @@ after an append; a replay builds a `Reader` over scratch views instead.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from timeline.store import Sql
 from timeline.views import queries
 from timeline.views import registry as _registry
 from timeline.views import search as _search
-from timeline.views.project import period, read_row
+from timeline.views.project import period
 from timeline.views.queries import Filter
 from timeline.views.registry import Registry
 from timeline.views.search import BadQuery, Query, highlight, snippet
@@ -142,16 +143,18 @@ class Reader:
         with self.sql.transaction(commit=False) as c:
             return {str(r["part_of"]) for r in self.sql.rows(c, statement)}
 
-    def ledger_pledges(self, order: str = "pair", page: int = 500) -> Iterator[dict[str, Any]]:
+    def ledger_amounts(self, order: str = "pair", page: int = 500) -> Iterator[dict[str, Any]]:
         """The pledges the ledger's totals count (not retracted, not a part of a recorded
-        package) as documents, sorted as `events.ledger.pair_totals` reads them in `order`:
-        "pair" by (donor, recipient, currency), "currency" by (currency, donor, recipient),
-        each text by code point (SQLite's binary order; PostgreSQL's "C" collation), then
-        recording order. The database sorts them; memory holds one page of them."""
+        package), each as its fields {"donor", "recipient", "amount"} only, sorted as
+        `events.ledger.pair_totals` reads them in `order`: "pair" by (donor, recipient,
+        currency), "currency" by (currency, donor, recipient), each text by code point
+        (SQLite's binary order; PostgreSQL's "C" collation), then recording order. The
+        database sorts them; memory holds one page of them."""
         donor, recipient, currency = self._field("donor"), self._field("recipient"), self._field("amount", "currency")
         keys = [donor, recipient, currency] if order == "pair" else [currency, donor, recipient]
         statement = (
-            "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_developments d"
+            f"SELECT {donor} AS donor, {recipient} AS recipient, {self._field('amount')} AS amount"
+            " FROM timeline_developments d"
             " WHERE d.kind = 'pledge' AND d.retracted = 0 AND NOT EXISTS (SELECT 1 FROM timeline_developments p"
             f" WHERE p.id = {self._field('part_of')} AND p.kind = 'pledge' AND p.retracted = 0)"
             f" ORDER BY {', '.join(self._collated(k) for k in keys)}, d.first_position"
@@ -160,7 +163,7 @@ class Reader:
             self.sql.execute(c, statement)
             while rows := self.sql.fetchmany(c, page):
                 for r in rows:
-                    yield read_row(r)
+                    yield {"donor": r["donor"], "recipient": r["recipient"], "amount": json.loads(r["amount"])}
 
     def _field(self, *path: str) -> str:
         """A development's stored field (`d.doc`'s fields/...) as text, in this store's SQL."""

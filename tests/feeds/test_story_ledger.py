@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from events.ledger import LedgerPledge, pair_totals
+from events.ledger import pair_totals
 from feeds.ledger_chart import ledger_svg, ledger_svg_chunks
 from feeds.ledger_page import StoryLedger, ledger_pledge, trim_ledger
 from feeds.page import ledger_of
@@ -86,10 +86,8 @@ def test_a_change_to_one_pair_changes_what_the_story_page_is_signed_with(run: An
         assert story.shown().key != before
 
 
-def pledge(pid: str, donor: str, recipient: str, amount: str, currency: str = "USD") -> LedgerPledge:
-    return LedgerPledge(
-        pid, pid, {"donor": donor, "recipient": recipient, "amount": {"amount": amount, "currency": currency}}
-    )
+def pledge(pid: str, donor: str, recipient: str, amount: str, currency: str = "USD") -> dict[str, Any]:
+    return {"donor": donor, "recipient": recipient, "amount": {"amount": amount, "currency": currency}}
 
 
 def test_pair_totals_add_up_each_pair_and_refuse_pledges_out_of_order() -> None:
