@@ -165,7 +165,8 @@ def test_the_ledger_page_written_in_chunks_is_the_page_rendered_whole(
                 chunks.append(len(chunk))
                 yield chunk
 
-        return real(self, parent, target, passing(), mtime)
+        # The manifest is written in chunks too (`manifest_chunks`): only the ledger's are counted.
+        return real(self, parent, target, passing() if target.endswith("ledger.html") else data, mtime)
 
     monkeypatch.setattr(Directory, "_write_chunks", counted)
     monkeypatch.setattr(feeds.page, "_CHUNK", 512)
