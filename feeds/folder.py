@@ -18,6 +18,7 @@ from feeds.layout import Output, digest
 from feeds.manifest import MANIFEST, PreviousBuild, manifest_chunks, records
 from feeds.settings import FeedSettings
 from feeds.site import Result, build_site
+from feeds.spool import Paths
 
 if TYPE_CHECKING:
     from timeline.reading import Reader
@@ -259,11 +260,11 @@ class Directory:
             return False  # bookkeeping, not a feed: not reported as written
         return self.write(out.path, out.data)
 
-    def build(self, reader: Reader, settings: FeedSettings, check: bool = True) -> tuple[Result, list[str]]:
+    def build(self, reader: Reader, settings: FeedSettings, check: bool = True) -> tuple[Result, Paths]:
         """Build into this folder, writing each document as it is rendered, so a build holds
-        one feed's page at a time; returns the result and the paths written. With `check`,
-        first find what the folder lost (see the class)."""
-        written: list[str] = []
+        one feed's page at a time; returns the result and the paths written (kept on disk:
+        the caller closes them). With `check`, first find what the folder lost (see the class)."""
+        written = Paths()
         self._folders.clear()  # folders may have gone since the last build
         self._sweep = check
 
@@ -278,8 +279,12 @@ class Directory:
         previous = PreviousBuild(
             manifest, self.have, self.read, damaged, str(self._real / signatures.FILE), self.temporary
         )
-        result = build_site(reader, settings, previous, sink)
-        self.finish(result)
+        try:
+            result = build_site(reader, settings, previous, sink)
+            self.finish(result)
+        except BaseException:
+            written.close()
+            raise
         return result, written
 
     def finish(self, result: Result) -> None:

@@ -224,14 +224,15 @@ class Site:
             return 0, latest
         reader = reading.Reader.live(self.app)
         result, written = self.directory.build(reader, self.settings, check=check)
-        if check:
-            self._checked = time.monotonic()
-        if write_checkpoint(self.directory, self.app, reader.position):
-            written.append(CHECKPOINT_FILE)
-        for path in result.removed:
-            self.forget(path)
-        self._seen = max(latest, reader.position)
-        return len(written), reader.position
+        with written:
+            if check:
+                self._checked = time.monotonic()
+            if write_checkpoint(self.directory, self.app, reader.position):
+                written.append(CHECKPOINT_FILE)
+            for path in result.removed:
+                self.forget(path)
+            self._seen = max(latest, reader.position)
+            return len(written), reader.position
 
     def refresh(self) -> float:
         """One `update`, never raising: a failure is one line on stderr. Returns the

@@ -14,7 +14,7 @@ import pytest
 
 import feeds.page
 from feeds.signatures import FILE, FORMER, Signatures
-from feeds.spool import ByPosition
+from feeds.spool import ByPosition, Paths
 from tests.feeds.conftest import snapshot
 
 
@@ -245,3 +245,12 @@ def test_the_manifest_written_from_records_on_disk_is_the_manifest_dumped_whole(
     assert json.loads(kept["story"]) == story and story["archives"] > 3 and len(story["archive_sums"]) > 3
     light = FeedRecord.from_json(story).light()  # what the build keeps: the same files
     assert light.archive_sums == [] and light.files() == FeedRecord.from_json(story).files()
+
+
+def test_the_paths_a_build_wrote_are_kept_on_disk_in_order() -> None:
+    with Paths() as paths:
+        for i in range(3):
+            paths.append(f"topic/t-{i}.atom")
+        assert list(paths) == ["topic/t-0.atom", "topic/t-1.atom", "topic/t-2.atom"]
+        paths.append("checkpoint.txt")  # after a first read, as the CLI adds its own
+        assert len(paths) == 4 and list(paths)[-2:] == ["topic/t-2.atom", "checkpoint.txt"]

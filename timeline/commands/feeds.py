@@ -89,21 +89,14 @@ def build(session: Session, out: Path, as_of: str | None, embed: bool, as_json: 
 
                 if directory.write("embed.html", embedded_page(reader, settings.title, settings.base_url, as_of)):
                     written.append("embed.html")
-    if as_json:
-        emit_json(
-            {
-                "out": str(out),
-                "position": position,
-                "head": result.manifest["head"],
-                "feeds": len(result.manifest["feeds"]),
-                "rebuilt": result.rebuilt,
-                "written": written,
-                "removed": result.removed,
-            }
-        )
-        return
-    for path in written:
-        click.echo(path)
+    with written:  # the paths, kept on disk by the build until they are printed
+        if as_json:
+            summary = {"out": str(out), "position": position, "head": result.manifest["head"],
+                       "feeds": len(result.manifest["feeds"]), "rebuilt": result.rebuilt}  # fmt: skip
+            emit_json({**summary, "written": list(written), "removed": result.removed})
+            return
+        for path in written:
+            click.echo(path)
     click.echo(
         f"{len(written)} files written, {len(result.removed)} removed, {len(result.manifest['feeds'])} feeds "
         f"in {out} (log position #{position})",
