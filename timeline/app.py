@@ -159,7 +159,8 @@ class Timeline(Application[UUID]):
         and memory would grow with the log."""
         sql = self.sql()
         if not sql.postgres:
-            with sql.transaction(commit=True) as c:
+            # A connection's setting, not a write: no write lock is taken for it.
+            with sql.transaction(commit=False) as c:
                 c.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
     def event_count(self) -> int:

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, TrackingRecorder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Notification,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+    TrackingRecorder,
+)
 
 T = TypeVar("T")
 # SQLite page cache (KiB) of a connection doing bulk writes (an import, a views catch-up):
@@ -58,7 +65,14 @@ def _writes_locked_at_begin(datastore: Any) -> Transaction:
     class Immediate(SQLiteTransaction):
         def __enter__(self) -> Any:
             cursor = self.connection.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            # As the library's own errors, which it makes only of those raised in the body:
+            # a lock timeout here is the same "database is locked" a first write met before.
+            except sqlite3.OperationalError as e:
+                raise OperationalError(e) from e
+            except sqlite3.Error as e:
+                raise PersistenceError(e) from e
             return cursor
 
     @contextmanager

@@ -7,6 +7,7 @@ command that only reads views already up to date never waits for a writer."""
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,53 @@ def test_reading_current_views_never_waits_for_a_writer(sqlite_run: Cli, monkeyp
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def _holding_the_lock(run: Cli) -> Any:
+    holder = sqlite3.connect(run.target, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+LOCKED = "another process held the database's lock (waited up to 1 s for it); run the command again\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["show"], ["config", "set", "date-order", "dmy"], ["rebuild"]],
+    ids=["show-behind", "config-set", "rebuild"],
+)
+def test_a_write_that_waited_at_its_begin_is_one_line(
+    sqlite_run: Cli, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """The lock is taken at BEGIN, outside the library's wrapping of the transaction's body:
+    its timeout must still be the one line, never a traceback."""
+    sqlite_run.import_seed()
+    sqlite_run("show")
+    sqlite_run("add", "visit", "--title", "Behind the views", "--occurred", "2024", "--visitors", "A",
+               "--source", "https://e.org/2")  # fmt: skip
+    monkeypatch.setenv("TIMELINE_LOCK_TIMEOUT", "1")
+    holder = _holding_the_lock(sqlite_run)
+    try:
+        result = sqlite_run(*command, ok=False)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith("Error: ") and result.stderr.endswith(LOCKED) and result.stderr.count("\n") == 1
+
+
+def test_verify_and_an_import_with_nothing_new_need_no_write_lock(
+    sqlite_run: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_run.import_seed()
+    monkeypatch.setenv("TIMELINE_LOCK_TIMEOUT", "1")
+    holder = _holding_the_lock(sqlite_run)
+    try:
+        verified = sqlite_run("verify", ok=False)
+        again = sqlite_run.import_seed()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert verified.exit_code == 0, verified.stderr
+    assert again.exit_code == 0 and "0 new" in again.stderr, again.stderr
