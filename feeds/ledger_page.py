@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from events.ledger import Ledger, LedgerPledge, pair_totals
 from feeds.ledger_chart import ledger_svg_chunks
+from feeds.spool import Rows
 
 if TYPE_CHECKING:
     from timeline.reading import Reader
@@ -100,11 +101,17 @@ def _largest(rows: Iterable[dict[str, Any]], limit: int) -> tuple[list[dict[str,
 
 class StoryLedger:
     """The ledger of every pledge of the story: its small tables held (`summary`, whose
-    donor → recipient table is empty), its donor → recipient rows read from the views
-    each time they are asked for (`pairs`)."""
+    donor → recipient table is empty), its donor → recipient rows read from the views once
+    and kept on disk (`pairs`), in the table's order and, a file per currency, the chart's.
+
+    Read once, not once a pass: a views catch-up by another process between two passes
+    (a new currency, a new pair) made the chart's passes disagree (its height, a currency
+    missing from its layout) and the page's tables disagree with each other."""
 
     def __init__(self, reader: Reader, summary: dict[str, Any]) -> None:
         self.reader, self.summary = reader, summary
+        self._by_pair: Rows | None = None
+        self._by_currency: dict[str, Rows] = {}
 
     @classmethod
     def of(cls, reader: Reader, docs: Iterable[dict[str, Any]]) -> StoryLedger | None:
@@ -118,8 +125,17 @@ class StoryLedger:
         return cls(reader, ledger.result()) if seen else None
 
     def pairs(self, order: str = "pair") -> Iterator[dict[str, Any]]:
-        """The donor → recipient rows, in the table's order ("pair") or the chart's ("currency")."""
-        return pair_totals(self.reader.ledger_amounts(order), order)
+        """The donor → recipient rows, in the table's order ("pair": donor, recipient,
+        currency) or the chart's ("currency": currency, donor, recipient)."""
+        if self._by_pair is None:
+            self._by_pair = Rows()
+            for row in pair_totals(self.reader.ledger_amounts("pair"), "pair"):
+                self._by_pair.append(row)
+                # In pair order, each currency's rows come in (donor, recipient) order.
+                self._by_currency.setdefault(row["currency"], Rows()).append(row)
+        if order == "pair":
+            return iter(self._by_pair)
+        return (row for cur in sorted(self._by_currency) for row in self._by_currency[cur])
 
     def shown(self, limit: int = CHART) -> Shown:
         """What a story page shows, keyed by a digest of the whole ledger."""

@@ -70,6 +70,7 @@ class Paths:
 
     def append(self, path: str) -> None:
         assert "\n" not in path, "a path the build made has no line break"
+        self._file.seek(0, 2)  # after every path, wherever a reader left the file
         self._file.write(path.encode() + b"\n")
         self.count += 1
 
@@ -91,3 +92,29 @@ class Paths:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+class Rows:
+    """Rows kept on disk in the order they were added, read back as often as asked."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() / when dropped
+        self.count = 0
+
+    def append(self, row: Any) -> None:
+        self._file.seek(0, 2)
+        pickle.dump(row, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def __iter__(self) -> Iterator[Any]:
+        # Each reader keeps its own offset: two may be read in turns, and rows appended.
+        f, at = self._file, 0
+        f.flush()
+        for _ in range(self.count):
+            f.seek(at)
+            row = pickle.load(f)  # this process's own temporary file
+            at = f.tell()
+            yield row
+
+    def close(self) -> None:
+        self._file.close()

@@ -160,10 +160,22 @@ class Reader:
             f" ORDER BY {', '.join(self._collated(k) for k in keys)}, d.first_position"
         )
         with self.sql.transaction(commit=False) as c:
+            if not self.sql.postgres and self.sql.scalar(c, "PRAGMA encoding") != "UTF-8":
+                # A UTF-16 file's binary order is not code-point order: sorted here instead,
+                # holding every row (only such a file, made so before its first import).
+                # Stable: equal keys stay in recording order, as the statement gives them.
+                pair = lambda f: (f["donor"], f["recipient"], f["amount"]["currency"])  # noqa: E731
+                key = pair if order == "pair" else lambda f: (f["amount"]["currency"], f["donor"], f["recipient"])
+                yield from sorted((self._amount(r) for r in self.sql.rows(c, statement)), key=key)
+                return
             self.sql.execute(c, statement)
             while rows := self.sql.fetchmany(c, page):
                 for r in rows:
-                    yield {"donor": r["donor"], "recipient": r["recipient"], "amount": json.loads(r["amount"])}
+                    yield self._amount(r)
+
+    @staticmethod
+    def _amount(r: Any) -> dict[str, Any]:
+        return {"donor": r["donor"], "recipient": r["recipient"], "amount": json.loads(r["amount"])}
 
     def _field(self, *path: str) -> str:
         """A development's stored field (`d.doc`'s fields/...) as text, in this store's SQL."""

@@ -14,7 +14,7 @@ import pytest
 
 import feeds.page
 from feeds.signatures import FILE, FORMER, Signatures
-from feeds.spool import ByPosition, Paths
+from feeds.spool import ByPosition, Paths, Rows
 from tests.feeds.conftest import snapshot
 
 
@@ -254,3 +254,18 @@ def test_the_paths_a_build_wrote_are_kept_on_disk_in_order() -> None:
         assert list(paths) == ["topic/t-0.atom", "topic/t-1.atom", "topic/t-2.atom"]
         paths.append("checkpoint.txt")  # after a first read, as the CLI adds its own
         assert len(paths) == 4 and list(paths)[-2:] == ["topic/t-2.atom", "checkpoint.txt"]
+
+
+def test_kept_rows_read_in_turns_and_paths_added_after_a_partial_read() -> None:
+    rows = Rows()
+    for i in range(4):
+        rows.append({"n": i})
+    a, b = iter(rows), iter(rows)
+    assert [next(a), next(b), next(a), next(b)] == [{"n": 0}, {"n": 0}, {"n": 1}, {"n": 1}]
+    rows.close()
+    with Paths() as paths:
+        for p in ("a/one", "b/two", "c/three"):
+            paths.append(p)
+        next(iter(paths))  # a read left part-way
+        paths.append("d/four")
+        assert list(paths) == ["a/one", "b/two", "c/three", "d/four"]

@@ -127,3 +127,36 @@ def test_what_the_ledger_keeps_of_a_pledge_is_what_it_reads() -> None:
     doc = {"id": "x", "title": "T", "retracted": None, "fields": {"donor": "A", "recipient": "B", "summary": "long",
            "amount": {"amount": "1", "currency": "USD"}}}  # fmt: skip
     assert ledger_pledge(doc).fields == {"donor": "A", "recipient": "B", "amount": {"amount": "1", "currency": "USD"}}
+
+
+def test_a_utf16_database_gives_the_same_ledger(tmp_path: Path) -> None:
+    """SQLite compares a UTF-16 file's text by its UTF-16 bytes, not by code point: the
+    rows are sorted in Python there, and the ledger is the ledger held whole."""
+    import sqlite3
+
+    from tests.conftest import Cli
+
+    path = tmp_path / "utf16.db"
+    made = sqlite3.connect(path)
+    made.executescript('PRAGMA encoding = "UTF-16le"; CREATE TABLE made (x); DROP TABLE made;')  # kept once written
+    made.close()
+    run = Cli(str(path))
+    add_pledges(run)
+    run("add", "pledge", "--title", "Astral", "--occurred", "2024-03-03", "--donor", "\U0001d4d0 Fund",
+        "--recipient", "Ｆullwidth", "--amount", "$2 million", "--source", "https://x.example/astral")  # fmt: skip
+    assert sqlite3.connect(path).execute("PRAGMA encoding").fetchone()[0] == "UTF-16le"
+    with whole_and_streamed(run) as (whole, story):
+        check_the_same(whole, story)
+
+
+def test_the_ledger_is_read_once_whatever_the_views_do_between_its_passes(run: Any) -> None:
+    """Another process may catch the views up while a build renders: the table, the chart's
+    two passes and the story page's rows all come from one read."""
+    add_pledges(run)
+    with whole_and_streamed(run) as (whole, story):
+        first = list(story.pairs())
+        run("add", "pledge", "--title", "New currency", "--occurred", "2024-02-02", "--donor", "alpha trust",
+            "--recipient", "Cambodia", "--amount", "100 million baht", "--source", "https://x.example/thb")  # fmt: skip
+        run("show")  # the views now hold the new pledge
+        assert list(story.pairs()) == first == whole["by_donor_recipient"]
+        assert "".join(ledger_svg_chunks(story.summary, lambda: story.pairs("currency"))) == ledger_svg(whole)
