@@ -149,11 +149,13 @@ def manifest_chunks(manifest: dict[str, Any], size: int = 1 << 16) -> Iterator[b
     """`json.dumps(manifest, sort_keys=True, separators=(",", ":"))` and a newline, encoded,
     in chunks of about `size` bytes, its feeds (`Records`) read from their file as they go."""
     feeds = manifest["feeds"]
-    others = {k: v for k, v in manifest.items() if k != "feeds"}
-    if not isinstance(feeds, Records) or any(k < "feeds" for k in others):
+    if not isinstance(feeds, Records):
         yield json.dumps(manifest, **_COMPACT).encode() + b"\n"  # type: ignore[arg-type]
         return
-    pending = [b'{"feeds":{']
+    # The keys sorted before "feeds", then its records, then the keys sorted after it.
+    before = json.dumps({k: v for k, v in manifest.items() if k < "feeds"}, **_COMPACT).encode()  # type: ignore[arg-type]
+    after = json.dumps({k: v for k, v in manifest.items() if k > "feeds"}, **_COMPACT).encode()  # type: ignore[arg-type]
+    pending = [b"{" + (before[1:-1] + b"," if before != b"{}" else b"") + b'"feeds":{']
     length = 0
     for i, name in enumerate(feeds):
         pending.append((b"," if i else b"") + json.dumps(name).encode() + b":" + feeds[name])
@@ -161,8 +163,7 @@ def manifest_chunks(manifest: dict[str, Any], size: int = 1 << 16) -> Iterator[b
         if length >= size:
             yield b"".join(pending)
             pending, length = [], 0
-    rest = json.dumps(others, **_COMPACT).encode()  # type: ignore[arg-type]
-    pending.append(b"}" + (b"," + rest[1:] if others else b"}") + b"\n")
+    pending.append(b"}" + (b"," + after[1:] if after != b"{}" else b"}") + b"\n")
     yield b"".join(pending)
 
 

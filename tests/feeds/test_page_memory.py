@@ -241,6 +241,11 @@ def test_the_manifest_written_from_records_on_disk_is_the_manifest_dumped_whole(
     assert len(kept) == len(manifest["feeds"]) > 3
     for size in (1, 100, 1 << 16):
         assert b"".join(manifest_chunks({**manifest, "feeds": kept}, size)) == written
+        # A key sorted before "feeds" (none today) goes before it, as json.dumps puts it.
+        wider = {**manifest, "alpha": [1, "a"], "zulu": {}}
+        assert b"".join(manifest_chunks({**wider, "feeds": kept}, size)) == (
+            json.dumps(wider, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        )
     story = manifest["feeds"]["story"]
     assert json.loads(kept["story"]) == story and story["archives"] > 3 and len(story["archive_sums"]) > 3
     light = FeedRecord.from_json(story).light()  # what the build keeps: the same files
