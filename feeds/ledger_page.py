@@ -5,8 +5,9 @@ pledge) and `ledger.html` is some 95 MB: holding the ledger whole, its chart's r
 page was most of a build's peak memory. Here the story's ledger is its small tables
 (by currency, by instrument, the packages and discrepancies) plus the donor → recipient
 rows, which the views sort (`Reader.ledger_amounts`) and `events.ledger.pair_totals` adds
-up one pair at a time, read again for each use: the table, the chart (twice: its scale,
-then its bars) and the largest rows a story page shows.
+up one pair at a time, read once into files (`feeds.spool.Rows`) and from there for each
+use: the table, the chart (twice: its scale, then its bars) and the largest rows a story
+page shows.
 """
 
 from __future__ import annotations

@@ -101,8 +101,8 @@ class Views:
         lock, taken before the position is read: on SQLite a transaction that reads first
         cannot take the lock later once another writer has committed (`Sql` begins every
         write transaction with it), and on PostgreSQL concurrent catch-ups would all apply
-        the same page and all but one roll back. A transaction that fails on a lock or a race is tried again, a bounded
-        number of times with backoff.
+        the same page and all but one roll back. A transaction that fails on a lock or a
+        race is tried again, a bounded number of times with backoff.
         """
         if self.stale is not None:
             return self._rebuild_stale(progress)
