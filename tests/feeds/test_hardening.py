@@ -278,3 +278,21 @@ def test_a_full_disk_is_one_line_leaves_every_file_whole_and_the_next_build_fini
                          "--page-size", "10")  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert snapshot(out) == want
+
+
+@pytest.mark.slow
+def test_a_full_temporary_folder_is_named_as_such(
+    sqlite_run: Any, tmp_path: Path, small_disk: Path, timeline_cmd: Any
+) -> None:
+    """The build's working files go to TMPDIR: when that is what filled up, the line says
+    so, not that OUT's disk is full."""
+    sqlite_run.import_seed()
+    (small_disk / "filler").write_bytes(b"\0" * (DISK - 16 * 1024))
+    out = tmp_path / "out"
+    result = timeline_cmd("--db", sqlite_run.target, "feeds", "build", "--out", str(out), "--base-url", BASE,
+                          env={"TMPDIR": str(small_disk)})  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: the temporary folder {str(small_disk)!r} is full: the feeds build keeps its working files there"
+        f" (set TMPDIR to a folder with room); every file in {str(out)!r} is still whole\n"
+    )

@@ -122,12 +122,22 @@ def _writing(out: Path) -> Iterator[None]:
     """A build that cannot write says so in one line; what it left is whole (see
     `feeds.folder.Directory`), and the next build finishes the work."""
     import errno
+    import tempfile
 
     from feeds.folder import UnsafePath
+    from timeline.errors import disk_full
 
     try:
         yield
     except OSError as e:
+        scratch = Path(tempfile.gettempdir())
+        if e.errno in (errno.ENOSPC, errno.EDQUOT) and disk_full(scratch) and not disk_full(out):
+            # The build keeps its working files (feed records, the changes pages' rows,
+            # the ledger's) in the temporary folder: that one is full, not OUT.
+            raise TimelineError(
+                f"the temporary folder {str(scratch)!r} is full: the feeds build keeps its working files there"
+                f" (set TMPDIR to a folder with room); every file in {str(out)!r} is still whole"
+            ) from None
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
             raise TimelineError(
                 f"the disk is full: cannot write the feeds in {str(out)!r}; every file there is still whole, "
