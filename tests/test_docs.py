@@ -112,3 +112,14 @@ def test_every_import_line_the_readme_shows_is_read() -> None:
     for number, line in enumerate(shown, 1):
         assert _parse(number, line) is not None, line
         json.loads(line)
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    """`.ci/run` must run what a newcomer runs: the README's second set-up command, as its
+    last line, after making sure PostgreSQL is up and the browser tests' tools are there."""
+    setup = list(blocks("sh"))[:2]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert setup[1].strip() == ci.strip().splitlines()[-1]
+    for step in ("pg_ctlcluster --skip-systemctl-redirect", "apt-get install -y -qq chromium", "axe-core@4",
+                 "install -y -qq npm"):  # fmt: skip
+        assert step in ci, step
