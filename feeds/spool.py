@@ -1,10 +1,11 @@
-"""Rows kept on disk until they are read back newest log position first.
+"""What a feeds build keeps on disk rather than in memory, each in an unnamed temporary file.
 
-The changes pages list every addition, correction and retraction of the log, newest first,
+`ByPosition`: rows read back newest log position first. The changes pages list every addition, correction and retraction of the log, newest first,
 but the views give developments in timeline order: sorting a million rows in memory was
 most of a full build's peak memory (each row held its whole document). Here a row goes to
 an unnamed temporary file as it is made, and memory holds 8 bytes per log position: where
-that position's row is.
+that position's row is. `Paths`: the files a build wrote, in order. `Rows`: rows in the
+order they came, read back as often as asked (the story's ledger).
 """
 
 from __future__ import annotations
@@ -14,19 +15,36 @@ import tempfile
 from array import array
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 _SLOT = array("q").itemsize
 
 
-class ByPosition:
+class _OnDisk:
+    """An unnamed temporary file, gone when closed (or with the process), and how many
+    items it holds."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() / the with block
+        self.count = 0
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class ByPosition(_OnDisk):
     """Rows added in any order, each at a log position, read back by descending position
     (rows at one position in the order they were added, as a stable sort gives them)."""
 
     def __init__(self, positions: int = 0) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() / the with block
+        super().__init__()
         self._at = array("q", bytes(_SLOT * (positions + 1)))  # per position: 1 + offset of its last row
-        self.count = 0
 
     def add(self, position: int, row: Any) -> None:
         if position >= len(self._at):
@@ -49,24 +67,11 @@ class ByPosition:
                 chain.append(row)
             yield from reversed(chain)
 
-    def close(self) -> None:
-        self._file.close()
 
-    def __enter__(self) -> ByPosition:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
-
-
-class Paths:
+class Paths(_OnDisk):
     """Paths kept on disk in the order they were added, with their count: a full build
     writes about 1.3 files an event, and a list of their names was most of what its
     memory still grew with (about 120 MB at a million events)."""
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() / the with block
-        self.count = 0
 
     def append(self, path: str) -> None:
         assert "\n" not in path, "a path the build made has no line break"
@@ -84,22 +89,9 @@ class Paths:
             yield line[:-1].decode()
         self._file.seek(0, 2)  # further paths go after these
 
-    def close(self) -> None:
-        self._file.close()
 
-    def __enter__(self) -> Paths:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
-
-
-class Rows:
+class Rows(_OnDisk):
     """Rows kept on disk in the order they were added, read back as often as asked."""
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() / when dropped
-        self.count = 0
 
     def append(self, row: Any) -> None:
         self._file.seek(0, 2)
@@ -115,6 +107,3 @@ class Rows:
             row = pickle.load(f)  # this process's own temporary file
             at = f.tell()
             yield row
-
-    def close(self) -> None:
-        self._file.close()
