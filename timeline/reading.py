@@ -72,6 +72,7 @@ class Reader:
         self.sql = sql
         self.position = position  # the last log position the views include
         self.tree = tree  # the log's Merkle tree (`timeline.proof.tree.Tree`), read for heads
+        self._heads: Any = None  # its `PastHeads`, made on the first head asked for
 
     @classmethod
     def live(cls, app: Timeline) -> Reader:
@@ -114,7 +115,9 @@ class Reader:
         size, last position and root, the head a subscriber keeps to check appends."""
         if self.tree is None:
             return None
-        head = self.tree.head(self.position if position is None else position)
+        if self._heads is None:
+            self._heads = self.tree.past_heads()
+        head = self._heads(self.position if position is None else position)
         return head.as_dict() if head else None
 
     def state(self) -> dict[str, Any]:

@@ -154,6 +154,14 @@ class TreeSql:
             new_root = merkle.node_hash(h, new_root) if inside else merkle.node_hash(new_root, h)
         return old_root, new_root
 
+    def last_at(self, c: Cursor, position: int) -> tuple[int, int]:
+        """(size, last leaf's position) of the tree over the events up to `position`; (0, 0)
+        when none is."""
+        rows = self.sql.rows(
+            c, f"SELECT idx, position FROM {self.leaves} WHERE position <= ? ORDER BY position DESC LIMIT 1", [position]
+        )
+        return (int(rows[0]["idx"]) + 1, int(rows[0]["position"])) if rows else (0, 0)
+
     def size_at(self, c: Cursor, position: int) -> int:
         """How many leaves have a log position up to `position`."""
         rows = self.sql.rows(
@@ -330,6 +338,9 @@ class Tree:
                 return None
             return Head(size, last, self.store.root(c, size))
 
+    def past_heads(self) -> PastHeads:
+        return PastHeads(self)
+
     def _size(self, c: Cursor, size: int | None) -> int:
         current = self.store.size(c)
         if size is None:
@@ -342,3 +353,45 @@ class Tree:
     def _index(c: Cursor, index: int, size: int) -> None:
         if not 0 <= index < size:
             raise TreeError(f"there is no leaf {index} in a tree of {size} events (leaves count from 0)")
+
+
+class PastHeads:
+    """`Tree.head(position)` for many positions, as a feeds build asks (every page shows the
+    head at its last change). A stored node never changes, so each one above the leaves is
+    read once and kept, up to `KEEP` of them (then they are read again). Where the log has
+    no gap in its positions (leaf i at position i + 1, as SQLite numbers them: then the last
+    leaf's position is the tree's size), the size at a position is the position itself;
+    else it is looked up. So most heads cost one leaf read, or nothing."""
+
+    KEEP = 1 << 18  # nodes (about 30 MB); a tree of 2^18 leaves holds fewer above them
+
+    def __init__(self, tree: Tree) -> None:
+        self.store, self.sql = tree.store, tree.sql
+        self.nodes: dict[Node, bytes] = {}
+        self.dense: int | None = None  # positions 1..dense are leaves 0..dense - 1 (0: not so)
+
+    def __call__(self, position: int) -> Head | None:
+        if self.dense and 0 < position <= self.dense:
+            keys = ranges.perfect(0, position)
+            if all(k in self.nodes for k in keys):
+                return Head(position, position, fold([self.nodes[k] for k in keys]))
+        with self.sql.transaction(commit=False) as c:
+            if self.dense is None:
+                size, last = self.store.last(c)  # leaves appended later come after these
+                self.dense = size if last == size else 0
+            if self.dense and 0 < position <= self.dense:
+                size = last = position
+            else:
+                size, last = self.store.last_at(c, position)
+            if size == 0:
+                return None
+            keys = ranges.perfect(0, size)
+            known = {k: self.nodes[k] for k in keys if k in self.nodes}
+            missing = [k for k in keys if k not in known]
+            if missing:
+                found = self.store.fetch(c, missing)
+                known.update(found)
+                if len(self.nodes) + len(found) > self.KEEP:
+                    self.nodes.clear()
+                self.nodes.update((k, h) for k, h in found.items() if k[0] > 0)
+            return Head(size, last, fold([known[k] for k in keys]))
