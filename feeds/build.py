@@ -20,6 +20,7 @@ from lxml import etree
 from feeds import ATOM_NS, CHECKPOINT_REL, CHECKPOINT_TYPE, HISTORY_NS, TOMBSTONES_NS
 from feeds.entries import Entry, Tombstone, xml_text
 from feeds.layout import MEDIA_TYPES
+from feeds.xml_text import Written
 from timeline import __version__
 
 
@@ -32,7 +33,7 @@ class Document:
     alternate_url: str  # the human page (the index)
     updated: datetime
     author: str
-    entries: Sequence[Entry]
+    entries: Sequence[Entry | Written]  # Written: the text writer's already (`feeds.shared_entries`)
     checkpoint_url: str | None = None  # the log's current checkpoint (C2SP tlog-checkpoint)
     archive: bool = False  # an RFC 5005 archive page
     links: Sequence[tuple[str, dict[str, str]]] = field(default_factory=tuple)  # (rel, format -> URL)
@@ -107,7 +108,7 @@ class _EntryExtras(BaseEntryExtension):
         return item
 
 
-def tombstones(entries: Sequence[Entry]) -> list[Tombstone]:
+def tombstones(entries: Sequence[Entry | Written]) -> list[Tombstone]:
     return [e.tombstone for e in entries if e.tombstone is not None]
 
 
@@ -141,6 +142,7 @@ def render_feedgen(doc: Document, fmt: str) -> bytes:
             fg.link(href=urls["atom"], rel=rel, type=MEDIA_TYPES["atom"])
     fg.link(href=doc.alternate_url, rel="alternate", type="text/html")
     for e in doc.entries:
+        assert isinstance(e, Entry), "feedgen is given whole entries (`FeedRenderer.written`)"
         fe = fg.add_entry(order="append")
         fe.id(e.id)
         fe.title(e.title)

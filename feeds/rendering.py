@@ -9,17 +9,18 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from feeds import CHECKPOINT_FILE
-from feeds.actors import feed_notes, follow_registry
-from feeds.entries import entry, tag_uri, xml_text
+from feeds.actors import feed_notes
+from feeds.entries import tag_uri, xml_text
 from feeds.layout import EPOCH, FORMATS, STORY, Output, archive_path, digest, feed_path, sidecar_path, url
 from feeds.manifest import FeedRecord
 from feeds.planning import Doc, FeedPlan, newest_first
 from feeds.settings import FeedSettings
+from feeds.shared_entries import Entries
 
 if TYPE_CHECKING:
     from timeline.reading import Reader, Registry
@@ -37,6 +38,7 @@ class FeedJob:
     modified: datetime  # when the event that last changed the feed was recorded
     previous: FeedRecord | None  # its record from the last build (None: cut its pages afresh)
     registry: Registry | None = None  # the actor registry, read once per build (None: read it here)
+    entries: Entries | None = None  # the build's entries, made once for every feed (None: made here)
 
 
 class FeedRenderer:
@@ -50,6 +52,7 @@ class FeedRenderer:
         self.registry, note, self.registry_links, self.wikidata = feed_notes(reader, job.name, settings, job.registry)
         self.subtitle = f"Developments of the story{scope}, newest first.{note}"
         self.current_urls = {fmt: url(settings, f"{base}.{fmt}") for fmt in FORMATS}
+        self.entries = job.entries or Entries(settings, self.registry, shared=False)
 
     def page_urls(self, k: int) -> dict[str, str]:
         return {fmt: url(self.settings, archive_path(self.base, k, fmt)) for fmt in FORMATS}
@@ -60,16 +63,27 @@ class FeedRenderer:
         from feeds.build import Document
 
         s = self.settings
-        entries = [follow_registry(entry(d, s), d, self.registry, s) for d in docs]
+        entries = [self.entries.of(d) for d in docs]
         return Document(
             feed_id=self.feed_id, title=self.job.title, subtitle=self.subtitle, self_urls=self_urls,
             alternate_url=url(s, "index.html"), updated=max((e.updated for e in entries), default=self.job.modified),
             author=s.author, entries=entries, checkpoint_url=url(s, CHECKPOINT_FILE), archive=archive, links=links,
         )  # fmt: skip
 
-    def render(self, plan: FeedPlan) -> FeedRecord:
+    def written(self, doc: Any, fmt: str, docs: list[Doc]) -> bytes:
+        """The document's bytes: from the entries written once for the build, unless the
+        text writer leaves the document to feedgen, which is given the whole entries."""
+        from feeds import xml_text
         from feeds.build import render
 
+        if self.entries.shared:
+            data = xml_text.render(doc, fmt)
+            if data is not None:
+                return data
+            doc = replace(doc, entries=[self.entries.whole(d) for d in docs])
+        return render(doc, fmt)
+
+    def render(self, plan: FeedPlan) -> FeedRecord:
         previous = self.job.previous
         archive_sums: list[list[Any] | None] = list(previous.archive_sums) if previous else []
         archive_sums = (archive_sums + [None] * plan.archives)[: plan.archives]
@@ -77,10 +91,11 @@ class FeedRenderer:
         for page in plan.pages():
             k = plan.archives
             links = [("current", self.current_urls)] + ([("prev-archive", self.page_urls(k - 1))] if k > 1 else [])
-            pdoc = self.document(newest_first(page), self.page_urls(k), archive=True, links=links)
+            docs = newest_first(page)
+            pdoc = self.document(docs, self.page_urls(k), archive=True, links=links)
             page_sums: list[Any] = []
             for fmt in FORMATS:
-                data = render(pdoc, fmt)
+                data = self.written(pdoc, fmt, docs)
                 page_sums += [len(data), digest(data)]
                 self.sink(Output(archive_path(self.base, k, fmt), data, pdoc.updated))
             archive_sums.append(page_sums)
@@ -93,7 +108,7 @@ class FeedRenderer:
         doc = self.document(current, self.current_urls, links=prev + self.registry_links)
         sums: dict[str, list[Any]] = {}
         for fmt in FORMATS:
-            data = render(doc, fmt)
+            data = self.written(doc, fmt, current)
             sums[fmt] = [len(data), digest(data)]
             self.sink(Output(f"{self.base}.{fmt}", data, self.job.modified))
         assert plan.newest is not None

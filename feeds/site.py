@@ -43,10 +43,17 @@ from feeds.manifest import FeedRecord, PreviousBuild, Records, fingerprint, reco
 from feeds.planning import FEW_CHANGES, FeedPlan, Since
 from feeds.rendering import FeedJob, FeedRenderer, index_outputs
 from feeds.settings import FeedSettings
+from feeds.shared_entries import Entries
 from timeline.views import queries
 
 if TYPE_CHECKING:
     from timeline.reading import Reader
+
+
+# Each entry made once for all its feeds (`feeds.shared_entries`); the feeds tests turn it
+# off so that every document they render goes through `feeds.build.render` and is compared
+# with feedgen's (tests/feeds/conftest.py), and compare builds with it and without.
+SHARED_ENTRIES = True
 
 
 @dataclass(frozen=True)
@@ -126,15 +133,20 @@ def build_site(
         first = queries.first_document(reader.sql)
         year = first["recorded"][:4] if first else "1970"
         registry = reader.registry()  # the same for every feed of this build
-        for name in todo:
-            start = previous.plan_from(name, recut, indexed)
-            job = FeedJob(name, _title(reader, settings, name), year, _modified(reader, positions[name]),
-                          start.record if start else None, registry)  # fmt: skip
-            record = FeedRenderer(reader, settings, job, sink).render(FeedPlan(reader, name, settings.page_size, start))
-            record.position = positions[name]
-            kept.add(name, record)
-            feeds_out[name] = record.light()
-            del record
+        entries = Entries(settings, registry, shared=SHARED_ENTRIES)
+        try:
+            for name in todo:
+                start = previous.plan_from(name, recut, indexed)
+                job = FeedJob(name, _title(reader, settings, name), year, _modified(reader, positions[name]),
+                              start.record if start else None, registry, entries)  # fmt: skip
+                plan = FeedPlan(reader, name, settings.page_size, start)
+                record = FeedRenderer(reader, settings, job, sink).render(plan)
+                record.position = positions[name]
+                kept.add(name, record)
+                feeds_out[name] = record.light()
+                del record
+        finally:
+            entries.close()
     index_modified = EPOCH
     if head:
         index_modified = max((parse_time(r.modified) for r in feeds_out.values()), default=EPOCH)

@@ -5,11 +5,14 @@ but the views give developments in timeline order: sorting a million rows in mem
 most of a full build's peak memory (each row held its whole document). Here a row goes to
 an unnamed temporary file as it is made, and memory holds 8 bytes per log position: where
 that position's row is. `Paths`: the files a build wrote, in order. `Rows`: rows in the
-order they came, read back as often as asked (the story's ledger).
+order they came, read back as often as asked (the story's ledger). `Keyed`: a value
+per log position, read back as often as asked (each development's feed entries, rendered
+once for the six or so feeds that hold it).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from array import array
@@ -24,8 +27,8 @@ class _OnDisk:
     """An unnamed temporary file, gone when closed (or with the process), and how many
     items it holds."""
 
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() / the with block
+    def __init__(self, buffering: int = -1) -> None:
+        self._file = tempfile.TemporaryFile(buffering=buffering)  # noqa: SIM115 - closed by close() / the with block
         self.count = 0
 
     def close(self) -> None:
@@ -107,3 +110,31 @@ class Rows(_OnDisk):
             row = pickle.load(f)  # this process's own temporary file
             at = f.tell()
             yield row
+
+
+class Keyed(_OnDisk):
+    """A value per log position, replaced when put again, read back as often as asked: 16
+    bytes per position in memory (where its value is, and how long), the values on disk.
+    Unbuffered: a value is read back with one `pread`, written with one `write`."""
+
+    def __init__(self) -> None:
+        super().__init__(buffering=0)
+        self._fd = self._file.fileno()
+        self._end = 0
+        self._at = array("q")  # per position: offset + 1 (0: none), length
+
+    def get(self, position: int) -> Any | None:
+        i = 2 * position
+        if i >= len(self._at) or not self._at[i]:
+            return None
+        return pickle.loads(os.pread(self._fd, self._at[i + 1], self._at[i] - 1))  # this process's own file
+
+    def put(self, position: int, value: Any) -> None:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        i = 2 * position
+        if i >= len(self._at):
+            self._at.frombytes(bytes(_SLOT * max(i + 2 - len(self._at), len(self._at))))
+        os.pwrite(self._fd, data, self._end)
+        self._at[i], self._at[i + 1] = self._end + 1, len(data)
+        self._end += len(data)
+        self.count += 1

@@ -14,6 +14,7 @@ paths byte for byte (tests/feeds/test_xml_text.py).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from timeline import __version__
 
 if TYPE_CHECKING:
     from feeds.build import Document
-    from feeds.entries import Entry
+    from feeds.entries import Entry, Tombstone
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 RSS_DOCS = "http://www.rssboard.org/rss-specification"  # feedgen's default <docs>
@@ -75,6 +76,28 @@ def _plain(e: Entry) -> bool:
         and (e.updated.tzinfo is not None and e.published.tzinfo is not None)
         and all(c.term and c.scheme and c.label for c in e.categories)
     )
+
+
+@dataclass(frozen=True)
+class Written:
+    """An entry already written as Atom and RSS text (`written`), with what its document
+    still reads of it: `feeds.shared_entries` makes each once per build."""
+
+    development: str  # the development's id
+    updated: datetime
+    tombstone: Tombstone | None
+    atom: str
+    rss: str
+
+
+def written(development: str, e: Entry) -> Written | None:
+    """The entry's text in both formats, or None when its documents must go to feedgen."""
+    if not _plain(e):
+        return None
+    atom, rss = atom_entry(e), rss_item(e)
+    if _NOT_XML.search(atom) or _NOT_XML.search(rss):
+        return None
+    return Written(development, e.updated, e.tombstone, atom, rss)
 
 
 def atom_entry(e: Entry) -> str:
@@ -150,7 +173,7 @@ def _atom(doc: Document) -> str:
             parts.append(f'  <at:deleted-entry ref="{attr(stone.ref)}" when="{attr(stone.when.isoformat())}">\n')
             parts.append(element("    ", "at:comment", stone.comment))
             parts.append("  </at:deleted-entry>\n")
-    parts += [atom_entry(e) for e in doc.entries]
+    parts += [e.atom if isinstance(e, Written) else atom_entry(e) for e in doc.entries]
     parts.append("</feed>\n")
     return "".join(parts)
 
@@ -175,7 +198,7 @@ def _rss(doc: Document) -> str:
         parts.append(link("    ", "atom:link", doc.checkpoint_url, CHECKPOINT_REL, CHECKPOINT_TYPE))
     if doc.archive:
         parts.append("    <fh:archive/>\n")
-    parts += [rss_item(e) for e in doc.entries]
+    parts += [e.rss if isinstance(e, Written) else rss_item(e) for e in doc.entries]
     parts.append("  </channel>\n</rss>\n")
     return "".join(parts)
 
@@ -184,7 +207,7 @@ def render(doc: Document, fmt: str) -> bytes | None:
     """The document's bytes, or None when feedgen must write it (see the module)."""
     if not (doc.feed_id and doc.title and doc.subtitle and doc.author and doc.alternate_url):
         return None
-    if doc.updated.tzinfo is None or not all(_plain(e) for e in doc.entries):
+    if doc.updated.tzinfo is None or not all(isinstance(e, Written) or _plain(e) for e in doc.entries):
         return None
     out = _atom(doc) if fmt == "atom" else _rss(doc)
     if _NOT_XML.search(out):
