@@ -33,6 +33,7 @@ from events import KINDS, OccurredDate
 from events.display import value_text
 from events.ledger import Ledger, LedgerPledge, pledge_ledger
 from events.money import Total
+from feeds import fragments
 from feeds.layout import permalink_path
 from feeds.ledger_chart import ledger_svg
 from feeds.ledger_page import CHART, Shown, StoryLedger, ledger_pledge
@@ -85,6 +86,8 @@ class Site:
     as_of: str | None = None
     # The most used topics and actors per (facet, limit), chosen once: see `_links`.
     most_used: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
+    # A build's development parts, each rendered once for every page (`feeds.fragments`).
+    parts: fragments.Fragments | None = field(default=None, repr=False, compare=False)
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -127,7 +130,9 @@ def _development(context: Any, it: dict[str, Any]) -> Markup:
     string: an include hands each of its ~90 pieces up through every enclosing template's
     generator (story, its block, base), a third of a page's time."""
     template = context.environment.get_template("development.html")
-    return Markup(template.render({**context.get_all(), "it": it}))
+    names = {**context.get_all(), "it": it}
+    kept = names.get("fragments")  # the build's (`feeds.fragments`): each part rendered once
+    return kept.part(template, names) if kept is not None else Markup(fragments.render(template, names))
 
 
 @cache
@@ -222,6 +227,8 @@ class PageBuild:
     those inputs, so an incremental build writes the bytes a fresh build writes."""
 
     def __init__(self, reader: Any, site: Site, signatures: Signatures, have: Callable[[str], bool]) -> None:
+        self.fragments = fragments.Fragments()  # closed by the caller, after the pages
+        site = replace(site, parts=self.fragments)
         self.reader, self.site, self.signatures, self.have = reader, site, signatures, have
         self._sites: dict[int, Site] = {}
 
@@ -289,9 +296,17 @@ def site_outputs(
 def _site_pages(
     reader: Any, site: Site, todo: list[str], have: Callable[[str], bool], signatures: Signatures
 ) -> Iterator[tuple[str, bytes | Iterator[bytes] | None]]:
+    build = PageBuild(reader, site, signatures, have)
+    try:
+        yield from _set_pages(build, todo)
+    finally:
+        build.fragments.close()
+
+
+def _set_pages(build: PageBuild, todo: list[str]) -> Iterator[tuple[str, bytes | Iterator[bytes] | None]]:
+    reader, site, have = build.reader, build.site, build.have
     changed = bool(todo) or not have("index.html") or not have("changes.html")
     stale = set(todo)
-    build = PageBuild(reader, site, signatures, have)
     cached: list[StoryLedger | None] = []
     shown: list[Shown | None] = []
 
@@ -435,7 +450,8 @@ def permalink_page(build: PageBuild, doc: dict[str, Any], place: str) -> Iterato
             if story_feed else []
         )  # fmt: skip
         context = {"site": at, "root": root, "it": it, "place": place, "feed_links": feed_links,
-                   "kind_labels": KIND_LABELS, "permalink": False, "css": None, "js": None}  # fmt: skip
+                   "kind_labels": KIND_LABELS, "permalink": False, "css": None, "js": None,
+                   "fragments": at.parts}  # fmt: skip
         return _environment().get_template("development_page.html").render(context).encode("utf-8")
 
     yield from build.page(path, inputs, int(doc["last_position"]), render)
@@ -493,6 +509,7 @@ def render_page(site: Site, ps: PageSet, docs: list[dict[str, Any]], place: Plac
         "jsonld": _json_ld(site, ps, items, root),
         "css": asset("page.css") if site.embed else None,
         "js": asset("page.js") if site.embed else None,
+        "fragments": site.parts,
     }
     html = _environment().get_template("story.html").render(context)
     return html.encode("utf-8")
