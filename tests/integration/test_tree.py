@@ -180,5 +180,5 @@ def test_past_heads_are_the_heads_read_afresh(app: Timeline) -> None:
     heads = tree.past_heads()
     assert [heads(p) for p in wanted] == [tree.head(p) for p in wanted]
     small = tree.past_heads()
-    small.KEEP = 3  # kept nodes dropped and read again
+    small.KEEP, small.BLOCK, small.ASK = 2, 4, 5  # blocks dropped and read again; positions read whole
     assert [small(p) for p in reversed(wanted)] == [tree.head(p) for p in reversed(wanted)]

@@ -27,6 +27,9 @@ EXCLUSIVE lock on the events table for the whole insert.
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -161,6 +164,16 @@ class TreeSql:
             c, f"SELECT idx, position FROM {self.leaves} WHERE position <= ? ORDER BY position DESC LIMIT 1", [position]
         )
         return (int(rows[0]["idx"]) + 1, int(rows[0]["position"])) if rows else (0, 0)
+
+    def block(self, c: Cursor, level: int, start: int, stop: int) -> dict[int, bytes]:
+        """The stored hashes at `level` (0: the leaves) with index in [start, stop)."""
+        if level == 0:
+            statement = f"SELECT idx, hash FROM {self.leaves} WHERE idx >= ? AND idx < ?"
+            rows = self.sql.rows(c, statement, [start, stop])
+        else:
+            statement = f"SELECT idx, hash FROM {self.nodes} WHERE level = ? AND idx >= ? AND idx < ?"
+            rows = self.sql.rows(c, statement, [level, start, stop])
+        return {int(r["idx"]): bytes(r["hash"]) for r in rows}
 
     def size_at(self, c: Cursor, position: int) -> int:
         """How many leaves have a log position up to `position`."""
@@ -357,41 +370,81 @@ class Tree:
 
 class PastHeads:
     """`Tree.head(position)` for many positions, as a feeds build asks (every page shows the
-    head at its last change). A stored node never changes, so each one above the leaves is
-    read once and kept, up to `KEEP` of them (then they are read again). Where the log has
-    no gap in its positions (leaf i at position i + 1, as SQLite numbers them: then the last
-    leaf's position is the tree's size), the size at a position is the position itself;
-    else it is looked up. So most heads cost one leaf read, or nothing."""
+    head at its last change), mostly without a query. A stored hash never changes, so hashes
+    are read a block of `BLOCK` at a level at a time and kept (the last `KEEP` blocks used).
+    The size at a position is the position itself where the log has no gap in its positions
+    (leaf i at position i + 1, as SQLite numbers them: then the last leaf's position is the
+    tree's size); where it has gaps (PostgreSQL skips a position for a failed append) each
+    is looked up, until `ASK` have been, and then the leaves' positions are read once (8
+    bytes a leaf)."""
 
-    KEEP = 1 << 18  # nodes (about 30 MB); a tree of 2^18 leaves holds fewer above them
+    BLOCK = 1024
+    KEEP = 512  # blocks: at most 16 MiB of hashes
+    ASK = 256
 
     def __init__(self, tree: Tree) -> None:
         self.store, self.sql = tree.store, tree.sql
-        self.nodes: dict[Node, bytes] = {}
+        self.blocks: OrderedDict[tuple[int, int], dict[int, bytes]] = OrderedDict()
         self.dense: int | None = None  # positions 1..dense are leaves 0..dense - 1 (0: not so)
+        self.positions: array[int] | None = None  # leaf i's position, once read whole
+        self.asked = 0
 
     def __call__(self, position: int) -> Head | None:
-        if self.dense and 0 < position <= self.dense:
-            keys = ranges.perfect(0, position)
-            if all(k in self.nodes for k in keys):
-                return Head(position, position, fold([self.nodes[k] for k in keys]))
+        known = self._known(position)
+        if known is not None:
+            size, last = known
+            if size == 0:
+                return None
+            hashes = self._hashes(None, ranges.perfect(0, size))
+            if hashes is not None:
+                return Head(size, last, fold(hashes))
         with self.sql.transaction(commit=False) as c:
             if self.dense is None:
                 size, last = self.store.last(c)  # leaves appended later come after these
                 self.dense = size if last == size else 0
-            if self.dense and 0 < position <= self.dense:
-                size = last = position
-            else:
-                size, last = self.store.last_at(c, position)
+            known = self._known(position)
+            if known is None:
+                self.asked += 1
+                if self.asked > self.ASK and not self.dense and self.positions is None:
+                    self.positions = array("q", (p for _, p, _ in self.store.iter_leaves(c, 0)))
+                known = self._known(position) or self.store.last_at(c, position)
+            size, last = known
             if size == 0:
                 return None
-            keys = ranges.perfect(0, size)
-            known = {k: self.nodes[k] for k in keys if k in self.nodes}
-            missing = [k for k in keys if k not in known]
-            if missing:
-                found = self.store.fetch(c, missing)
-                known.update(found)
-                if len(self.nodes) + len(found) > self.KEEP:
-                    self.nodes.clear()
-                self.nodes.update((k, h) for k, h in found.items() if k[0] > 0)
-            return Head(size, last, fold([known[k] for k in keys]))
+            hashes = self._hashes(c, ranges.perfect(0, size))
+            assert hashes is not None
+            return Head(size, last, fold(hashes))
+
+    def _known(self, position: int) -> tuple[int, int] | None:
+        """(size, last position) at `position`, when known without a query."""
+        if self.dense and 0 < position <= self.dense:
+            return position, position
+        p = self.positions
+        if p and position <= p[-1]:
+            size = bisect_right(p, position)
+            return (size, p[size - 1]) if size else (0, 0)
+        return None
+
+    def _hashes(self, c: Cursor | None, keys: list[Node]) -> list[bytes] | None:
+        """The nodes' hashes from kept blocks, reading the blocks missing (None when some
+        are and there is no cursor to read them with)."""
+        out = []
+        for level, i in keys:
+            at = (level, i // self.BLOCK)
+            block = self.blocks.get(at)
+            if block is None:
+                if c is None:
+                    return None
+                start = at[1] * self.BLOCK
+                block = self.blocks[at] = self.store.block(c, level, start, start + self.BLOCK)
+                if len(self.blocks) > self.KEEP:
+                    self.blocks.popitem(last=False)
+            else:
+                self.blocks.move_to_end(at)
+            h = block.get(i)
+            if h is None:  # not stored when its block was read: read it alone (or say it is missing)
+                if c is None:
+                    return None
+                h = block[i] = self.store.fetch(c, [(level, i)])[(level, i)]
+            out.append(h)
+        return out
