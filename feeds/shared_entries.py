@@ -11,11 +11,12 @@ back instead of making the entry again. An entry the text writer cannot write (s
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from feeds import xml_text
 from feeds.actors import follow_registry
-from feeds.entries import Entry, entry
+from feeds.entries import Entry, Tombstone, entry
 from feeds.settings import FeedSettings
 from feeds.spool import Keyed
 from timeline.reading import Registry
@@ -40,13 +41,17 @@ class Entries:
             return self.whole(doc)
         position = int(doc["last_position"])
         kept = self._kept.get(position)
-        if kept is not None and kept.development == doc["id"]:
-            return kept  # type: ignore[no-any-return]
+        if kept is not None and kept[0] == doc["id"]:
+            _, updated, stone, atom, rss = kept
+            tombstone = Tombstone(stone[0], datetime.fromisoformat(stone[1]), stone[2]) if stone else None
+            return xml_text.Written(doc["id"], datetime.fromisoformat(updated), tombstone, atom, rss)
         e = self.whole(doc)
         written = xml_text.written(doc["id"], e)
         if written is None:
             return e
-        self._kept.put(position, written)
+        t = written.tombstone
+        stone = (t.ref, t.when.isoformat(), t.comment) if t else None
+        self._kept.put(position, (doc["id"], written.updated.isoformat(), stone, written.atom, written.rss))
         return written
 
     def close(self) -> None:

@@ -150,7 +150,21 @@ def _links(doc: Document, fmt: str, indent: str, tag: str) -> list[str]:
     return own + [link(indent, tag, urls[fmt], rel, MEDIA_TYPES[fmt]) for rel, urls in doc.links]
 
 
-def _atom(doc: Document) -> str:
+def _entries(doc: Document, fmt: str) -> tuple[list[str], list[str]]:
+    """Each entry's text, and those of entries not written before (`Written` ones were
+    checked for what XML does not allow when they were written)."""
+    texts, fresh = [], []
+    for e in doc.entries:
+        if isinstance(e, Written):
+            texts.append(e.atom if fmt == "atom" else e.rss)
+        else:
+            texts.append(atom_entry(e) if fmt == "atom" else rss_item(e))
+            fresh.append(texts[-1])
+    return texts, fresh
+
+
+def _atom(doc: Document) -> tuple[str, str]:
+    """The document's text, and what of it is still to check."""
     parts = [
         DECLARATION,
         ATOM_ROOT,
@@ -173,12 +187,11 @@ def _atom(doc: Document) -> str:
             parts.append(f'  <at:deleted-entry ref="{attr(stone.ref)}" when="{attr(stone.when.isoformat())}">\n')
             parts.append(element("    ", "at:comment", stone.comment))
             parts.append("  </at:deleted-entry>\n")
-    parts += [e.atom if isinstance(e, Written) else atom_entry(e) for e in doc.entries]
-    parts.append("</feed>\n")
-    return "".join(parts)
+    texts, fresh = _entries(doc, "atom")
+    return "".join([*parts, *texts, "</feed>\n"]), "".join(parts + fresh)
 
 
-def _rss(doc: Document) -> str:
+def _rss(doc: Document) -> tuple[str, str]:
     self_link, *others = _links(doc, "rss", "    ", "atom:link")
     parts = [
         DECLARATION,
@@ -198,9 +211,8 @@ def _rss(doc: Document) -> str:
         parts.append(link("    ", "atom:link", doc.checkpoint_url, CHECKPOINT_REL, CHECKPOINT_TYPE))
     if doc.archive:
         parts.append("    <fh:archive/>\n")
-    parts += [e.rss if isinstance(e, Written) else rss_item(e) for e in doc.entries]
-    parts.append("  </channel>\n</rss>\n")
-    return "".join(parts)
+    texts, fresh = _entries(doc, "rss")
+    return "".join([*parts, *texts, "  </channel>\n</rss>\n"]), "".join(parts + fresh)
 
 
 def render(doc: Document, fmt: str) -> bytes | None:
@@ -209,7 +221,7 @@ def render(doc: Document, fmt: str) -> bytes | None:
         return None
     if doc.updated.tzinfo is None or not all(isinstance(e, Written) or _plain(e) for e in doc.entries):
         return None
-    out = _atom(doc) if fmt == "atom" else _rss(doc)
-    if _NOT_XML.search(out):
+    out, unchecked = _atom(doc) if fmt == "atom" else _rss(doc)
+    if _NOT_XML.search(unchecked):
         return None
     return out.encode("utf-8")

@@ -61,3 +61,17 @@ def test_keyed_values_are_read_back_by_position_and_replaced_when_put_again() ->
         kept.put(5, ("c", ""))
         assert kept.get(5) == ("c", "") and kept.get(2) == ("b", "é") and kept.get(3) is None
         assert kept.count == 3
+
+
+def test_a_document_the_text_writer_leaves_to_feedgen_is_given_whole_entries(
+    run: Any, build: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A title XML does not allow (U+0001) sends every document to feedgen, which strips it:
+    with entries made once, feedgen gets them whole, and writes what it writes without."""
+    run("import", str(generated_story(40, tmp_path / "story.jsonl")))
+    monkeypatch.setattr(feeds.site, "SHARED_ENTRIES", True)
+    once = build(run, tmp_path / "once", "--page-size", "7", "--title", "Story \x01 title")
+    monkeypatch.setattr(feeds.site, "SHARED_ENTRIES", False)
+    each = build(run, tmp_path / "each", "--page-size", "7", "--title", "Story \x01 title")
+    assert snapshot(once.out) == snapshot(each.out)
+    assert b"<title>Story  title</title>" in (once.out / "story.atom").read_bytes()
