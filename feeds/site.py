@@ -27,7 +27,8 @@ touched feed, only the members changed since (through the views' `last_position`
 its left-over entries and its previous newest page (`top`, `floor` in the manifest), so it
 does not grow with the log; what it still pays per build is one pass over the manifest and
 the index, i.e. per feed, not per event. A first build streams each feed's members once in
-recording order, keeping one page and the newest page in memory.
+recording order, keeping one page and the newest page in memory; each development's entry
+is made once for all the feeds that hold it (`feeds.shared_entries`).
 """
 
 from __future__ import annotations
