@@ -22,6 +22,8 @@ from types import TracebackType
 from typing import Any, Self
 
 _SLOT = array("q").itemsize
+_LENGTH_BITS = 24  # of a `Keyed` slot, for a value's length; its offset has the other 39 (512 GiB)
+_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
 
 
 class _OnDisk:
@@ -114,29 +116,34 @@ class Rows(_OnDisk):
 
 
 class Keyed(_OnDisk):
-    """A value per log position, replaced when put again, read back as often as asked: 16
+    """A value per log position, replaced when put again, read back as often as asked: 8
     bytes per position in memory (where its value is, and how long), the values on disk.
     Values are of marshal's plain types (str, numbers, None, tuples of them), read back
-    four times faster than pickled objects; unbuffered: one `pread` a value."""
+    four times faster than pickled objects; unbuffered: one `pread` a value. A value of
+    `LONGEST` bytes or more is not kept (`get` answers None, as for one never put)."""
+
+    LONGEST = 1 << _LENGTH_BITS
 
     def __init__(self) -> None:
         super().__init__(buffering=0)
         self._fd = self._file.fileno()
         self._end = 0
-        self._at = array("q")  # per position: offset + 1 (0: none), length
+        self._at = array("q")  # per position: (offset + 1) << 24 | length (0: none)
 
     def get(self, position: int) -> Any | None:
-        i = 2 * position
-        if i >= len(self._at) or not self._at[i]:
+        if position >= len(self._at) or not self._at[position]:
             return None
-        return marshal.loads(os.pread(self._fd, self._at[i + 1], self._at[i] - 1))
+        slot = self._at[position]
+        return marshal.loads(os.pread(self._fd, slot & _LENGTH_MASK, (slot >> _LENGTH_BITS) - 1))
 
     def put(self, position: int, value: Any) -> None:
         data = marshal.dumps(value)
-        i = 2 * position
-        if i >= len(self._at):
-            self._at.frombytes(bytes(_SLOT * max(i + 2 - len(self._at), len(self._at))))
+        if position >= len(self._at):  # grown by a quarter: a build's positions come in rising
+            self._at.frombytes(bytes(_SLOT * max(position + 1 - len(self._at), len(self._at) // 4, 1024)))
+        if len(data) >= self.LONGEST:
+            self._at[position] = 0
+            return
         os.pwrite(self._fd, data, self._end)
-        self._at[i], self._at[i + 1] = self._end + 1, len(data)
+        self._at[position] = (self._end + 1) << _LENGTH_BITS | len(data)
         self._end += len(data)
         self.count += 1

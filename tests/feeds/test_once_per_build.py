@@ -61,6 +61,11 @@ def test_keyed_values_are_read_back_by_position_and_replaced_when_put_again() ->
         kept.put(5, ("c", ""))
         assert kept.get(5) == ("c", "") and kept.get(2) == ("b", "é") and kept.get(3) is None
         assert kept.count == 3
+        kept.LONGEST = 64  # a value too long to keep is not kept, and an earlier one is gone
+        kept.put(2, "x" * 100)
+        assert kept.get(2) is None and kept.get(5) == ("c", "")
+        kept.put(123_456, (1, None, 2.5))
+        assert kept.get(123_456) == (1, None, 2.5) and kept.get(123_455) is None
 
 
 def test_a_document_the_text_writer_leaves_to_feedgen_is_given_whole_entries(
