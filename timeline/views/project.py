@@ -12,11 +12,27 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from events import OccurredDate, apply_changes
 from events.development import Development, actors_of, with_source
 from events.slugs import slugify
 
-__all__ = ["project", "facets", "field_changes", "period", "sort_key", "iso", "Facet", "dumps", "loads", "read_row"]
+__all__ = [
+    "project",
+    "facets",
+    "field_changes",
+    "period",
+    "sort_key",
+    "iso",
+    "Facet",
+    "dumps",
+    "dumps_plain",
+    "plain",
+    "plain_event",
+    "loads",
+    "read_row",
+]
 
 _ZERO = timedelta(0)
 Facet = tuple[str, str, str]  # (facet, slug, display name): ("topic", "aid", "aid")
@@ -134,6 +150,43 @@ def dumps(doc: dict[str, Any]) -> str:
     document in one key order, so the text is already deterministic (sorting was a third
     of the cost of encoding)."""
     return _ENCODE(stored(doc))
+
+
+# Values orjson writes as `_ENCODE` does (tests/properties/test_dumps_plain.py): text,
+# whole numbers, yes/no, None, and lists and objects of them. Not floats (Python writes
+# 1e+16 and NaN, orjson 1e16 and null), nor anything else.
+_PLAIN_LEAVES = frozenset((str, int, bool, type(None)))
+# An event's own attributes, never part of a document as they are (`project` writes its
+# time stamp as text).
+_EVENT_OWN = frozenset(("originator_id", "originator_version", "timestamp"))
+
+
+def plain(value: Any) -> bool:
+    """Whether `value` holds only what `dumps_plain` writes as `dumps` does."""
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return True
+    if kind is list:
+        return all(map(plain, value))
+    if kind is dict:
+        return all(map(plain, value.values()))
+    return False
+
+
+def plain_event(event: Any) -> bool:
+    """Whether every value an event gives a document is `plain`."""
+    return all(plain(v) for k, v in vars(event).items() if k not in _EVENT_OWN)
+
+
+def dumps_plain(doc: dict[str, Any]) -> str:
+    """`dumps` of a document made from `plain_event` events only, by orjson: the same text,
+    in about a third of the time. What orjson refuses (a whole number over 64 bits, a
+    lone surrogate, a key that is not text, deep nesting) goes the exact way."""
+    kept = stored(doc)
+    try:
+        return orjson.dumps(kept).decode()
+    except TypeError:
+        return _ENCODE(kept)
 
 
 def loads(text: str, id: str, kind: str, first_position: int) -> dict[str, Any]:

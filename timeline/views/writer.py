@@ -16,7 +16,7 @@ from eventsourcing.persistence import Notification
 
 from timeline.store import Sql, in_parts
 from timeline.views import registry
-from timeline.views.project import Facet, dumps, facets, period, project, read_row, sort_key
+from timeline.views.project import Facet, dumps, dumps_plain, facets, period, plain_event, project, read_row, sort_key
 from timeline.views.registry import RegistryWriter
 from timeline.views.search import SearchWriter
 from timeline.views.tables import SCHEMA_VERSION, TABLES, VERSION_TABLE, create_statements
@@ -41,6 +41,7 @@ class ViewWriter:
         self.create = create_statements(postgres=sql.postgres)
         self._members: dict[Key, int] = {}  # names' ids, read in this batch
         self._seen: dict[Key, int] = {}  # where the segment first names each topic or actor
+        self._feed_names: dict[Key, str] = {}  # feed_name of each (facet, slug) met
 
     def statements(self, *, tables: bool = True, indexes: bool = True) -> list[str]:
         """What makes the views of this schema: their tables (`tables`), their indexes
@@ -162,6 +163,9 @@ class ViewWriter:
             firsts.setdefault(key, n.originator_version)
         known = [i for i in ids if firsts[i] != 1]
         docs: dict[str, dict[str, Any] | None] = {}
+        # Documents made here from `plain_event` events only are written by orjson
+        # (`dumps_plain`); those read back (`known`) and these keys' are not.
+        slow: set[str] = set(known)
         for start in range(0, len(known), 500):
             part = known[start : start + 500]
             marks = ",".join("?" * len(part))
@@ -172,33 +176,60 @@ class ViewWriter:
         before = {i: docs.get(i) for i in ids}
         touched_feeds: dict[str, int] = {}
         seen = self._seen = {}
-        memo: dict[int, tuple[Any, set[Facet]]] = {}
         spelled: dict[Key, str] = {}
+        entry = self._facets_once(reg)
 
         def facets_of(doc: dict[str, Any] | None) -> set[Facet]:
-            # Each document version's facets are computed once per batch (the entry
-            # keeps the document alive, so its id() is not reused).
-            if id(doc) not in memo:
-                memo[id(doc)] = (doc, facets(doc, reg))
-            return memo[id(doc)][1]
+            return entry(doc)[1]
 
         for key, (notification, event) in zip(keys, batch, strict=True):
+            position = notification.id
             old = docs.get(key)
-            new = project(old, event, notification.id)
+            new = project(old, event, position)
             docs[key] = new
-            new_facets = facets_of(new)
-            for facet, slug, _ in facets_of(old) | new_facets:
-                touched_feeds[feed_name(facet, slug)] = notification.id
+            _, new_facets, new_feeds = entry(new)
+            if old is not None:
+                for name in entry(old)[2]:
+                    touched_feeds[name] = position
+            for name in new_feeds:
+                touched_feeds[name] = position
             for facet, slug, name in new_facets:
-                seen.setdefault((facet, slug), notification.id)
+                k = (facet, slug)
+                if k not in seen:
+                    seen[k] = position
                 # Every name a document had on the way, not only at the batch's end: one
                 # event at a time names (and numbers) a topic that a later event drops.
-                spelled[(facet, slug)] = min(name, spelled.get((facet, slug), name))
-            touched_feeds[STORY_FEED] = notification.id
-        self._write(c, before, docs, touched_feeds, facets_of, spelled)
+                was = spelled.get(k)
+                if was is None or name < was:
+                    spelled[k] = name
+            touched_feeds[STORY_FEED] = position
+            if not plain_event(event):
+                slow.add(key)
+        self._write(c, before, docs, touched_feeds, facets_of, spelled, slow)
         changed = [(before[k], d) for k, d in docs.items() if d is not None]
         self.registry.write_mentions(c, changed)
         self.search.write(c, changed)
+
+    def _facets_once(self, reg: Any) -> Callable[[dict[str, Any] | None], tuple[Any, set[Facet], tuple[str, ...]]]:
+        """(document, its facets, their feeds' names) of each document version, computed
+        once per batch (the entry keeps the document alive, so its id() is not reused)."""
+        memo: dict[int, tuple[Any, set[Facet], tuple[str, ...]]] = {}
+        feed_names = self._feed_names
+
+        def entry(doc: dict[str, Any] | None) -> tuple[Any, set[Facet], tuple[str, ...]]:
+            found = memo.get(id(doc))
+            if found is None:
+                doc_facets = facets(doc, reg)
+                names = []
+                for facet, slug, _ in doc_facets:
+                    name = feed_names.get((facet, slug))
+                    if name is None:
+                        name = feed_names[(facet, slug)] = feed_name(facet, slug)
+                    names.append(name)
+                found = memo[id(doc)] = (doc, doc_facets, tuple(names))
+            return found
+
+        return entry
 
     def _write(  # noqa: PLR0913 - the batch's parts, each made once by its caller
         self,
@@ -208,31 +239,43 @@ class ViewWriter:
         touched_feeds: dict[str, int],
         facets_of: Any = facets,
         spelled: dict[Key, str] | None = None,
+        slow: set[str] | None = None,
     ) -> None:
+        """Write the batch's documents, names, memberships and feeds. With `spelled`
+        (every name the batch's documents had on the way, their final ones included) the
+        names are those; with `slow` (the keys of documents not made from `plain_event`
+        events alone), every other document is written by `dumps_plain`."""
         sql = self.sql
         rows: list[tuple[Any, ...]] = []
         members: list[tuple[str, str, int, str]] = []
         stale: list[tuple[str, str, int]] = []
         names: dict[Key, str] = dict(spelled or {})
+        quick = slow is not None
         for key, old in before.items():
             doc = docs[key]
             if doc is None:
                 continue
             start, end = period(doc)
+            text = dumps_plain(doc) if quick and key not in slow else dumps(doc)  # type: ignore[operator]
+            at, order = doc["first_position"], sort_key(doc)
             rows.append(
-                (key, doc["kind"], sort_key(doc), doc["first_position"],
-                 doc["last_position"], start, end, int(doc["retracted"] is not None), dumps(doc))
+                (key, doc["kind"], order, at, doc["last_position"], start, end, int(doc["retracted"] is not None), text)
             )  # fmt: skip
-            old_facets, new_facets = facets_of(old), facets_of(doc)
-            sort_changed = old is not None and old["occurred"] != doc["occurred"]
-            for facet, slug, name in new_facets:
-                # The smallest spelling wins, in a batch as across batches, so a
-                # rebuild names every actor as the incremental views do.
-                names[(facet, slug)] = min(name, names.get((facet, slug), name))
+            new_facets = facets_of(doc)
+            if spelled is None:
+                for facet, slug, name in new_facets:
+                    # The smallest spelling wins, in a batch as across batches, so a
+                    # rebuild names every actor as the incremental views do.
+                    names[(facet, slug)] = min(name, names.get((facet, slug), name))
+            if old is None:  # a new development: every facet is a new membership
+                members += [(facet, slug, at, order) for facet, slug, _ in new_facets]
+                continue
+            old_facets = facets_of(old)
+            sort_changed = old["occurred"] != doc["occurred"]
             for facet, slug, _ in old_facets - new_facets if not sort_changed else old_facets:
-                stale.append((facet, slug, doc["first_position"]))
+                stale.append((facet, slug, at))
             for facet, slug, _ in new_facets - old_facets if not sort_changed else new_facets:
-                members.append((facet, slug, doc["first_position"], rows[-1][2]))
+                members.append((facet, slug, at, order))
         rows.sort(key=lambda r: r[3])  # by first position: the table's key, written in its order
         sql.insert_rows(
             c,

@@ -1,0 +1,106 @@
+"""The views' quick document encoding (`project.dumps_plain`, orjson) writes exactly what
+the exact one (`project.dumps`, the standard library's encoder) writes, for every value
+`project.plain` lets through; `plain` refuses every float (Python and orjson spell some
+differently); and a document made from an event holding a float is stored by the exact
+encoder, in a catch-up as in a rebuild."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from timeline.views import project as p
+from timeline.views.writer import ViewWriter
+
+LEAVES = st.one_of(st.text(), st.booleans(), st.none(), st.integers(-(2**70), 2**70))
+VALUES = st.recursive(LEAVES, lambda inner: st.one_of(st.lists(inner), st.dictionaries(st.text(), inner)),
+                      max_leaves=20)  # fmt: skip
+
+
+def document(fields: dict[str, Any], **more: Any) -> dict[str, Any]:
+    event = SimpleNamespace(originator_id=uuid.uuid4(), timestamp=datetime(2024, 7, 7, tzinfo=UTC),
+                            originator_version=1, key="k", kind="visit", fields=fields)  # fmt: skip
+    doc = p._reported(event, None, 1)  # type: ignore[arg-type]
+    doc.update(more)
+    return doc
+
+
+@given(VALUES, VALUES)
+@example("\ud800", None)  # a lone surrogate: orjson refuses it, the exact way writes it
+@example(2**64, {"a": -(2**63) - 1})  # whole numbers orjson refuses
+@example('\x00\x1f\x7f\u2028\u2029"\\/é上', [])
+def test_dumps_plain_is_dumps_for_plain_values(value: Any, other: Any) -> None:
+    doc = document({"title": "t", "occurred": "2024-07-07", "extra": value}, more=other)
+    assert p.plain(value) and p.plain(other)
+    assert p.dumps_plain(doc) == p.dumps(doc)
+
+
+@given(VALUES, st.floats(allow_nan=True, allow_infinity=True))
+@example([], 1e16)
+@example([], math.nan)
+def test_a_float_anywhere_is_not_plain(value: Any, number: float) -> None:
+    for holding in ([value, number], {"a": value, "b": number}, [{"x": [number]}]):
+        assert not p.plain(holding)
+    event = SimpleNamespace(originator_id=uuid.uuid4(), timestamp=datetime(2024, 7, 7, tzinfo=UTC),
+                            originator_version=1, fields={"n": [value, number]})  # fmt: skip
+    assert not p.plain_event(event)
+    assert p.plain_event(SimpleNamespace(**{**vars(event), "fields": {"n": value}}))
+
+
+def test_objects_are_not_plain() -> None:
+    for value in (uuid.uuid4(), datetime(2024, 1, 1), (1, 2), {1, 2}, b"x", 1.0):
+        assert not p.plain(value) and not p.plain({"a": [value]})
+
+
+class _Sql:
+    """Records what the writer sends (SQLite's statements)."""
+
+    postgres = False
+    schema = None
+
+    def __init__(self) -> None:
+        self.written: dict[str, list[Any]] = {}
+
+    def executemany(self, c: Any, statement: str, rows: Any) -> None:
+        self.written.setdefault(statement.split()[2], []).extend(rows)
+
+    insert_rows = lambda self, c, statement, rows, types: self.executemany(c, statement, rows)  # noqa: E731
+
+    def rows(self, c: Any, statement: str, params: Any = ()) -> list[Any]:
+        return []
+
+    def scalar(self, c: Any, statement: str, params: Any = ()) -> Any:
+        return 0
+
+    def execute(self, c: Any, statement: str, params: Any = ()) -> None:
+        pass
+
+
+def test_a_document_with_a_float_is_stored_by_the_exact_encoder() -> None:
+    """1e16 is "1e+16" to the standard library and "1e16" to orjson: the stored text must
+    stay the exact encoder's."""
+    from eventsourcing.persistence import Notification
+
+    from events import Development, read_report
+
+    report = read_report({"kind": "visit", "title": "A visit", "occurred": "2024-07-07", "place": "Phnom Penh",
+                          "visitors": ["A"], "hosts": ["B"], "sources": ["https://e.org/1"]})  # fmt: skip
+    plain_event = Development.record(report).collect_events()[0]
+    other = read_report({"kind": "visit", "title": "B visit", "occurred": "2024-07-08", "place": "Siem Reap",
+                         "visitors": ["C"], "hosts": ["D"], "sources": ["https://e.org/2"]})  # fmt: skip
+    floating = Development.record(other).collect_events()[0]
+    object.__setattr__(floating, "fields", {**floating.fields, "weight": 1e16})
+    batch = [(Notification(id=i, originator_id=e.originator_id, originator_version=1, topic="t", state=b""), e)
+             for i, e in enumerate([plain_event, floating], 1)]  # fmt: skip
+    sql = _Sql()
+    ViewWriter(sql).apply(None, batch)  # type: ignore[arg-type]
+    texts = {r[0]: r[-1] for r in sql.written["timeline_developments"]}
+    assert '"weight":1e+16' in texts[str(floating.originator_id)]
+    docs = [p.project(None, e, i) for i, e in enumerate([plain_event, floating], 1)]
+    assert [texts[str(e.originator_id)] for e in (plain_event, floating)] == [p.dumps(d) for d in docs if d]  # type: ignore[misc]
