@@ -112,3 +112,24 @@ def test_iso_is_the_exact_spelling(ts: datetime) -> None:
     exact = (ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z" if ts.utcoffset() == timedelta(0)
              else ts.isoformat(timespec="microseconds"))  # fmt: skip
     assert p.iso(ts) == exact
+
+
+def _stored_as_it_was(doc: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in doc.items() if k not in p._LEFT_OUT}
+    for k, implied in p._IMPLIED.items():
+        if k in kept and kept[k] == implied(doc):
+            del kept[k]
+    return kept
+
+
+ODD = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.just(1.0), st.just([]), st.just({}), st.text(max_size=3),
+                st.lists(st.integers(0, 2), max_size=2))  # fmt: skip
+
+
+@given(st.dictionaries(st.sampled_from(["corrections", "retracted", "updated", "last_position", "version", "x"]), ODD),
+       ODD, ODD)  # fmt: skip
+@example({"corrections": [], "retracted": None, "updated": "a", "last_position": 1, "version": True}, "a", 1)
+def test_stored_leaves_out_what_it_always_left_out(more: dict[str, Any], recorded: Any, first: Any) -> None:
+    doc = {**document({"title": "t", "occurred": "2024-07-07"}), "recorded": recorded, "first_position": first}
+    doc.update(more)
+    assert list(p.stored(doc).items()) == list(_stored_as_it_was(doc).items())

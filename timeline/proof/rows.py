@@ -36,8 +36,11 @@ def iter_rows(c: Cursor, tree: TreeSql, after: int | None = None, page: int = 50
             rows = tree.sql.rows(c, f"{first} ORDER BY {col} LIMIT ?", [page])
         else:
             rows = tree.sql.rows(c, statement, [after, page])
-        for r in rows:
-            yield Row(int(r["position"]), r["originator_id"], r["originator_version"], r["topic"], r["state"])
+        # The columns in the statement's order: a row's values (PostgreSQL's rows are
+        # dicts), not five look-ups by name each.
+        values = (r.values() for r in rows) if rows and isinstance(rows[0], dict) else rows
+        for position, originator_id, version, topic, state in values:
+            yield Row(int(position), originator_id, version, topic, state)
         if len(rows) < page:
             return
         after = int(rows[-1]["position"])
