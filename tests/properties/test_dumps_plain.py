@@ -133,3 +133,24 @@ def test_stored_leaves_out_what_it_always_left_out(more: dict[str, Any], recorde
     doc = {**document({"title": "t", "occurred": "2024-07-07"}), "recorded": recorded, "first_position": first}
     doc.update(more)
     assert list(p.stored(doc).items()) == list(_stored_as_it_was(doc).items())
+
+
+def test_a_new_development_s_document_is_the_one_document_made() -> None:
+    """`project`'s one-go document of a `Reported` event: the keys, order and values
+    `_document` gives the head it starts from, for every development of the seed story."""
+    import json
+    from pathlib import Path
+
+    from events import Development, read_report
+
+    seed = Path(__file__).resolve().parents[2] / "examples" / "japan-cambodia-2024.jsonl"
+    lines = [json.loads(line) for line in seed.read_text().splitlines() if line.strip()]
+    reports = [read_report(obj) for obj in lines if obj.get("op", "add") == "add"]
+    assert len(reports) > 5
+    for position, report in enumerate(reports, 1):
+        event = Development.record(report).collect_events()[0]
+        stamp = p.iso(event.timestamp)
+        head = {"id": str(event.originator_id), "key": event.key, "kind": event.kind, "recorded": stamp,
+                "first_position": position, "corrections": [], "retracted": None}  # fmt: skip
+        exact = p._document(head, dict(event.fields), event, position, stamp)
+        assert list(p.project(None, event, position).items()) == list(exact.items())  # type: ignore[union-attr]

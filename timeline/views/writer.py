@@ -215,6 +215,9 @@ class ViewWriter:
         once per batch (the entry keeps the document alive, so its id() is not reused)."""
         memo: dict[int, tuple[Any, set[Facet], tuple[str, ...]]] = {}
         feed_names = self._feed_names
+        # A registry with no aliases resolves no name (`Registry.resolve`): facets without it
+        # are the same, and skip each document's period and a call per actor.
+        reg = reg if getattr(reg, "aliases", True) else None
 
         def entry(doc: dict[str, Any] | None) -> tuple[Any, set[Facet], tuple[str, ...]]:
             found = memo.get(id(doc))
