@@ -132,8 +132,8 @@ def _writing(out: Path) -> Iterator[None]:
     except OSError as e:
         scratch = Path(tempfile.gettempdir())
         if e.errno in (errno.ENOSPC, errno.EDQUOT) and disk_full(scratch) and not disk_full(out):
-            # The build keeps its working files (feed records, the changes pages' rows,
-            # the ledger's) in the temporary folder: that one is full, not OUT.
+            # The build keeps its working files (feed records, the changes pages' rows, each
+            # development's entry and page parts, the ledger's) in the temporary folder: that one is full, not OUT.
             raise TimelineError(
                 f"the temporary folder {str(scratch)!r} is full: the feeds build keeps its working files there"
                 f" (set TMPDIR to a folder with room); every file in {str(out)!r} is still whole"
