@@ -231,6 +231,7 @@ class PageBuild:
         site = replace(site, parts=self.fragments)
         self.reader, self.site, self.signatures, self.have = reader, site, signatures, have
         self._sites: dict[int, Site] = {}
+        self.registry = reader.registry()  # read once: it resolves every actor set's filter
 
     def at(self, position: int) -> Site:
         """The site as a page whose latest development change is at `position` shows it."""
@@ -392,13 +393,14 @@ class SetPages:
         if own_ledger:
             f = ps.filter
             if f.start or f.end or f.kind not in (None, "pledge"):
-                whole = ledger_of(build.reader.iter_timeline(Filter(topic=f.topic, actor=f.actor, kind="pledge")))
+                pledges_only = Filter(topic=f.topic, actor=f.actor, kind="pledge")
+                whole = ledger_of(build.reader.iter_timeline(pledges_only, build.registry))
                 shown = Shown.of(whole) if whole else None
             else:
                 pledges = Ledger()
         chunk: list[dict[str, Any]] = []
         number = 0
-        for doc in build.reader.iter_timeline(ps.filter):
+        for doc in build.reader.iter_timeline(ps.filter, build.registry):
             self.newest = max(self.newest, int(doc["last_position"]))
             if pledges is not None and doc["kind"] == "pledge":
                 pledges.add(ledger_pledge(doc))

@@ -101,8 +101,11 @@ class Reader:
     def timeline(self, f: Filter = queries.EVERYTHING) -> list[dict[str, Any]]:
         return queries.timeline(self.sql, f)
 
-    def iter_timeline(self, f: Filter = queries.EVERYTHING) -> Iterator[dict[str, Any]]:
-        return queries.iter_timeline(self.sql, f)
+    def iter_timeline(
+        self, f: Filter = queries.EVERYTHING, registry: Registry | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """In timeline order; `registry` (`registry()`, read once by the caller) resolves `f.actor`."""
+        return queries.iter_timeline(self.sql, f, registry=registry)
 
     def topics(self) -> list[dict[str, Any]]:
         return queries.facet_counts(self.sql, "topic")

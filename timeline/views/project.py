@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -210,9 +211,24 @@ def dumps_plain(doc: dict[str, Any]) -> str:
         return _ENCODE(kept)
 
 
+# A run of 19 digits or more may be a whole number beyond 64 bits, which orjson reads as a
+# float: such a text (and what orjson refuses: NaN, a lone surrogate) is read by json.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
+def _decode(text: str) -> Any:
+    """`json.loads`, by orjson where it reads the same (tests/properties/test_dumps_plain.py)."""
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 def loads(text: str, id: str, kind: str, first_position: int) -> dict[str, Any]:
     """A stored document, whole again, with the values its row's columns hold."""
-    kept = json.loads(text)
+    kept = _decode(text)
     kept.update(id=id, kind=kind, first_position=int(first_position))
     return loaded(kept)
 

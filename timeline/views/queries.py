@@ -15,7 +15,7 @@ from events.ledger import LedgerPledge
 from events.ledger import pledge_ledger as ledger_of
 from timeline.store import Sql, in_parts
 from timeline.views.project import read_row
-from timeline.views.registry import actor_slug
+from timeline.views.registry import Registry, actor_slug
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,14 @@ def timeline(sql: Sql, f: Filter = EVERYTHING) -> list[dict[str, Any]]:
     return list(iter_timeline(sql, f))
 
 
-def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator[dict[str, Any]]:
-    """The same, read in pages, so a million developments never sit in memory at once."""
+def iter_timeline(
+    sql: Sql, f: Filter = EVERYTHING, page: int = 500, registry: Registry | None = None
+) -> Iterator[dict[str, Any]]:
+    """The same, read in pages, so a million developments never sit in memory at once.
+    `registry`: the actor registry, when the caller read it already (else read here)."""
     params: list[Any] = []
     if f.topic or f.actor:
-        facet, slug = ("topic", f.topic) if f.topic else ("actor", actor_slug(sql, f.actor or ""))
+        facet, slug = ("topic", f.topic) if f.topic else ("actor", actor_slug(sql, f.actor or "", registry))
         statement = (
             "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_memberships m JOIN timeline_developments d ON d.first_position = m.first_position"
             f" WHERE m.member = {MEMBER}"
@@ -74,7 +77,7 @@ def iter_timeline(sql: Sql, f: Filter = EVERYTHING, page: int = 500) -> Iterator
                 " AND EXISTS (SELECT 1 FROM timeline_memberships a"
                 f" WHERE a.member = {MEMBER} AND a.first_position = m.first_position)"
             )
-            params += ["actor", actor_slug(sql, f.actor)]
+            params += ["actor", actor_slug(sql, f.actor, registry)]
     else:
         statement = "SELECT d.doc, d.id, d.kind, d.first_position FROM timeline_developments d WHERE 1 = 1"
         order = "d.sort_key, d.first_position"

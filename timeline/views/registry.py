@@ -315,10 +315,11 @@ def load(sql: Sql) -> Registry:
         return Registry.load(sql, c)
 
 
-def actor_slug(sql: Sql, name: str) -> str:
+def actor_slug(sql: Sql, name: str, reg: Registry | None = None) -> str:
     """The feed slug a name given to --actor means: its registered actor's (by a plain
-    alias, the actor it is merged into), else the name's own slug."""
-    reg = load(sql)
+    alias, the actor it is merged into), else the name's own slug. `reg`: the registry,
+    when the caller read it already (a feeds build reads it once)."""
+    reg = load(sql) if reg is None else reg
     actor = reg.resolve(name) if name else None
     if actor is None and name:
         # A role alone names whoever held it, when only one actor ever did.
