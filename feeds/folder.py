@@ -269,10 +269,14 @@ class Directory:
             return False  # bookkeeping, not a feed: not reported as written
         return self.write(out.path, out.data)
 
-    def build(self, reader: Reader, settings: FeedSettings, check: bool = True) -> tuple[Result, Paths]:
+    def build(
+        self, reader: Reader, settings: FeedSettings, check: bool = True, apart: bool = False
+    ) -> tuple[Result, Paths]:
         """Build into this folder, writing each document as it is rendered, so a build holds
         one feed's page at a time; returns the result and the paths written (kept on disk:
-        the caller closes them). With `check`, first find what the folder lost (see the class)."""
+        the caller closes them). With `check`, first find what the folder lost (see the class).
+        With `apart`, a large build's story pages are written by a second process
+        (`feeds.pages_apart`: only a `Directory`'s own writes, not a subclass's)."""
         written = Paths()
         self._folders.clear()  # folders may have gone since the last build
         self._sweep = check
@@ -289,7 +293,9 @@ class Directory:
             manifest, self.have, self.read, damaged, str(self._real / signatures.FILE), self.temporary
         )
         try:
-            result = build_site(reader, settings, previous, sink)
+            result = build_site(reader, settings, previous, sink, str(self._real) if apart else None)
+            if result.written_apart is not None:
+                _take_paths(result.written_apart, written)
             self.finish(result)
         except BaseException:
             written.close()
@@ -319,6 +325,16 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # exists, owned by someone else
     return True
+
+
+def _take_paths(listing: str, written: Paths) -> None:
+    """The paths another process wrote, from the file it listed them in (then removed)."""
+    try:
+        with open(listing, encoding="utf-8") as f:
+            for line in f:
+                written.append(line[:-1])
+    finally:
+        os.unlink(listing)
 
 
 def _read_all(fd: int, size: int) -> bytes:

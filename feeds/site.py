@@ -34,12 +34,12 @@ is made once for all the feeds that hold it (`feeds.shared_entries`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from feeds import FORMAT
+from feeds import FORMAT, pages_apart
 from feeds.entries import parse_time
-from feeds.layout import EPOCH, FACETS, STORY, Output, sidecar_path
+from feeds.layout import EPOCH, FACETS, STORY, Output, feed_path, sidecar_path
 from feeds.manifest import FeedRecord, PreviousBuild, Records, fingerprint, records, removed, usable
 from feeds.planning import FEW_CHANGES, FeedPlan, Since
 from feeds.rendering import FeedJob, FeedRenderer, index_outputs
@@ -63,6 +63,7 @@ class Result:
     removed: list[str]  # paths the previous build wrote that this one no longer has
     manifest: dict[str, Any]
     rebuilt: list[str]  # feed names rendered
+    written_apart: str | None = None  # a file listing the pages written by another process (`feeds.pages_apart`)
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,14 @@ def build_site(
     settings: FeedSettings,
     folder: PreviousBuild = PreviousBuild(),  # noqa: B008 - frozen, so one default is safe to share
     emit: Callable[[Output], None] | None = None,
+    root: str | None = None,
 ) -> Result:
     """Render the stale feeds. Documents go to `emit` as they are rendered (or, without it,
     into `Result.outputs`). `folder` is what is known of the previous build: a feed whose
     files are missing or damaged is rendered again, from its first page when an archive
-    page or id list is among them (archive pages are otherwise never rendered again)."""
+    page or id list is among them (archive pages are otherwise never rendered again).
+    With `root` (the folder `emit` writes into), a large build's story pages are written
+    there by a second process while this one renders the feeds (`feeds.pages_apart`)."""
     manifest = folder.manifest
     fp = fingerprint(settings)
     still_usable = usable(reader, manifest, fp)
@@ -118,58 +122,105 @@ def build_site(
     head = reader.head()
 
     todo = sorted(n for n in positions if previous.stale(n, positions[n]))
-    recut = reader.recut_since(since) if since else set()
     feeds_out = {n: r for n, r in previous.feeds.items() if n in positions and n not in todo}
-    # The manifest's records go to disk as they are made; the build keeps each rendered
-    # feed's light record only (an archive page's sums, per page, grow with the log).
-    kept = Records()
-    for n, r in feeds_out.items():
-        kept.add(n, r)
+    modified = {n: _modified(reader, positions[n]) for n in todo}
+    # The index's and the pages' time: the latest of every feed's.
+    known = [parse_time(r.modified) for r in feeds_out.values()] + list(modified.values())
+    index_modified = max(known, default=EPOCH) if head else EPOCH
+    paths = {n: feed_path(n) for n in positions}  # as each feed's record names it
     collected: list[Output] = []
     sink = emit or collected.append
-    # After few events, each feed reads what changed through the views' last_position
-    # index; after many (or for a first build) it reads its members in recording order.
-    indexed = bool(since) and queries.feed_changed_count(reader.sql, since) <= FEW_CHANGES
-    if todo:
-        first = queries.first_document(reader.sql)
-        year = first["recorded"][:4] if first else "1970"
-        registry = reader.registry()  # the same for every feed of this build
-        entries = Entries(settings, registry, shared=SHARED_ENTRIES)
-        try:
-            for name in todo:
-                start = previous.plan_from(name, recut, indexed)
-                job = FeedJob(name, _title(reader, settings, name), year, _modified(reader, positions[name]),
-                              start.record if start else None, registry, entries)  # fmt: skip
-                plan = FeedPlan(reader, name, settings.page_size, start)
-                record = FeedRenderer(reader, settings, job, sink).render(plan)
-                record.position = positions[name]
-                kept.add(name, record)
-                feeds_out[name] = record.light()
-                del record
-        finally:
-            entries.close()
-    index_modified = EPOCH
-    if head:
-        index_modified = max((parse_time(r.modified) for r in feeds_out.values()), default=EPOCH)
-    for out in index_outputs(settings, feeds_out, head, reader.position, index_modified):
-        sink(out)
-    from feeds.page import site_outputs  # the story pages (Jinja2), beside the feeds
+    where = reader.elsewhere()
+    apart = None
+    if root is not None and where is not None and pages_apart.wanted(reader.position):
+        job = pages_apart.Job(where, settings, root, paths, todo, folder.damaged, index_modified)
+        apart = pages_apart.Apart(job)
 
-    gone_pages: list[str] = []
-    for path, data in site_outputs(reader, settings, {n: r.path for n, r in feeds_out.items()}, todo, folder):
-        if data is None:
-            gone_pages.append(path)
-        else:  # ledger.html comes in chunks, written as they are rendered (held whole only in `collected`)
-            sink(Output(path, data if emit or isinstance(data, bytes) else b"".join(data), index_modified))
+    def pages_here() -> list[str]:
+        """The story pages rendered in this process: the pages to remove."""
+        from feeds.page import site_outputs  # the story pages (Jinja2), beside the feeds
+
+        gone: list[str] = []
+        for path, data in site_outputs(reader, settings, paths, todo, folder):
+            if data is None:
+                gone.append(path)
+            else:  # ledger.html comes in chunks, written as they are rendered (held whole only in `collected`)
+                sink(Output(path, data if emit or isinstance(data, bytes) else b"".join(data), index_modified))
+        return gone
+
+    try:
+        kept = _feeds(reader, settings, previous, _Todo(todo, positions, modified), sink)
+        feeds_out.update(kept.light)
+        assert {n: r.path for n, r in feeds_out.items()} == paths, "a feed's path is feed_path(name)"
+        for out in index_outputs(settings, feeds_out, head, reader.position, index_modified):
+            sink(out)
+        written_apart = None
+        if apart is not None:
+            written_apart, gone_pages = apart.result()
+        else:
+            gone_pages = pages_here()
+    finally:
+        if apart is not None:
+            apart.close()
     new_manifest = {
         "format": FORMAT,
         "fingerprint": fp,
         "head": head,
         "position": reader.position,
-        "feeds": kept,  # every record of feeds_out, in full, as JSON (`manifest_chunks` writes it)
+        "feeds": kept.records,  # every record of feeds_out, in full, as JSON (`manifest_chunks` writes it)
     }
     gone = removed(old_records, feeds_out, still_usable) + gone_pages
-    return Result(collected, sorted(gone), new_manifest, todo)
+    return Result(collected, sorted(gone), new_manifest, todo, written_apart)
+
+
+@dataclass(frozen=True)
+class _Todo:
+    names: list[str]  # the feeds to render, in order
+    positions: dict[str, int]  # every feed's: the log position that last changed it
+    modified: dict[str, Any]  # each feed to render's time (`_modified`)
+
+
+@dataclass
+class _Rendered:
+    records: Records  # every feed's record in full, as JSON, on disk
+    light: dict[str, FeedRecord] = field(default_factory=dict)  # the rendered feeds' light records
+
+
+def _feeds(
+    reader: Reader, settings: FeedSettings, previous: _Continue, todo: _Todo, sink: Callable[[Output], None]
+) -> _Rendered:
+    """Render the feeds to do into `sink`: their records, in full and light."""
+    since = previous.since
+    recut = reader.recut_since(since) if since else set()
+    # The manifest's records go to disk as they are made; the build keeps each rendered
+    # feed's light record only (an archive page's sums, per page, grow with the log).
+    out = _Rendered(Records())
+    for n, r in previous.feeds.items():  # the feeds not rendered again keep their records
+        if n in todo.positions and n not in todo.modified:
+            out.records.add(n, r)
+    if not todo.names:
+        return out
+    # After few events, each feed reads what changed through the views' last_position
+    # index; after many (or for a first build) it reads its members in recording order.
+    indexed = bool(since) and queries.feed_changed_count(reader.sql, since) <= FEW_CHANGES
+    first = queries.first_document(reader.sql)
+    year = first["recorded"][:4] if first else "1970"
+    registry = reader.registry()  # the same for every feed of this build
+    entries = Entries(settings, registry, shared=SHARED_ENTRIES)
+    try:
+        for name in todo.names:
+            start = previous.plan_from(name, recut, indexed)
+            job = FeedJob(name, _title(reader, settings, name), year, todo.modified[name],
+                          start.record if start else None, registry, entries)  # fmt: skip
+            plan = FeedPlan(reader, name, settings.page_size, start)
+            record = FeedRenderer(reader, settings, job, sink).render(plan)
+            record.position = todo.positions[name]
+            out.records.add(name, record)
+            out.light[name] = record.light()
+            del record
+    finally:
+        entries.close()
+    return out
 
 
 def _modified(reader: Reader, position: int) -> Any:

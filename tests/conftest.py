@@ -86,6 +86,7 @@ def _processes_only_in_slow_tests(request: pytest.FixtureRequest, monkeypatch: p
 
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
     monkeypatch.setenv("TIMELINE_IMPORT_WORKERS", "0")  # an import reads its lines in the test's process
+    monkeypatch.setenv("TIMELINE_FEEDS_PAGES_APART", "0")  # a feeds build writes its pages in it too
 
 
 @pytest.fixture(scope="session")

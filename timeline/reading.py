@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import PersistenceError
@@ -60,6 +61,7 @@ __all__ = [
     "highlight",
     "inclusion_proof",
     "log_position",
+    "opened_elsewhere",
     "period",
     "proof_origin",
     "search",
@@ -68,11 +70,12 @@ __all__ = [
 
 
 class Reader:
-    def __init__(self, sql: Sql, position: int, tree: Any = None) -> None:
+    def __init__(self, sql: Sql, position: int, tree: Any = None, target: Any = None) -> None:
         self.sql = sql
         self.position = position  # the last log position the views include
         self.tree = tree  # the log's Merkle tree (`timeline.proof.tree.Tree`), read for heads
         self._heads: Any = None  # its `PastHeads`, made on the first head asked for
+        self.target = target  # the database's `config.Target` (None: views no other process can open)
 
     @classmethod
     def live(cls, app: Timeline) -> Reader:
@@ -81,7 +84,12 @@ class Reader:
 
         views = Views(app)
         views.catch_up()
-        return cls(views.sql, views.position(), Tree(app))
+        return cls(views.sql, views.position(), Tree(app), app.target)
+
+    def elsewhere(self) -> tuple[Any, int] | None:
+        """How another process opens these views at this position (`opened_elsewhere`):
+        picklable, and None for views only this process has (a replay's scratch views)."""
+        return (self.target, self.position) if self.target is not None else None
 
     def development(self, ref: str) -> dict[str, Any]:
         doc = queries.document(self.sql, str(reference_id(ref)))
@@ -209,6 +217,22 @@ class Reader:
     def recut_since(self, position: int) -> set[str]:
         """The feeds (`actor/<slug>`) whose members a registry event after `position` moved."""
         return _registry.recut_since(self.sql, position)
+
+
+@contextmanager
+def opened_elsewhere(where: tuple[Any, int]) -> Iterator[Reader]:
+    """In another process, a `Reader` over the views `Reader.elsewhere()` named, at its
+    position (the views are not caught up: they hold that position already)."""
+    from timeline.app import Timeline
+    from timeline.proof.tree import Tree
+    from timeline.views.runner import Views
+
+    target, position = where
+    app = Timeline.open(target)
+    try:
+        yield Reader(Views(app).sql, position, Tree(app), target)
+    finally:
+        app.close()
 
 
 def log_position(app: Timeline) -> int:

@@ -80,7 +80,7 @@ def build(session: Session, out: Path, as_of: str | None, embed: bool, as_json: 
         except OSError as e:
             raise TimelineError(f"cannot write to {str(out)!r}: {e.strerror}") from None
         with _writing(out):
-            result, written = directory.build(reader, settings)
+            result, written = directory.build(reader, settings, apart=True)
             position = reader.position
             if write_checkpoint(directory, session.app, position):
                 written.append(CHECKPOINT_FILE)
