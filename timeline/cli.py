@@ -10,6 +10,10 @@ a bad line in an import file, a retracted development, a store that cannot be op
 
 from __future__ import annotations
 
+# isort: off
+from timeline import collector  # first: it pauses the collector while the rest loads (issue 16)
+
+# isort: on
 import functools
 import gc
 import json
@@ -37,6 +41,8 @@ from timeline.commands.common import (
 from timeline.commands.conventions import convention_options, convention_params, read_by_conventions
 from timeline.errors import TimelineError, check_arguments, store_failed
 from timeline.render import import_summary, render_development, render_event, render_facets, render_state
+
+collector.resume()
 
 
 class TimelineGroup(click.Group):
@@ -75,7 +81,8 @@ class TimelineGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from eventsourcing.persistence import PersistenceError
+        with collector.paused():  # the library's persistence module: a start-up's import
+            from eventsourcing.persistence import PersistenceError
 
         try:
             return super().invoke(ctx)
@@ -150,6 +157,7 @@ def _add_command(kind_name: str) -> click.Command:
         click.Option(["--json", "as_json"], is_flag=True, help="Write JSON data only, to stdout."),
     ]
 
+    @collector.paused()  # one development: what it makes is small and bounded
     @pass_session
     @read_by_conventions
     def callback(session: Session, key: str | None, publisher: str | None, published: str | None,  # noqa: PLR0913 - a click callback takes one parameter per option
