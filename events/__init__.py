@@ -5,7 +5,6 @@ Imports nothing from storage, feeds or the command line.
 
 from typing import TYPE_CHECKING, Any
 
-from events.dates import OccurredDate, Precision
 from events.development import (
     AlreadyRetracted,
     Development,
@@ -23,6 +22,7 @@ from events.errors import InvalidInput
 from events.kinds import COMMON_FIELDS, KINDS, get_kind
 
 if TYPE_CHECKING:
+    from events.dates import OccurredDate, Precision
     from events.money import Money
 
 __all__ = [
@@ -35,9 +35,14 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # `events.Money` is imported on first use: most commands read and show no amount, and
     # `events.money` (its patterns, `decimal`, the currency table) costs every start of a
-    # `timeline add` otherwise (issue 16).
+    # `timeline add` otherwise (issue 16). So are `OccurredDate` and `Precision`: an add
+    # dated "6 July 2024" reads it through `events.plain_days` alone.
     if name == "Money":
         from events.money import Money
 
         return Money
+    if name in ("OccurredDate", "Precision"):
+        from events import dates
+
+        return getattr(dates, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

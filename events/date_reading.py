@@ -22,16 +22,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from events.conventions import current
-from events.dates import MONTH_NAMES, OccurredDate, Time
+from events.dates import OccurredDate, Time
 from events.errors import InvalidInput
 from events.patterns import Lazy
+from events.plain_days import MONTHS as _MONTHS
+from events.plain_days import plain_day
 from events.time_zones import offset_of
 
 __all__ = ["read_date", "plain_day"]
 
-_MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, 1)}
-_MONTHS.update({name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, 1)})
-_MONTHS["sept"] = 9
 _WEEKDAYS = {
     name: i
     for i, day in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())
@@ -102,29 +101,6 @@ class _Part:
         if self.weekday is not None and d.day is not None and d.first_day.weekday() != self.weekday:
             raise InvalidInput(f"{d.humane()} was a {d.first_day:%A}, not as {text!r} says")
         return d
-
-
-# "6 July 2024" written exactly so (ASCII digits, one space between): most reports' form.
-_PLAIN_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2}) ([A-Za-z]+) ([0-9]{4})")
-
-
-def plain_day(text: str) -> str | None:
-    """`str(read_date(text))` of a date written like "6 July 2024" (ASCII digits, single
-    spaces, a month name or its three letters) that exists, read without the reader's
-    layers (an import reads a date a line, and a story seldom repeats one); None for
-    anything else, which `read_date` reads or refuses in its own words."""
-    m = _PLAIN_DAY_MONTH_YEAR.fullmatch(text)
-    if m is None:
-        return None
-    month = _MONTHS.get(m.group(2).lower())
-    year, day = int(m.group(3)), int(m.group(1))
-    if month is None or year == 0:
-        return None
-    try:
-        date(year, month, day)
-    except ValueError:
-        return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def read_date(text: str) -> OccurredDate:

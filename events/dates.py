@@ -30,6 +30,7 @@ from datetime import date
 from enum import Enum
 
 from events.errors import InvalidInput
+from events.plain_days import MONTH_NAMES
 
 __all__ = ["OccurredDate", "Precision", "Time", "EARLIEST", "LATEST"]
 
@@ -46,7 +47,6 @@ class Precision(str, Enum):
 
 
 QUALIFIERS = {"": "", "?": "uncertain", "~": "approximate", "%": "uncertain and approximate"}
-MONTH_NAMES = "January February March April May June July August September October November December".split()
 
 _POINT = r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(Z|[+-]\d{2}:\d{2})?)?)?)?([?~%])?"
 _POINT_RE = re.compile(f"^{_POINT}$")

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from events.conventions import current
-from events.dates import OccurredDate
 from events.errors import InvalidInput
+from events.plain_days import plain_day
 from events.slugs import check_topic
 
 __all__ = [
@@ -192,9 +192,14 @@ def date(raw: Any) -> str:
 
 
 def _date(raw: str) -> str:
-    from events.date_reading import plain_day  # imported with the first date read, not with the fields
+    found = plain_day(raw)
+    if found is not None:
+        return found
+    # Any other form: the date reader and `events.dates`, loaded with the first such date
+    # (a development dated "6 July 2024" is recorded without either).
+    from events.dates import OccurredDate
 
-    return plain_day(raw) or str(OccurredDate.parse(raw))
+    return str(OccurredDate.parse(raw))
 
 
 @functools.lru_cache(maxsize=16384)

@@ -40,7 +40,6 @@ from timeline.commands.common import (
 )
 from timeline.commands.conventions import convention_options, convention_params, read_by_conventions
 from timeline.errors import TimelineError, check_arguments, store_failed
-from timeline.render import import_summary, render_development, render_event, render_facets, render_state
 
 collector.resume()
 
@@ -225,6 +224,8 @@ def import_(session: Session, file: TextIO, as_json: bool) -> None:
     if as_json:
         emit_json(result.as_dict())
         return
+    from timeline.render import import_summary
+
     click.echo(import_summary(result.as_dict()), err=True)
 
 
@@ -316,6 +317,8 @@ def show(session: Session, dev_id: str | None, as_json: bool, **filters: Any) ->
     """List developments in timeline order, or show one development (with ID)."""
     flt = make_filter(**filters)
     if dev_id:
+        from timeline.render import render_development
+
         doc = session.reader.development(str(session.app.resolve(dev_id)))
         emit_json(doc) if as_json else click.echo(render_development(doc, session.reader.related(doc)))
         return
@@ -331,6 +334,8 @@ def _facet_command(name: str, attr: str) -> click.Command:
         if as_json:
             emit_json(rows)
             return
+        from timeline.render import render_facets
+
         for line in render_facets(rows):
             click.echo(line)
         if not rows:
@@ -349,6 +354,7 @@ cli.add_command(_facet_command("topics", "topics"))
 def state(session: Session, as_json: bool) -> None:
     """The story now: counts, topics, actors, the pledge ledger and discrepancies."""
     from timeline.proof.publish import checkpoint_at
+    from timeline.render import render_state
 
     data = session.reader.state()
     data["checkpoint"] = checkpoint_at(session.app, data["position"]).as_dict()
@@ -401,6 +407,8 @@ def _print_event(item: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(item, sort_keys=True, ensure_ascii=False))
     else:
+        from timeline.render import render_event  # the commands' renderings: none is an add's
+
         click.echo(render_event(item))
     sys.stdout.flush()
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events import fields as f
-from events.dates import OccurredDate
 from events.errors import InvalidInput
 
 __all__ = ["COMMON_FIELDS", "Kind"]
@@ -27,6 +26,8 @@ COMMON_FIELDS: tuple[f.Field, ...] = (
 def _common_lines(d: Mapping[str, Any]) -> list[str]:
     if not d.get("refers_to"):
         return []
+    from events.dates import OccurredDate  # here: recording a development needs no date's shape
+
     try:
         when = OccurredDate.from_canonical(d["refers_to"]).humane()
     except InvalidInput:

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from events import KINDS, InvalidInput, OccurredDate
+from events import KINDS, InvalidInput
 from timeline import config
-from timeline.render import render_line
 
 if TYPE_CHECKING:
     from timeline.app import Timeline
@@ -150,6 +149,8 @@ def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
 def occurred_range(start: str | None, end: str | None) -> tuple[date | None, date | None]:
     """--from/--to: precision-aware, '2023' means all of 2023."""
     try:
+        from events.dates import OccurredDate
+
         lo = OccurredDate.parse(start).first_day if start else None
         hi = OccurredDate.parse(end).last_day if end else None
     except InvalidInput as e:
@@ -202,6 +203,8 @@ def print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> int:
 def _print_timeline(docs: Iterable[dict[str, Any]], as_json: bool) -> int:
     count = 0
     if not as_json:
+        from timeline.render import render_line  # here: `add` and its like print no listing
+
         for doc in docs:
             click.echo(render_line(doc))
             count += 1
