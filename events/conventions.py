@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 from events.errors import InvalidInput
+from events.frozen import Frozen
 
 __all__ = ["Conventions", "DATE_ORDERS", "DECIMAL_MARKS", "current", "reading"]
 
@@ -24,12 +24,17 @@ DATE_ORDERS = ("dmy", "mdy")
 DECIMAL_MARKS = ("point", "comma")
 
 
-@dataclass(frozen=True)
-class Conventions:
-    date_order: str | None = None  # "dmy", "mdy" or None (ambiguous forms refused)
-    decimal_mark: str | None = None  # "point", "comma" or None
+class Conventions(Frozen):
+    """How ambiguous dates and amounts are read. (What a frozen dataclass of these two
+    fields was; `events.frozen` says why it is written out.)"""
 
-    def __post_init__(self) -> None:
+    _fields = ("date_order", "decimal_mark")
+    date_order: str | None  # "dmy", "mdy" or None (ambiguous forms refused)
+    decimal_mark: str | None  # "point", "comma" or None
+
+    def __init__(self, date_order: str | None = None, decimal_mark: str | None = None) -> None:
+        object.__setattr__(self, "date_order", date_order)
+        object.__setattr__(self, "decimal_mark", decimal_mark)
         if self.date_order not in (None, *DATE_ORDERS):
             raise InvalidInput(f"date order {self.date_order!r} is not one of {', '.join(DATE_ORDERS)}")
         if self.decimal_mark not in (None, *DECIMAL_MARKS):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +26,7 @@ from events.errors import InvalidInput
 from events.fields import flag as read_flag
 from events.fields import line as read_line
 from events.fields import source as read_source
+from events.frozen import Frozen
 from events.kinds import COMMON_FIELDS, KINDS, get_kind
 
 __all__ = [
@@ -40,6 +40,7 @@ NAMESPACE = UUID("5b0f8f3e-2d4c-5c1e-9a57-6e2b3c1d7f10")
 _NAMESPACE_BYTES = NAMESPACE.bytes
 _RESERVED = {"kind", "id", "op"}
 _ABSENT = object()
+_NO_REFERENCES: Any = object()  # `Report`'s default: a new empty dict, as `default_factory=dict` made
 _NOT_SETTABLE = {"sources"}  # sources are only ever added, see Development.add_source
 
 
@@ -87,17 +88,28 @@ def natural_key(kind: str, occurred: str, title: str) -> str:
     return f"{kind}|{occurred}|{normalise_key(title)}"
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(Frozen):
     """A validated development ready to be recorded: fields are JSON primitives.
 
     `references` keeps each reference field as it was written (`part_of`), so an error
-    about it can name what the user wrote, not only the id it resolved to."""
+    about it can name what the user wrote, not only the id it resolved to. (What a frozen
+    dataclass was, `references` not compared; `events.frozen` says why it is written out.)"""
 
+    _fields = ("kind", "key", "fields", "references")
+    _compared = ("kind", "key", "fields")
     kind: str
     key: str
     fields: Mapping[str, Any]
-    references: Mapping[str, str] = field(default_factory=dict, compare=False)
+    references: Mapping[str, str]
+
+    def __init__(
+        self, kind: str, key: str, fields: Mapping[str, Any], references: Mapping[str, str] = _NO_REFERENCES
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "kind", kind)
+        set_field(self, "key", key)
+        set_field(self, "fields", fields)
+        set_field(self, "references", {} if references is _NO_REFERENCES else references)  # a new dict each
 
     @functools.cached_property
     def id(self) -> UUID:

@@ -11,12 +11,12 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from events.conventions import current
 from events.errors import InvalidInput
+from events.frozen import Frozen
 from events.plain_days import plain_day
 from events.slugs import check_topic
 
@@ -41,14 +41,29 @@ def xml_safe(value: str) -> str:
     return _XML_FORBIDDEN.sub("", value)
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(Frozen):
+    """A field of a development: its name, its parser and its help. (What a frozen
+    dataclass of these six fields was; `events.frozen` says why it is written out.)"""
+
+    _fields = ("name", "parse", "help", "required", "many", "actor_role")
     name: str
     parse: Callable[[Any], Any]
     help: str
-    required: bool = False
-    many: bool = False
-    actor_role: bool = False  # its values are actors taking part
+    required: bool
+    many: bool
+    actor_role: bool  # its values are actors taking part
+
+    def __init__(  # noqa: PLR0913 - the six fields, as the dataclass took them
+        self, name: str, parse: Callable[[Any], Any], help: str, required: bool = False, many: bool = False,
+        actor_role: bool = False,
+    ) -> None:  # fmt: skip
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "parse", parse)
+        set_field(self, "help", help)
+        set_field(self, "required", required)
+        set_field(self, "many", many)
+        set_field(self, "actor_role", actor_role)
 
     def absent(self, value: Any) -> bool:
         """Nothing said: no value, empty text, an empty list (or `no` for a yes/no field)."""

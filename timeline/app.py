@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from events import Development, Report, differences, read_changes, read_report
+from events.frozen import Frozen
 from timeline import config
 from timeline.errors import (
     AmbiguousReference,
@@ -33,10 +33,17 @@ MIN_PREFIX = 6  # hex digits of an id that name it, when no other id starts so
 _HEX = re.compile("[0-9a-f]+")
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(Frozen):
+    """What recording a development did. (What a frozen dataclass of these two fields
+    was; `events.frozen` says why it is written out.)"""
+
+    _fields = ("id", "status")
     id: str
     status: str  # "new" or "existing"
+
+    def __init__(self, id: str, status: str) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "status", status)
 
 
 class Timeline(Application[UUID]):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from events import fields as f
 from events.errors import InvalidInput
+from events.frozen import Frozen
 
 __all__ = ["COMMON_FIELDS", "Kind"]
 
@@ -35,18 +35,40 @@ def _common_lines(d: Mapping[str, Any]) -> list[str]:
     return [f"Refers to: {when}"]
 
 
-@dataclass(frozen=True)
-class Kind:
+def _no_rules(details: Mapping[str, Any]) -> None:
+    return None
+
+
+def _no_details(details: Mapping[str, Any]) -> list[str]:
+    return []
+
+
+class Kind(Frozen):
+    """A kind of development: its own fields and rules. (What a frozen dataclass of these
+    fields was, `field_index` neither shown nor compared; `events.frozen` says why.)"""
+
+    _fields = ("name", "fields", "one_of", "rules", "details", "field_index")
+    _shown = _compared = __match_args__ = ("name", "fields", "one_of", "rules", "details")
     name: str
     fields: tuple[f.Field, ...]
     # Groups of fields of which at least one must be given: (("quote", "paraphrase"),).
-    one_of: tuple[tuple[str, ...], ...] = ()
-    rules: Callable[[Mapping[str, Any]], None] = lambda details: None
-    details: Callable[[Mapping[str, Any]], list[str]] = lambda details: []
-    field_index: dict[str, f.Field] = field(init=False, repr=False, compare=False)
+    one_of: tuple[tuple[str, ...], ...]
+    rules: Callable[[Mapping[str, Any]], None]
+    details: Callable[[Mapping[str, Any]], list[str]]
+    field_index: dict[str, f.Field]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "field_index", {x.name: x for x in self.fields})
+    def __init__(
+        self, name: str, fields: tuple[f.Field, ...], one_of: tuple[tuple[str, ...], ...] = (),
+        rules: Callable[[Mapping[str, Any]], None] = _no_rules,
+        details: Callable[[Mapping[str, Any]], list[str]] = _no_details,
+    ) -> None:  # fmt: skip
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "fields", fields)
+        set_field(self, "one_of", one_of)
+        set_field(self, "rules", rules)
+        set_field(self, "details", details)
+        set_field(self, "field_index", {x.name: x for x in fields})
 
     @property
     def article(self) -> str:
