@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 from eventsourcing.domain import _created_event_classes
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import events
 from events import Development, read_report
@@ -94,3 +97,17 @@ def test_development_has_one_created_class_reported() -> None:
     stored = mapper().to_stored_event(event)
     assert stored.topic == "events.development:Development.Reported"
     assert json.loads(stored.state)["originator_topic"] == "events.development:Development"
+
+
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@given(
+    st.one_of(st.text(), st.text(alphabet=st.characters(max_codepoint=0x7F)), st.from_regex("[ -~]*", fullmatch=True))
+)
+@example("plain text")
+@example("tab\tand newline\n")
+@example("nul\x00 and del\x7f")
+def test_xml_safe_strips_as_the_pattern_does(value: str) -> None:
+    """Printable ASCII is returned as it is without the pattern (compiled on first use)."""
+    assert f.xml_safe(value) == XML_FORBIDDEN.sub("", value)
