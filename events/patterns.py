@@ -31,6 +31,9 @@ class Lazy:
     def match(self, string: str) -> re.Match[str] | None:
         return self.compiled.match(string)
 
+    def fullmatch(self, string: str) -> re.Match[str] | None:
+        return self.compiled.fullmatch(string)
+
     def search(self, string: str) -> re.Match[str] | None:
         return self.compiled.search(string)
 

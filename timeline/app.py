@@ -6,7 +6,6 @@ own errors, never the library's.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -16,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from events import Development, Report, differences, read_changes, read_report
 from events.frozen import Frozen
+from events.patterns import Lazy
 from timeline import config
 from timeline.errors import (
     AmbiguousReference,
@@ -30,7 +30,7 @@ from timeline.references import reference_id
 from timeline.store import BULK_CACHE_KIB, Sql
 
 MIN_PREFIX = 6  # hex digits of an id that name it, when no other id starts so
-_HEX = re.compile("[0-9a-f]+")
+_HEX = Lazy("[0-9a-f]+")  # compiled when a short id is first resolved
 
 
 class Recorded(Frozen):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from events.patterns import Lazy
 from timeline.errors import StoreUnavailable
 
 DEFAULT_DB = "timeline.db"
@@ -25,7 +26,7 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # A schema the library can put into its DDL as written: it quotes some statements and not
 # others, so only plain lower-case identifiers work everywhere.
-_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCHEMA = Lazy(r"^[a-z_][a-z0-9_]{0,62}$")  # PostgreSQL only: compiled when first used
 
 
 @dataclass(frozen=True)
