@@ -61,13 +61,7 @@ class Field(Frozen):
         self, name: str, parse: Callable[[Any], Any], help: str, required: bool = False, many: bool = False,
         actor_role: bool = False,
     ) -> None:  # fmt: skip
-        set_field = object.__setattr__
-        set_field(self, "name", name)
-        set_field(self, "parse", parse)
-        set_field(self, "help", help)
-        set_field(self, "required", required)
-        set_field(self, "many", many)
-        set_field(self, "actor_role", actor_role)
+        self._assign(name, parse, help, required, many, actor_role)
 
     def absent(self, value: Any) -> bool:
         """Nothing said: no value, empty text, an empty list (or `no` for a yes/no field)."""

@@ -48,6 +48,11 @@ class Frozen:
     def __hash__(self) -> int:
         return hash(self._key())
 
+    def _assign(self, *values: Any) -> None:
+        """Each of `_fields` given its value, in order (for an `__init__` of many fields)."""
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+
     def _key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._compared)
 

@@ -36,12 +36,11 @@ def paused() -> Iterator[None]:
     made meanwhile frozen (see `resume`); also a decorator (`@paused()`) around a call. For
     imports, and for a command that does one small bounded thing, such as recording one
     development: garbage in cycles made there stays until the process ends."""
-    if not gc.isenabled():
-        yield
-        return
+    collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
-        gc.enable()
+        if collecting:
+            gc.freeze()
+            gc.enable()

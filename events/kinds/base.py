@@ -62,13 +62,7 @@ class Kind(Frozen):
         rules: Callable[[Mapping[str, Any]], None] = _no_rules,
         details: Callable[[Mapping[str, Any]], list[str]] = _no_details,
     ) -> None:  # fmt: skip
-        set_field = object.__setattr__
-        set_field(self, "name", name)
-        set_field(self, "fields", fields)
-        set_field(self, "one_of", one_of)
-        set_field(self, "rules", rules)
-        set_field(self, "details", details)
-        set_field(self, "field_index", {x.name: x for x in fields})
+        self._assign(name, fields, one_of, rules, details, {x.name: x for x in fields})
 
     @property
     def article(self) -> str:
