@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, MetaAggregate
 
 from events.errors import InvalidInput
 from events.fields import flag as read_flag
@@ -345,7 +346,34 @@ def actors_of(kind: str, fields: Mapping[str, Any]) -> list[str]:
     return seen
 
 
-class Development(Aggregate, created_event_name="Reported"):
+if TYPE_CHECKING:
+    from events import development_changes as _changes
+
+_CHANGES = ("Corrected", "Retracted", "SourceAdded")
+_CHANGES_MADE = threading.Lock()
+
+
+class _DevelopmentType(MetaAggregate[Any]):
+    """`Development`'s class: makes its three change events the first time one is asked
+    for (`Development.Corrected`, a topic resolved, `type(dev).Retracted`). Each is one
+    class, made once (under a lock), as if declared in `Development`'s body: the same
+    name, module and qualified name, so the same topic and stored bytes. A dataclass each,
+    made by the library at every start, ~4M instructions apiece that `timeline add` needs
+    none of (issue 16)."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name not in _CHANGES:
+            raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
+        with _CHANGES_MADE:
+            if name not in Development.__dict__:
+                from events import development_changes
+
+                for made in _CHANGES:
+                    setattr(Development, made, getattr(development_changes, made))
+        return Development.__dict__[name]
+
+
+class Development(Aggregate, metaclass=_DevelopmentType, created_event_name="Reported"):
     # The events are declared on the aggregate's own base `Event`, each with its `apply`,
     # rather than through `@event` on methods: the library then builds no second (and
     # third) class of each at every start, which `timeline add` pays for in its start-up.
@@ -372,32 +400,14 @@ class Development(Aggregate, created_event_name="Reported"):
     # Naming it here, as `Reported`, spares that class (and its dataclass) at every start.
     Created = Reported
 
-    class Corrected(Event):
-        class_version = 1
-        changes: dict[str, dict[str, Any]]
-        reason: str
-        source: dict[str, Any] | None
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.fields = with_source(apply_changes(aggregate.fields, self.changes), self.source)
-            seen = _seen(self.changes, self.reason, self.source, aggregate.fields)
-            aggregate.corrections_seen = [*aggregate.corrections_seen, seen]
-
-    class Retracted(Event):
-        class_version = 1
-        reason: str
-        source: dict[str, Any] | None
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.fields = with_source(aggregate.fields, self.source)
-            aggregate.retraction = {"reason": self.reason, "source": self.source}
-
-    class SourceAdded(Event):
-        class_version = 1
-        source: dict[str, Any]
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.fields = with_source(aggregate.fields, self.source)
+    # The events of later changes are made the first time one is asked for (a correction,
+    # a retraction or a source added, or a stored one read back): recording a development
+    # needs none of them (see `_DevelopmentType`). They are declared in
+    # `events.development_changes`, named and placed as if declared here.
+    if TYPE_CHECKING:
+        Corrected: TypeAlias = _changes.Corrected
+        Retracted: TypeAlias = _changes.Retracted
+        SourceAdded: TypeAlias = _changes.SourceAdded
 
     @staticmethod
     def create_id(key: str) -> UUID:
@@ -451,7 +461,7 @@ class Development(Aggregate, created_event_name="Reported"):
         after = apply_changes(self.fields, diff)
         get_kind(self.kind).check(after)
         _check_not_own_part(after, self.id)
-        self.trigger_event(self.Corrected, changes=diff, reason=reason, source=src)
+        self.trigger_event(type(self).Corrected, changes=diff, reason=reason, source=src)
 
     def repeats(
         self, op: str, reason: Any = None, source: Any = None, changes: Mapping[str, Any] | None = None
@@ -479,13 +489,13 @@ class Development(Aggregate, created_event_name="Reported"):
         self._check_open()
         reason = _read(read_line, reason, "reason")
         src = _read(read_source, source, "source") if source else None
-        self.trigger_event(self.Retracted, reason=reason, source=src)
+        self.trigger_event(type(self).Retracted, reason=reason, source=src)
 
     def add_source(self, source: Any) -> None:
         src = _read(read_source, source, "source")
         if any(s["url"] == src["url"] for s in self.fields.get("sources", [])):
             raise NothingChanged("that source is already listed", "source")
-        self.trigger_event(self.SourceAdded, source=src)
+        self.trigger_event(type(self).SourceAdded, source=src)
 
     def _check_open(self) -> None:
         if self.retraction is not None:

@@ -4,6 +4,7 @@ reads and stores the same (issue 16). The add runs in a fresh interpreter, on ea
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import re
@@ -35,7 +36,8 @@ except SystemExit as e:
 print(json.dumps({"modules": sorted(sys.modules), "collecting": [loaded, gc.isenabled()]}), file=sys.stderr)
 """
 # Loaded on use only: a date in any other form than "6 July 2024", and listings.
-LATER = ("events.dates", "events.date_reading", "events.time_zones", "timeline.render", "events.display")
+LATER = ("events.dates", "events.date_reading", "events.time_zones", "timeline.render", "events.display",
+         "events.development_changes")  # fmt: skip
 
 
 def run_add(target: str, occurred: str) -> dict[str, list[str]]:
@@ -85,6 +87,7 @@ def test_development_has_one_created_class_reported() -> None:
     and records (and stores) a development with `Reported`, as before."""
     assert Development.Created is Development.Reported
     assert _created_event_classes[Development] == [Development.Reported]
+    _ = Development.Corrected  # the change events are made when first asked for
     classes = [v for v in vars(Development).values() if isinstance(v, type)]
     assert {c.__qualname__ for c in classes} == {
         "Development.Event", "Development.Reported", "Development.Corrected", "Development.Retracted",
@@ -111,3 +114,49 @@ XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff
 def test_xml_safe_strips_as_the_pattern_does(value: str) -> None:
     """Printable ASCII is returned as it is without the pattern (compiled on first use)."""
     assert f.xml_safe(value) == XML_FORBIDDEN.sub("", value)
+
+
+CHANGES_CHILD = """
+import sys, threading
+from events.development import Development
+assert "Corrected" not in vars(Development) and "events.development_changes" not in sys.modules
+seen, start = [], threading.Barrier(8)
+def ask(name):
+    start.wait()
+    seen.append(getattr(Development, name))
+threads = [threading.Thread(target=ask, args=(n,)) for n in ["Corrected", "Retracted", "SourceAdded", "Corrected"] * 2]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len({id(c) for c in seen}), sorted({c.__qualname__ for c in seen}))
+"""
+
+
+@pytest.mark.slow
+def test_the_change_events_are_made_once_when_first_asked_for() -> None:
+    """Eight threads asking at once get one class of each (else `isinstance` would fail
+    between them), named as declared in `Development`'s body."""
+    done = subprocess.run([sys.executable, "-c", CHANGES_CHILD], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (
+        done.stdout.split("\n")[0] == "3 ['Development.Corrected', 'Development.Retracted', 'Development.SourceAdded']"
+    )
+
+
+def test_the_change_events_are_as_declared_on_development() -> None:
+    from eventsourcing.utils import get_topic, resolve_topic
+
+    for name, fields in (("Corrected", ["changes", "reason", "source"]), ("Retracted", ["reason", "source"]),
+                         ("SourceAdded", ["source"])):  # fmt: skip
+        cls = getattr(Development, name)
+        assert cls is vars(Development)[name] is resolve_topic(f"events.development:Development.{name}")
+        assert (cls.__module__, cls.__qualname__, cls.__name__) == ("events.development", f"Development.{name}", name)
+        assert get_topic(cls) == f"events.development:Development.{name}"
+        assert cls.__bases__ == (Development.Event,) and cls.class_version == 1
+        assert [f.name for f in dataclasses.fields(cls)] == [
+            "originator_id",
+            "originator_version",
+            "timestamp",
+            *fields,
+        ]
+    with pytest.raises(AttributeError, match="type object 'Development' has no attribute 'Nothing'"):
+        _ = Development.Nothing  # type: ignore[attr-defined]
