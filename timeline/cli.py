@@ -418,4 +418,5 @@ def main() -> None:
     # the collector leaves it be instead of walking it again on every collection that the
     # command's own work sets off. It is 5% of one `timeline add`'s instructions (issue 16).
     gc.freeze()
+    collector.one_command()
     cli()

@@ -18,7 +18,7 @@ gc.disable()  # before anything else is imported, `typing` included
 from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
-__all__ = ["paused", "resume"]
+__all__ = ["one_command", "paused", "resume"]
 
 
 def resume() -> None:
@@ -30,17 +30,32 @@ def resume() -> None:
         gc.enable()
 
 
+_ONE_COMMAND = [False]  # set by `one_command()`: the process runs one command and exits
+
+
+def one_command() -> None:
+    """Said by `timeline.cli.main`: what `paused` blocks make may be frozen, as the process
+    ends after its one command. Elsewhere (the CLI invoked in a test's or a benchmark's
+    process) nothing is frozen, so nothing a command left is kept for good."""
+    _ONE_COMMAND[0] = True
+
+
 @contextmanager
 def paused() -> Iterator[None]:
-    """The collector paused inside the block, then running again as it was with what was
-    made meanwhile frozen (see `resume`); also a decorator (`@paused()`) around a call. For
-    imports, and for a command that does one small bounded thing, such as recording one
-    development: garbage in cycles made there stays until the process ends."""
+    """The collector paused inside the block, then running again as it was; also a
+    decorator (`@paused()`) around a call. For imports, and for a command that does one
+    small bounded thing, such as recording one development. In a one-command process what
+    the block made is frozen when it ends well (see `resume`); not when it raised (its
+    traceback holds the command's frames), nor in a process that runs other commands."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
-    finally:
+    except BaseException:
         if collecting:
-            gc.freeze()
             gc.enable()
+        raise
+    if collecting:
+        if _ONE_COMMAND[0]:
+            gc.freeze()
+        gc.enable()

@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from eventsourcing.domain import _created_event_classes
@@ -160,3 +161,18 @@ def test_the_change_events_are_as_declared_on_development() -> None:
         ]
     with pytest.raises(AttributeError, match="type object 'Development' has no attribute 'Nothing'"):
         _ = Development.Nothing  # type: ignore[attr-defined]
+
+
+def test_adds_run_in_a_process_that_goes_on_freeze_nothing(sqlite_run: Any) -> None:
+    """Only a one-command process (`timeline.cli.main`) freezes what an add made: in a
+    test's or a benchmark's, a failed add's traceback and app, or a good add's garbage,
+    must stay collectable, and the collector runs after either."""
+    import timeline.cli  # noqa: F401 - loaded first: loading it freezes what it loaded, once
+
+    frozen = gc.get_freeze_count()
+    for occurred in ("nonsense", "6 July 2024", "nonsense"):
+        done = sqlite_run("add", "visit", "--title", "t", "--occurred", occurred, "--visitors", "A", "--hosts", "B",
+                          "--source", "https://news.example/a", ok=occurred != "nonsense")  # fmt: skip
+        assert (done.exit_code == 0) == (occurred != "nonsense")
+        assert gc.isenabled()
+    assert gc.get_freeze_count() <= frozen  # frozen objects freed lower it
