@@ -295,7 +295,9 @@ class Directory:
         try:
             result = build_site(reader, settings, previous, sink, str(self._real) if apart else None)
             if result.written_apart is not None:
-                _take_paths(result.written_apart, written)
+                with result.written_apart as pages:
+                    for path in pages:
+                        written.append(path)
             self.finish(result)
         except BaseException:
             written.close()
@@ -325,16 +327,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # exists, owned by someone else
     return True
-
-
-def _take_paths(listing: str, written: Paths) -> None:
-    """The paths another process wrote, from the file it listed them in (then removed)."""
-    try:
-        with open(listing, encoding="utf-8") as f:
-            for line in f:
-                written.append(line[:-1])
-    finally:
-        os.unlink(listing)
 
 
 def _read_all(fd: int, size: int) -> bytes:

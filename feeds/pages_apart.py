@@ -7,10 +7,11 @@ interpreter (`python -P -m feeds.pages_apart`, never a fork of this process, whi
 database connections and their threads) that opens the same views at the same position
 (`timeline.reading.opened_elsewhere`) and writes the pages into the same folder, each
 file whole as `feeds.folder.Directory` writes it. The build waits for it before it writes
-the manifest, so the manifest still comes last. It gets its job pickled on stdin, and
-answers with the paths it wrote (in a temporary file: a million of them) and the pages to
-remove, or with the exception it met, raised again here as if raised here. It exits
-when this process goes away, however it goes (its stdin ends).
+the manifest, so the manifest still comes last. It gets its job pickled on stdin and
+answers with the pages to remove (the paths it wrote go to a temporary file the build
+made and removes however it ends: a million of them), or with the exception it met,
+raised again here as if raised here. It exits when this process goes away, however it
+goes (its stdin ends).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +29,7 @@ from typing import Any
 from feeds.layout import Output
 from feeds.manifest import PreviousBuild
 from feeds.settings import FeedSettings
+from feeds.spool import Paths
 
 APART_VAR = "TIMELINE_FEEDS_PAGES_APART"  # "0": pages in the build's own process; "1": apart at any size
 APART_FROM = 5_000  # views' position from which the pages go apart (below, the start costs more)
@@ -40,7 +41,8 @@ def wanted(position: int) -> bool:
     text = os.environ.get(APART_VAR, "").strip()
     if text in ("0", "1"):
         return text == "1"
-    return len(os.sched_getaffinity(0)) >= 2 and position >= APART_FROM
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus >= 2 and position >= APART_FROM
 
 
 @dataclass(frozen=True)
@@ -52,35 +54,44 @@ class Job:
     todo: list[str]
     damaged: frozenset[str]
     modified: datetime  # the pages' time (`Output.modified`)
+    listing: str  # the file it lists the paths it wrote in (made and removed by the build)
 
 
 class Apart:
-    """The worker of one build."""
+    """The worker of one build, and the file it lists its paths in."""
 
     def __init__(self, job: Job) -> None:
+        self.listing = job.listing
         env = {k: v for k, v in os.environ.items() if k != APART_VAR}
         self._proc = subprocess.Popen(  # this interpreter, this package's module
             [sys.executable, "-P", "-m", "feeds.pages_apart"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=os.getcwd(),
         )  # fmt: skip
         assert self._proc.stdin is not None
-        pickle.dump(job, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        self._proc.stdin.flush()
+        try:
+            pickle.dump(job, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self._proc.stdin.flush()
+        except OSError:
+            pass  # it stopped at its start: `result` says so
 
-    def result(self) -> tuple[str, list[str]]:
-        """(the file listing the paths it wrote, the pages to remove), once it is done; its
-        exception, raised here, when it failed."""
+    def result(self) -> tuple[Paths, list[str]]:
+        """(the paths it wrote, the pages to remove), once it is done; its exception, raised
+        here, when it failed."""
         assert self._proc.stdout is not None
         try:
             answer = pickle.load(self._proc.stdout)  # our own worker's answer
-        except EOFError:
+        except Exception:  # no answer, or part of one: it stopped
             from timeline.errors import TimelineError
 
             code = self._proc.wait()
             raise TimelineError(f"the process writing the story pages stopped (exit code {code})") from None
         if answer[0] == "error":
             raise answer[1]
-        return answer[1], answer[2]
+        written = Paths()
+        with open(self.listing, encoding="utf-8") as f:
+            for line in f:
+                written.append(line[:-1])
+        return written, answer[1]
 
     def close(self) -> None:
         """Let it go (its stdin ends, so it exits, done or not: this build failed), and wait."""
@@ -93,9 +104,10 @@ class Apart:
             self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+        Path(self.listing).unlink(missing_ok=True)
 
 
-def _pages(job: Job) -> tuple[str, list[str]]:
+def _pages(job: Job) -> list[str]:
     from feeds.folder import Directory
     from feeds.page import site_outputs
     from feeds.signatures import FILE
@@ -107,21 +119,27 @@ def _pages(job: Job) -> tuple[str, list[str]]:
         directory.temporary,
     )  # fmt: skip
     gone: list[str] = []
-    with (
-        opened_elsewhere(job.where) as reader,
-        tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix="timeline-pages-", delete=False) as paths,
-    ):
-        try:
-            for path, data in site_outputs(reader, job.settings, job.feeds, job.todo, previous):
-                if data is None:
-                    gone.append(path)
-                elif directory.emit(Output(path, data, job.modified)):
-                    paths.write(path + "\n")
-        except BaseException:
-            paths.close()
-            Path(paths.name).unlink(missing_ok=True)
-            raise
-    return paths.name, gone
+    with opened_elsewhere(job.where) as reader, open(job.listing, "w", encoding="utf-8") as paths:
+        for path, data in site_outputs(reader, job.settings, job.feeds, job.todo, previous):
+            if data is None:
+                gone.append(path)
+            elif directory.emit(Output(path, data, job.modified)):
+                paths.write(path + "\n")
+    return gone
+
+
+def _sendable(e: BaseException) -> BaseException:
+    """`e`, or a `TimelineError` with its text where `e` does not come back whole from a
+    pickle (an exception whose arguments are not its constructor's)."""
+    try:
+        back = pickle.loads(pickle.dumps(e))
+        if type(back) is type(e) and str(back) == str(e):
+            return e
+    except Exception:  # not picklable: its text goes instead
+        pass
+    from timeline.errors import TimelineError
+
+    return TimelineError(str(e) or type(e).__name__)
 
 
 def _exit_with_parent() -> None:
@@ -135,15 +153,9 @@ def main() -> None:
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     answer: tuple[Any, ...]
     try:
-        answer = ("ok", *_pages(job))
+        answer = ("ok", _pages(job))
     except BaseException as e:  # every failure goes back to the build, which raises it
-        try:
-            pickle.dumps(e)
-            answer = ("error", e)
-        except Exception:  # an exception that cannot be pickled: its text
-            from timeline.errors import TimelineError
-
-            answer = ("error", TimelineError(f"writing the story pages failed: {e}"))
+        answer = ("error", _sendable(e))
     out = sys.stdout.buffer
     pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()

@@ -33,6 +33,8 @@ is made once for all the feeds that hold it (`feeds.shared_entries`).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,7 @@ from feeds.planning import FEW_CHANGES, FeedPlan, Since
 from feeds.rendering import FeedJob, FeedRenderer, index_outputs
 from feeds.settings import FeedSettings
 from feeds.shared_entries import Entries
+from feeds.spool import Paths
 from timeline.views import queries
 
 if TYPE_CHECKING:
@@ -63,7 +66,7 @@ class Result:
     removed: list[str]  # paths the previous build wrote that this one no longer has
     manifest: dict[str, Any]
     rebuilt: list[str]  # feed names rendered
-    written_apart: str | None = None  # a file listing the pages written by another process (`feeds.pages_apart`)
+    written_apart: Paths | None = None  # the pages another process wrote (`feeds.pages_apart`)
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,6 @@ def build_site(
     sink = emit or collected.append
     where = reader.elsewhere()
     apart = None
-    if root is not None and where is not None and pages_apart.wanted(reader.position):
-        job = pages_apart.Job(where, settings, root, paths, todo, folder.damaged, index_modified)
-        apart = pages_apart.Apart(job)
 
     def pages_here() -> list[str]:
         """The story pages rendered in this process: the pages to remove."""
@@ -149,6 +149,11 @@ def build_site(
         return gone
 
     try:
+        if root is not None and where is not None and pages_apart.wanted(reader.position):
+            fd, listing = tempfile.mkstemp(prefix="timeline-pages-", suffix=".txt")
+            os.close(fd)
+            job = pages_apart.Job(where, settings, root, paths, todo, folder.damaged, index_modified, listing)
+            apart = pages_apart.Apart(job)  # removes `listing` when closed
         kept = _feeds(reader, settings, previous, _Todo(todo, positions, modified), sink)
         feeds_out.update(kept.light)
         assert {n: r.path for n, r in feeds_out.items()} == paths, "a feed's path is feed_path(name)"
