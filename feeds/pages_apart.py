@@ -20,8 +20,9 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,19 +55,25 @@ class Job:
     todo: list[str]
     damaged: frozenset[str]
     modified: datetime  # the pages' time (`Output.modified`)
-    listing: str  # the file it lists the paths it wrote in (made and removed by the build)
+    listing: str = ""  # the file it lists the paths it wrote in (made and removed by `Apart`)
 
 
 class Apart:
     """The worker of one build, and the file it lists its paths in."""
 
     def __init__(self, job: Job) -> None:
-        self.listing = job.listing
+        fd, self.listing = tempfile.mkstemp(prefix="timeline-pages-", suffix=".txt")
+        os.close(fd)
+        job = replace(job, listing=self.listing)
         env = {k: v for k, v in os.environ.items() if k != APART_VAR}
-        self._proc = subprocess.Popen(  # this interpreter, this package's module
-            [sys.executable, "-P", "-m", "feeds.pages_apart"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=os.getcwd(),
-        )  # fmt: skip
+        try:
+            self._proc = subprocess.Popen(  # this interpreter, this package's module
+                [sys.executable, "-P", "-m", "feeds.pages_apart"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=os.getcwd(),
+            )  # fmt: skip
+        except BaseException:
+            os.unlink(self.listing)
+            raise
         assert self._proc.stdin is not None
         try:
             pickle.dump(job, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)

@@ -33,8 +33,6 @@ is made once for all the feeds that hold it (`feeds.shared_entries`).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -150,10 +148,8 @@ def build_site(
 
     try:
         if root is not None and where is not None and pages_apart.wanted(reader.position):
-            fd, listing = tempfile.mkstemp(prefix="timeline-pages-", suffix=".txt")
-            os.close(fd)
-            job = pages_apart.Job(where, settings, root, paths, todo, folder.damaged, index_modified, listing)
-            apart = pages_apart.Apart(job)  # removes `listing` when closed
+            job = pages_apart.Job(where, settings, root, paths, todo, folder.damaged, index_modified)
+            apart = pages_apart.Apart(job)
         kept = _feeds(reader, settings, previous, _Todo(todo, positions, modified), sink)
         feeds_out.update(kept.light)
         assert {n: r.path for n, r in feeds_out.items()} == paths, "a feed's path is feed_path(name)"
