@@ -175,13 +175,6 @@ class TreeSql:
             rows = self.sql.rows(c, statement, [level, start, stop])
         return {int(r["idx"]): bytes(r["hash"]) for r in rows}
 
-    def size_at(self, c: Cursor, position: int) -> int:
-        """How many leaves have a log position up to `position`."""
-        rows = self.sql.rows(
-            c, f"SELECT idx FROM {self.leaves} WHERE position <= ? ORDER BY position DESC LIMIT 1", [position]
-        )
-        return int(rows[0]["idx"]) + 1 if rows else 0
-
     def position_of(self, c: Cursor, index: int) -> int | None:
         value = self.sql.scalar(c, f"SELECT position FROM {self.leaves} WHERE idx = ?", [index])
         return None if value is None else int(value)
@@ -343,10 +336,7 @@ class Tree:
         with self.sql.transaction(commit=False) as c:
             size, last = self.store.last(c)
             if position is not None and position < last:
-                size = self.store.size_at(c, position)
-                if size == 0:
-                    return None
-                last = self.store.position_of(c, size - 1) or 0
+                size, last = self.store.last_at(c, position)
             if size == 0:
                 return None
             return Head(size, last, self.store.root(c, size))
@@ -376,7 +366,8 @@ class PastHeads:
     (leaf i at position i + 1, as SQLite numbers them: then the last leaf's position is the
     tree's size); where it has gaps (PostgreSQL skips a position for a failed append) each
     is looked up, until `ASK` have been, and then the leaves' positions are read once (8
-    bytes a leaf)."""
+    bytes a leaf). The first `ASK` heads read only the hashes they need (one head, as
+    `state` asks, costs what `Tree.head` does); whole blocks only after."""
 
     BLOCK = 1024
     KEEP = 512  # blocks: at most 16 MiB of hashes
@@ -387,9 +378,11 @@ class PastHeads:
         self.blocks: OrderedDict[tuple[int, int], dict[int, bytes]] = OrderedDict()
         self.dense: int | None = None  # positions 1..dense are leaves 0..dense - 1 (0: not so)
         self.positions: array[int] | None = None  # leaf i's position, once read whole
-        self.asked = 0
+        self.asked = 0  # heads whose size was looked up
+        self.heads = 0  # heads asked for
 
     def __call__(self, position: int) -> Head | None:
+        self.heads += 1
         known = self._known(position)
         if known is not None:
             size, last = known
@@ -426,25 +419,36 @@ class PastHeads:
         return None
 
     def _hashes(self, c: Cursor | None, keys: list[Node]) -> list[bytes] | None:
-        """The nodes' hashes from kept blocks, reading the blocks missing (None when some
-        are and there is no cursor to read them with)."""
+        """The nodes' hashes from kept blocks, reading what is missing: the hashes alone for
+        the first `ASK` heads, whole blocks after (None when something is missing and there
+        is no cursor to read it with)."""
+        if c is not None and self.heads <= self.ASK:  # few heads so far: the few hashes missing
+            missing = [k for k in keys if self.blocks.get((k[0], k[1] // self.BLOCK), {}).get(k[1]) is None]
+            for (level, i), found in self.store.fetch(c, missing).items():
+                self.blocks.setdefault((level, i // self.BLOCK), {})[i] = found  # a block in part
         out = []
         for level, i in keys:
             at = (level, i // self.BLOCK)
             block = self.blocks.get(at)
-            if block is None:
-                if c is None:
-                    return None
-                start = at[1] * self.BLOCK
-                block = self.blocks[at] = self.store.block(c, level, start, start + self.BLOCK)
-                if len(self.blocks) > self.KEEP:
-                    self.blocks.popitem(last=False)
-            else:
+            if block is not None:
                 self.blocks.move_to_end(at)
-            h = block.get(i)
-            if h is None:  # not stored when its block was read: read it alone (or say it is missing)
+            h = block.get(i) if block is not None else None
+            if h is None and c is not None and (block is None or self.heads > self.ASK):
+                # no block, one read in part, or one read before the node was stored
+                block = self._read_block(c, at)
+                h = block.get(i)
+            if h is None:  # not stored: read it alone (so that a missing one is said to be missing)
                 if c is None:
                     return None
-                h = block[i] = self.store.fetch(c, [(level, i)])[(level, i)]
+                h = self.store.fetch(c, [(level, i)])[(level, i)]
+                self.blocks.setdefault(at, {})[i] = h
             out.append(h)
         return out
+
+    def _read_block(self, c: Cursor, at: tuple[int, int]) -> dict[int, bytes]:
+        level, start = at[0], at[1] * self.BLOCK
+        block = self.blocks[at] = self.store.block(c, level, start, start + self.BLOCK)
+        self.blocks.move_to_end(at)
+        if len(self.blocks) > self.KEEP:
+            self.blocks.popitem(last=False)
+        return block
