@@ -131,7 +131,7 @@ def _development(context: Any, it: dict[str, Any]) -> Markup:
     generator (story, its block, base), a third of a page's time."""
     template = context.environment.get_template("development.html")
     names = {**context.get_all(), "it": it}
-    kept = names.get("fragments")  # the build's (`feeds.fragments`): each part rendered once
+    kept = names["site"].parts  # the build's (`feeds.fragments`): each part rendered once
     return kept.part(template, names) if kept is not None else Markup(fragments.render(template, names))
 
 
@@ -227,8 +227,7 @@ class PageBuild:
     those inputs, so an incremental build writes the bytes a fresh build writes."""
 
     def __init__(self, reader: Any, site: Site, signatures: Signatures, have: Callable[[str], bool]) -> None:
-        self.fragments = fragments.Fragments()  # closed by the caller, after the pages
-        site = replace(site, parts=self.fragments)
+        site = replace(site, parts=fragments.Fragments())  # closed by the caller, after the pages
         self.reader, self.site, self.signatures, self.have = reader, site, signatures, have
         self._sites: dict[int, Site] = {}
         self.registry = reader.registry()  # read once: it resolves every actor set's filter
@@ -301,7 +300,9 @@ def _site_pages(
     try:
         yield from _set_pages(build, todo)
     finally:
-        build.fragments.close()
+        parts = build.site.parts
+        assert parts is not None
+        parts.close()
 
 
 def _set_pages(build: PageBuild, todo: list[str]) -> Iterator[tuple[str, bytes | Iterator[bytes] | None]]:
@@ -452,8 +453,7 @@ def permalink_page(build: PageBuild, doc: dict[str, Any], place: str) -> Iterato
             if story_feed else []
         )  # fmt: skip
         context = {"site": at, "root": root, "it": it, "place": place, "feed_links": feed_links,
-                   "kind_labels": KIND_LABELS, "permalink": False, "css": None, "js": None,
-                   "fragments": at.parts}  # fmt: skip
+                   "kind_labels": KIND_LABELS, "permalink": False, "css": None, "js": None}  # fmt: skip
         return _environment().get_template("development_page.html").render(context).encode("utf-8")
 
     yield from build.page(path, inputs, int(doc["last_position"]), render)
@@ -511,7 +511,6 @@ def render_page(site: Site, ps: PageSet, docs: list[dict[str, Any]], place: Plac
         "jsonld": _json_ld(site, ps, items, root),
         "css": asset("page.css") if site.embed else None,
         "js": asset("page.js") if site.embed else None,
-        "fragments": site.parts,
     }
     html = _environment().get_template("story.html").render(context)
     return html.encode("utf-8")
